@@ -1,0 +1,1 @@
+"""Bundled site profiles (TOML data files)."""
