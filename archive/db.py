@@ -1,0 +1,72 @@
+"""Opening the archive database: the writer (WAL, migrated to head) and read-only readers."""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive.errors import ArchiveNotFound
+from archive.home import ArchiveHome
+
+
+def _alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("archive") / "migrations"))
+    config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+def _on_connect_writer(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (export, datasette) work while a crawl writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _on_connect_reader(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration; the only way the schema changes."""
+    config = _alembic_config(str(engine.url))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def open_writer(home: ArchiveHome) -> Engine:
+    """The single writer engine: creates the home and migrates the schema."""
+    home.create()
+    engine = create_engine(home.database_url, pool_size=1, max_overflow=0)
+    event.listen(engine, "connect", _on_connect_writer)
+    upgrade(engine)
+    return engine
+
+
+def open_reader(home: ArchiveHome) -> Engine:
+    """A read-only engine (SQLite `mode=ro`), safe beside a running crawl."""
+    if not home.exists():
+        raise ArchiveNotFound(
+            f"no archive in {home.root}: run `chalco-archive crawl --home {home.root}` first"
+        )
+    uri = f"file:{home.database_path}?mode=ro"
+    engine = create_engine(
+        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
+    )
+    event.listen(engine, "connect", _on_connect_reader)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,25 @@
+"""Named exceptions of the archive; the CLI turns them into one-line messages."""
+
+
+class ArchiveError(Exception):
+    """Base of every error the archive raises on purpose."""
+
+
+class ArchiveNotFound(ArchiveError):
+    """The home directory holds no archive yet."""
+
+
+class ArchiveLocked(ArchiveError):
+    """Another process writes to this archive."""
+
+
+class ArticleNotFound(ArchiveError):
+    """No article with that URL is archived."""
+
+
+class SnapshotNotFound(ArchiveError):
+    """No capture of that URL at or before the asked time."""
+
+
+class SnapshotCorrupt(ArchiveError):
+    """A WARC record is missing, truncated or does not match its recorded digest."""

@@ -1,0 +1,235 @@
+"""SQLAlchemy models of the archive: captures of HTTP exchanges, articles, versions, files, runs.
+
+Times are stored as ISO 8601 text with their zone (UTC, `+00:00`), so that analysts reading
+the SQLite file with any tool see the zone; `published` keeps the site's own zone (+08:00).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Alembic's batch mode on SQLite needs named constraints to alter them later.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as ISO 8601 text in UTC, e.g. `2026-02-03T07:15:00.123456+00:00`."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the archive; times must carry a zone")
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def process_result_value(self, value: str | None, dialect: object) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class CrawlRun(Base):
+    """One invocation of the crawler."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    base_url: Mapped[str] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(16), doc="full | incremental | revisit")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), doc="running | ok | partial | failed")
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    summary_json: Mapped[str | None] = mapped_column(Text, doc="counts and failures, JSON")
+
+
+class WarcFile(Base):
+    """A WARC file in the home's warc/ directory."""
+
+    __tablename__ = "warc_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True, doc="path relative to warc/")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    size: Mapped[int | None] = mapped_column(Integer, doc="bytes, set when closed")
+    sha256: Mapped[str | None] = mapped_column(String(64), doc="of the whole file, when closed")
+
+
+class Capture(Base):
+    """One HTTP exchange written to a WARC file: a request record plus a response or revisit."""
+
+    __tablename__ = "captures"
+    __table_args__ = (
+        Index("ix_captures_url_fetched_at", "url", "fetched_at"),
+        Index("ix_captures_payload_sha256", "payload_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    url: Mapped[str] = mapped_column(Text, doc="the URL requested")
+    method: Mapped[str] = mapped_column(String(8))
+    status: Mapped[int] = mapped_column(Integer, doc="HTTP status code")
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    media_type: Mapped[str | None] = mapped_column(String(255), doc="Content-Type as received")
+    location: Mapped[str | None] = mapped_column(Text, doc="redirect target, absolute")
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    warc_file_id: Mapped[int] = mapped_column(ForeignKey("warc_files.id"))
+    record_type: Mapped[str] = mapped_column(String(16), doc="response | revisit")
+    record_id: Mapped[str] = mapped_column(String(64), unique=True, doc="WARC-Record-ID")
+    offset: Mapped[int] = mapped_column(Integer, doc="of the response/revisit record")
+    length: Mapped[int] = mapped_column(Integer, doc="compressed bytes of that record")
+    request_offset: Mapped[int | None] = mapped_column(Integer)
+    request_length: Mapped[int | None] = mapped_column(Integer)
+    payload_sha256: Mapped[str] = mapped_column(String(64), doc="HTTP payload as on the wire")
+    payload_size: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64), doc="payload after content decoding")
+    content_size: Mapped[int] = mapped_column(Integer)
+    refers_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("captures.id"), doc="for a revisit: the capture that holds the payload"
+    )
+
+    warc_file: Mapped[WarcFile] = relationship()
+    refers_to: Mapped[Capture | None] = relationship(remote_side=[id])
+
+
+class Listing(Base):
+    """An article link seen on a section's list page: how the article's sections are known."""
+
+    __tablename__ = "listings"
+    __table_args__ = (UniqueConstraint("article_url", "section"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    article_url: Mapped[str] = mapped_column(Text, index=True)
+    section: Mapped[str] = mapped_column(String(255), doc="section path, e.g. xwdt/gsyw")
+    section_name: Mapped[str | None] = mapped_column(Text, doc="e.g. 公司要闻")
+    list_url: Mapped[str] = mapped_column(Text, doc="the list page it was last seen on")
+    title_listed: Mapped[str | None] = mapped_column(Text, doc="title as the list shows it")
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Article(Base):
+    """One article URL. Its content lives in versions."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True, doc="canonical article URL (after redirects)")
+    site: Mapped[str] = mapped_column(String(64))
+    docid: Mapped[int | None] = mapped_column(Integer, index=True, doc="TRS document id from the URL")
+    status: Mapped[str] = mapped_column(String(8), doc="live | gone")
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    versions: Mapped[list[ArticleVersion]] = relationship(
+        back_populates="article", order_by="ArticleVersion.number"
+    )
+
+
+class ArticleVersion(Base):
+    """A distinct content of an article. Never updated except for `last_seen_at`."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer, doc="1, 2, … in order of first sight")
+    content_sha256: Mapped[str] = mapped_column(String(64), doc="of the normalized record")
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), doc="first capture")
+    title: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text, doc="来源, null when empty")
+    source_raw: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text, doc="作者")
+    author_raw: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[str | None] = mapped_column(
+        String(32), doc="ISO 8601: a date, or a datetime at +08:00 when the page shows a time"
+    )
+    published_raw: Mapped[str | None] = mapped_column(Text, doc="时间 as shown")
+    info_raw: Mapped[str | None] = mapped_column(Text, doc="the whole 来源/时间 line as shown")
+    body: Mapped[str | None] = mapped_column(Text, doc="clean text, one paragraph per line")
+    body_html: Mapped[str | None] = mapped_column(Text, doc="body HTML with absolute URLs")
+    meta_json: Mapped[str | None] = mapped_column(Text, doc="ArticleTitle, PubDate … as JSON")
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    template: Mapped[str | None] = mapped_column(String(64), doc="which extraction rule matched")
+    problems_json: Mapped[str] = mapped_column(Text, doc="JSON list of flags; [] when clean")
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    article: Mapped[Article] = relationship(back_populates="versions")
+    capture: Mapped[Capture] = relationship()
+    files: Mapped[list[VersionFile]] = relationship(order_by="VersionFile.position")
+
+
+class VersionCapture(Base):
+    """Every capture whose content was this version."""
+
+    __tablename__ = "version_captures"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id"), primary_key=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), primary_key=True)
+
+
+class File(Base):
+    """An attachment or image URL and the capture that holds its bytes."""
+
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(16), doc="attachment | image")
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
+    sha256: Mapped[str | None] = mapped_column(String(64), doc="content after decoding")
+    size: Mapped[int | None] = mapped_column(Integer)
+    media_type: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[int | None] = mapped_column(Integer, doc="HTTP status of the last fetch")
+    problem: Mapped[str | None] = mapped_column(Text, doc="why it could not be fetched")
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    capture: Mapped[Capture | None] = relationship()
+
+
+class VersionFile(Base):
+    """An attachment or image as one version of an article names it."""
+
+    __tablename__ = "version_files"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id"), primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True, doc="attachment | image")
+    name: Mapped[str | None] = mapped_column(Text, doc="the link text, e.g. 年度报告.pdf")
+    position: Mapped[int] = mapped_column(Integer)
+
+    file: Mapped[File] = relationship()

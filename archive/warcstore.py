@@ -1,0 +1,318 @@
+"""The snapshot store: HTTP exchanges written to gzipped WARC/1.1 files with warcio, and read back.
+
+Each exchange becomes a request record and a response record, or a revisit record when the
+same payload is already stored (profile identical-payload-digest). Payloads are kept as they
+came off the wire, before content decoding; digests are SHA-256 (base32, as WARC writes them).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+import os
+import socket
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+from warcio.utils import Digester
+from warcio.warcwriter import WARCWriter
+
+from archive.errors import SnapshotCorrupt
+
+WARC_VERSION = "1.1"
+DEFAULT_MAX_FILE_SIZE = 1024**3
+# The HTTP client removed the chunked framing, so the stored payload is not chunked; the
+# header is kept under another name so that readers do not try to de-chunk it.
+RENAMED_RESPONSE_HEADERS = {"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
+
+
+@dataclass(frozen=True)
+class HttpExchange:
+    """One HTTP request and the response to it, as sent and received."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    protocol: str
+    """`HTTP/1.1` as the server spoke it."""
+    response_headers: list[tuple[str, str]]
+    payload: bytes = field(repr=False)
+    """The response body as received on the wire: still gzip-encoded if the server sent gzip."""
+    fetched_at: datetime
+    """When the response arrived, UTC."""
+    ip_address: str | None = None
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.response_headers:
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class RevisitTarget:
+    """The stored record that already holds an identical payload."""
+
+    url: str
+    fetched_at: datetime
+    record_id: str
+
+
+@dataclass(frozen=True)
+class WrittenRecord:
+    """Where an exchange went: enough to index it and read it back."""
+
+    warc_name: str
+    record_type: str
+    record_id: str
+    offset: int
+    length: int
+    request_offset: int
+    request_length: int
+    payload_sha256: str
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """A response read back from a WARC file."""
+
+    status: int
+    status_line: str
+    protocol: str
+    headers: list[tuple[str, str]]
+    payload: bytes = field(repr=False)
+    warc_headers: list[tuple[str, str]]
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def warc_digest(hex_digest: str) -> str:
+    """`sha256:<base32>`, the form WARC-Payload-Digest uses."""
+    return "sha256:" + base64.b32encode(bytes.fromhex(hex_digest)).decode("ascii")
+
+
+def decode_content(payload: bytes, content_encoding: str | None) -> bytes:
+    """Undo Content-Encoding (gzip, deflate; chained codings in reverse order), like a browser."""
+    if not content_encoding:
+        return payload
+    data = payload
+    for coding in reversed([c.strip().lower() for c in content_encoding.split(",") if c.strip()]):
+        if coding in ("gzip", "x-gzip"):
+            data = gzip.decompress(data)
+        elif coding == "deflate":
+            try:
+                data = zlib.decompress(data)
+            except zlib.error:  # some servers send raw deflate without the zlib wrapper
+                data = zlib.decompress(data, -zlib.MAX_WBITS)
+        elif coding == "br":
+            import brotli  # type: ignore[import-not-found]  # only present if Scrapy asked for br
+
+            data = brotli.decompress(data)
+        elif coding != "identity":
+            raise ValueError(f"unknown content coding {coding!r}")
+    return data
+
+
+class _Sha256WARCWriter(WARCWriter):
+    """warcio's writer with SHA-256 block and payload digests instead of SHA-1."""
+
+    @staticmethod
+    def _create_digester() -> Digester:
+        return Digester("sha256")
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+def _request_target(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _response_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(RENAMED_RESPONSE_HEADERS.get(k.lower(), k), v) for k, v in headers]
+
+
+class WarcStore:
+    """Appends exchanges to WARC files under one directory, rolling over at a size limit.
+
+    Records are flushed as written; `sync()` makes them durable (fsync), and must be called
+    before a database row that points at them is committed.
+    """
+
+    def __init__(self, warc_dir: Path, prefix: str, max_file_size: int = DEFAULT_MAX_FILE_SIZE):
+        self.warc_dir = warc_dir
+        self.prefix = prefix
+        self.max_file_size = max_file_size
+        self._sequence = 0
+        self._handle: io.BufferedWriter | None = None
+        self._writer: _Sha256WARCWriter | None = None
+        self.current_name: str | None = None
+        self.closed_names: list[str] = []
+
+    def _open_next(self) -> None:
+        self._sequence += 1
+        name = f"{self.prefix}-{self._sequence:05d}.warc.gz"
+        path = self.warc_dir / name
+        # 'xb': never append to or overwrite a file that exists.
+        self._handle = open(path, "xb")  # noqa: SIM115 (closed in close())
+        self._writer = _Sha256WARCWriter(self._handle, gzip=True, warc_version=WARC_VERSION)
+        self.current_name = name
+        info = {
+            "software": "chalco-archive (warcio)",
+            "format": "WARC File Format 1.1",
+            "hostname": socket.gethostname(),
+            "isPartOf": self.prefix,
+        }
+        self._writer.write_record(self._writer.create_warcinfo_record(name, info))
+
+    def _ensure_open(self) -> tuple[io.BufferedWriter, _Sha256WARCWriter]:
+        if self._handle is not None and self._handle.tell() >= self.max_file_size:
+            self.close_current()
+        if self._handle is None or self._writer is None:
+            self._open_next()
+        assert self._handle is not None and self._writer is not None
+        return self._handle, self._writer
+
+    def write_exchange(
+        self, exchange: HttpExchange, payload_sha256: str, revisit_of: RevisitTarget | None
+    ) -> WrittenRecord:
+        """Write the request record, then a response record (or a revisit record)."""
+        handle, writer = self._ensure_open()
+        warc_date = datetime_to_iso_date(exchange.fetched_at.astimezone(UTC).replace(tzinfo=None), use_micros=True)
+        common: dict[str, str] = {"WARC-Date": warc_date}
+        if exchange.ip_address:
+            common["WARC-IP-Address"] = exchange.ip_address
+
+        http_response = StatusAndHeaders(
+            _status_line(exchange.status),
+            _response_headers(exchange.response_headers),
+            protocol=exchange.protocol or "HTTP/1.1",
+        )
+        if revisit_of is None:
+            record = writer.create_warc_record(
+                exchange.url,
+                "response",
+                payload=io.BytesIO(exchange.payload),
+                length=len(exchange.payload),
+                http_headers=http_response,
+                warc_headers_dict=dict(common),
+            )
+        else:
+            record = writer.create_revisit_record(
+                exchange.url,
+                digest=warc_digest(payload_sha256),
+                refers_to_uri=revisit_of.url,
+                refers_to_date=datetime_to_iso_date(
+                    revisit_of.fetched_at.astimezone(UTC).replace(tzinfo=None), use_micros=True
+                ),
+                http_headers=http_response,
+                warc_headers_dict=dict(common, **{"WARC-Refers-To": revisit_of.record_id}),
+            )
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+
+        host = urlsplit(exchange.url).netloc
+        request_headers = list(exchange.request_headers)
+        if not any(k.lower() == "host" for k, _ in request_headers):
+            request_headers.insert(0, ("Host", host))
+        http_request = StatusAndHeaders(
+            f"{exchange.method} {_request_target(exchange.url)} HTTP/1.1",
+            request_headers,
+            is_http_request=True,
+        )
+        request = writer.create_warc_record(
+            exchange.url,
+            "request",
+            http_headers=http_request,
+            warc_headers_dict=dict(common, **{"WARC-Concurrent-To": record_id}),
+        )
+
+        request_offset = handle.tell()
+        writer.write_record(request)
+        offset = handle.tell()
+        writer.write_record(record)
+        end = handle.tell()
+        assert self.current_name is not None
+        return WrittenRecord(
+            warc_name=self.current_name,
+            record_type=record.rec_type,
+            record_id=record_id,
+            offset=offset,
+            length=end - offset,
+            request_offset=request_offset,
+            request_length=offset - request_offset,
+            payload_sha256=payload_sha256,
+        )
+
+    def sync(self) -> None:
+        if self._handle is not None:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+
+    def close_current(self) -> None:
+        if self._handle is not None:
+            self.sync()
+            self._handle.close()
+            assert self.current_name is not None
+            self.closed_names.append(self.current_name)
+        self._handle = None
+        self._writer = None
+        self.current_name = None
+
+    def close(self) -> None:
+        self.close_current()
+
+
+def read_record(path: Path, offset: int, length: int) -> StoredResponse:
+    """Read the response or revisit record at `offset` and check its payload digest."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read(length)
+    except FileNotFoundError as error:
+        raise SnapshotCorrupt(f"WARC file missing: {path}") from error
+    if len(data) != length:
+        raise SnapshotCorrupt(f"WARC file truncated: {path} at offset {offset}")
+    try:
+        iterator = ArchiveIterator(io.BytesIO(data), check_digests=True)
+        record = next(iterator)
+        status_line = record.http_headers.statusline if record.http_headers else ""
+        protocol = record.http_headers.protocol if record.http_headers else ""
+        headers = list(record.http_headers.headers) if record.http_headers else []
+        payload = record.raw_stream.read()
+        warc_headers = list(record.rec_headers.headers)
+        expected = record.rec_headers.get_header("WARC-Payload-Digest")
+    except (ArchiveLoadFailed, StopIteration, OSError, EOFError, zlib.error, ValueError) as error:
+        raise SnapshotCorrupt(f"unreadable WARC record in {path} at offset {offset}: {error}") from error
+    if record.rec_type == "response" and expected and expected != warc_digest(sha256_hex(payload)):
+        raise SnapshotCorrupt(f"payload digest mismatch in {path} at offset {offset}")
+    try:
+        status = int(status_line.split(" ", 1)[0])
+    except ValueError:
+        status = 0
+    return StoredResponse(
+        status=status,
+        status_line=status_line,
+        protocol=protocol,
+        headers=headers,
+        payload=payload,
+        warc_headers=warc_headers,
+    )
