@@ -318,26 +318,27 @@ class ArchiveWriter:
         *,
         url: str,
         kind: str,
-        capture: CaptureInfo | None,
-        problem: str | None,
         seen_at: datetime,
+        capture_id: int | None = None,
+        status: int | None = None,
+        sha256: str | None = None,
+        size: int | None = None,
+        media_type: str | None = None,
+        problem: str | None = None,
     ) -> File:
-        """Index a fetched attachment or image; a failed fetch is kept with its reason."""
+        """Index an attachment or image; a failed fetch is kept with its reason.
+
+        A file once archived with its bytes keeps them: a later failure does not unset them.
+        """
         row = self.file_by_url(url)
         if row is None:
             row = File(url=url, kind=kind, first_seen_at=seen_at)
             self.session.add(row)
-        good = capture is not None and capture.status == 200
-        if capture is not None and (good or row.sha256 is None):
-            row.capture_id = capture.id
-            row.status = capture.status
-        if good and capture is not None:
-            row.sha256 = capture.content_sha256
-            row.size = capture.content_size
-            row.media_type = capture.media_type
-            row.problem = None
+        if sha256 is not None:
+            row.capture_id, row.status, row.problem = capture_id, status, None
+            row.sha256, row.size, row.media_type = sha256, size, media_type
         elif row.sha256 is None:
-            row.problem = problem
+            row.capture_id, row.status, row.problem = capture_id, status, problem
         self.session.flush()
         self._wrote()
         return row
@@ -406,7 +407,7 @@ class ArchiveWriter:
             file_row = self.file_by_url(link.url)
             if file_row is None:  # not fetched (e.g. off-host): still named by the version
                 file_row = self.save_file(
-                    url=link.url, kind=link.role, capture=None, problem="not fetched", seen_at=seen_at
+                    url=link.url, kind=link.role, seen_at=seen_at, problem="not fetched"
                 )
             already = self.session.get(VersionFile, (version.id, file_row.id, link.role))
             if already is None:

@@ -1,0 +1,127 @@
+"""Reading navigation and list pages: which sections exist, which articles a list links, how
+many list pages there are. Pure functions of a parsel Selector, testable without a crawl."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+
+from chalco_crawler.profile import SiteProfile
+
+# TRS pagers: createPageHTML(<pages>, <current>, "index", "html"), or `countPage = N`.
+PAGER_CALL = re.compile(r"createPageHTML\s*\(\s*['\"]?(\d+)['\"]?\s*,")
+PAGER_VARIABLE = re.compile(r"countPage\s*=\s*['\"]?(\d+)")
+SECTION_INDEX = re.compile(r"(?:index(?:_\d+)?\.s?html?)?$")
+
+
+@dataclass(frozen=True)
+class Section:
+    path: str
+    """Without slashes at the ends: `xwdt/gsyw`."""
+    name: str | None
+
+
+@dataclass(frozen=True)
+class ListedArticle:
+    url: str
+    title: str | None
+
+
+def section_path(value: str) -> str:
+    """`/xwdt/gsyw/`, `xwdt/gsyw`, `https://host/xwdt/gsyw/index.html` → `xwdt/gsyw`."""
+    path = urlsplit(value).path if "://" in value else value
+    path = SECTION_INDEX.sub("", path.strip())
+    return path.strip("/")
+
+
+def section_url(base_url: str, path: str) -> str:
+    return urljoin(base_url, "/" + path.strip("/") + "/")
+
+
+def list_page_url(base_url: str, path: str, page: int) -> str:
+    """Page 0 is the section root; then index_1.html, index_2.html …"""
+    root = section_url(base_url, path)
+    return root if page == 0 else urljoin(root, f"index_{page}.html")
+
+
+def same_host(url: str, host: str) -> bool:
+    return (urlsplit(url).hostname or "").lower() == host.lower()
+
+
+def _text(anchor: Selector) -> str:
+    return "".join(anchor.css("::text").getall()).strip()
+
+
+def discover_sections(page: Selector, page_url: str, profile: SiteProfile) -> list[Section]:
+    """The children of the news roots (新闻动态 …) linked from a page's navigation.
+
+    A child is a link one level below a root: `/xwdt/gsyw/`. The first non-empty label of
+    each is its name. Links to other hosts are ignored.
+    """
+    host = urlsplit(page_url).hostname or ""
+    roots = [section_path(root) for root in profile.news_roots]
+    found: dict[str, str | None] = {}
+    for anchor in page.css("a[href]"):
+        url = urljoin(page_url, anchor.attrib["href"].strip())
+        if not same_host(url, host):
+            continue
+        path = section_path(url)
+        for root in roots:
+            if path.startswith(root + "/") and "/" not in path[len(root) + 1 :]:
+                name = _text(anchor) or anchor.attrib.get("title") or None
+                if not found.get(path):
+                    found[path] = name
+    return [Section(path, name) for path, name in found.items()]
+
+
+def is_article_url(url: str, profile: SiteProfile) -> bool:
+    path = urlsplit(url).path
+    return bool(profile.article_url.search(path) or profile.legacy_article_url.search(path))
+
+
+def listed_articles(page: Selector, page_url: str, profile: SiteProfile) -> list[ListedArticle]:
+    """The article links of a list page's main list, in page order.
+
+    Side boxes (hot news, other sections) also link articles, so the links are grouped by
+    the list element that holds them and the largest group is taken as the page's list.
+    """
+    host = urlsplit(page_url).hostname or ""
+    groups: dict[str, list[ListedArticle]] = defaultdict(list)
+    for anchor in page.xpath("//a[@href]"):
+        url = urljoin(page_url, anchor.attrib["href"].strip())
+        if not same_host(url, host) or not is_article_url(url, profile):
+            continue
+        container = anchor.xpath("ancestor::*[self::ul or self::ol or self::table][1]")
+        key = container[0].root.getroottree().getpath(container[0].root) if container else ""
+        title = anchor.attrib.get("title") or _text(anchor) or None
+        groups[key].append(ListedArticle(url.split("#", 1)[0], title))
+    if not groups:
+        return []
+    best = max(groups.values(), key=len)
+    seen: set[str] = set()
+    unique = []
+    for item in best:
+        if item.url not in seen:
+            seen.add(item.url)
+            unique.append(item)
+    return unique
+
+
+def page_count(html_text: str) -> int | None:
+    """The number of list pages the pager script announces, or None if there is no pager."""
+    for pattern in (PAGER_CALL, PAGER_VARIABLE):
+        match = pattern.search(html_text)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def docid_of(url: str, profile: SiteProfile) -> int | None:
+    match = profile.article_url.search(urlsplit(url).path)
+    if match and "docid" in match.groupdict():
+        return int(match.group("docid"))
+    return None

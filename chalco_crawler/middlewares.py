@@ -1,0 +1,54 @@
+"""Downloader middleware that writes every HTTP response, as received, to the archive's WARC files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+
+from archive.warcstore import HttpExchange
+from chalco_crawler.session import CrawlSession
+
+# The meta key under which a response's capture (archive.writer.CaptureInfo) is passed on.
+CAPTURE_META_KEY = "archive_capture"
+
+
+def _header_pairs(headers: object) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for name, values in headers.items():  # type: ignore[attr-defined]
+        text_name = name.decode("latin-1")
+        for value in values:
+            pairs.append((text_name, value.decode("latin-1")))
+    return pairs
+
+
+class WarcCaptureMiddleware:
+    """Sits next to the downloader (order 950), so it sees the payload before Scrapy decodes
+    gzip and every response before retries and redirects act on it: each one is archived."""
+
+    def __init__(self, session: CrawlSession):
+        self.session = session
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
+        return cls(CrawlSession.of(crawler))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        exchange = HttpExchange(
+            url=request.url,
+            method=request.method,
+            request_headers=_header_pairs(request.headers),
+            status=response.status,
+            protocol=response.protocol or "HTTP/1.1",
+            response_headers=_header_pairs(response.headers),
+            payload=response.body,
+            fetched_at=datetime.now(UTC),
+            ip_address=str(response.ip_address) if response.ip_address else None,
+        )
+        capture = self.session.writer.record_exchange(exchange)
+        request.meta[CAPTURE_META_KEY] = capture
+        self.session.stats.inc_value("archive/captures")
+        self.session.stats.inc_value(f"archive/captures_{capture.record_type}")
+        return response

@@ -1,0 +1,149 @@
+"""Run one crawl into an archive home: progress on a terminal, a summary and an exit code.
+
+`chalco-archive crawl` runs this module in its own process (`python -m chalco_crawler.run`),
+which keeps the archive package free of Scrapy and gives every crawl a fresh reactor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
+from twisted.internet import task
+
+from archive.errors import ArchiveLocked
+from archive.home import ArchiveHome
+from chalco_crawler.session import EXIT_LOCKED, EXIT_USAGE, CrawlSession, CrawlSummary
+from chalco_crawler.spiders.news import NewsSpider
+
+PROGRESS_SECONDS = 0.5
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="chalco-archive crawl", description=__doc__)
+    parser.add_argument("--home", help="archive home directory")
+    parser.add_argument("--base-url", help="site root to crawl (default: the profile's, live site)")
+    parser.add_argument("--site", default="chalco", help="site profile name or TOML file")
+    parser.add_argument(
+        "--sections", nargs="*", default=None, help="section paths, e.g. xwdt/gsyw (default: discover)"
+    )
+    parser.add_argument(
+        "-s", "--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+        help="a Scrapy setting, e.g. -s DOWNLOAD_DELAY=0",
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    return parser.parse_args(argv)
+
+
+def build_settings(args: argparse.Namespace, home: ArchiveHome) -> Settings:
+    settings = get_project_settings()
+    settings.setmodule("chalco_crawler.settings", priority="project")
+    settings.set("ARCHIVE_HOME", str(home.root), priority="cmdline")
+    logs = home.root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    # The full log goes to a file in the home; the terminal gets progress and the summary.
+    settings.set("LOG_FILE", str(logs / f"crawl-{stamp}.log"), priority="cmdline")
+    settings.set("LOG_FILE_APPEND", False, priority="cmdline")
+    for pair in args.settings:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"error: -s takes KEY=VALUE, got {pair!r}")
+        settings.set(key.strip(), value, priority="cmdline")
+    return settings
+
+
+class Progress:
+    """A one-line live status on a terminal; nothing at all under cron."""
+
+    def __init__(self, crawler: Crawler, console: Console):
+        self.crawler = crawler
+        self.console = console
+        self.status = console.status("starting…") if console.is_terminal else None
+        self.loop = task.LoopingCall(self.update)
+
+    def start(self) -> None:
+        if self.status is not None:
+            self.status.start()
+            self.loop.start(PROGRESS_SECONDS, now=False)
+
+    def update(self) -> None:
+        stats = self.crawler.stats
+        if stats is None or self.status is None:
+            return
+        get = stats.get_value
+        self.status.update(
+            f"fetched {get('archive/captures', 0)} · articles new {get('archive/articles_new', 0)}"
+            f" updated {get('archive/articles_updated', 0)}"
+            f" unchanged {get('archive/articles_unchanged', 0)}"
+            f" · files {get('archive/files_fetched', 0)} · failed {get('crawl/failed', 0)}"
+        )
+
+    def stop(self) -> None:
+        if self.loop.running:
+            self.loop.stop()
+        if self.status is not None:
+            self.status.stop()
+
+
+def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) -> None:
+    console.print(
+        f"{summary.status}: {summary.new} new, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {len(summary.failures)} failed "
+        f"({summary.captures} responses archived, {summary.flagged} flagged pages) in {home.root}"
+    )
+    for failure in summary.failures:
+        console.print(f"  failed {failure['url']}: {failure['reason']}", markup=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    home = ArchiveHome.at(args.home)
+    console = Console(stderr=False, highlight=False)
+    errors = Console(stderr=True, highlight=False)
+    try:
+        settings = build_settings(args, home)
+    except (OSError, SystemExit) as error:
+        errors.print(f"error: {error}", markup=False)
+        return EXIT_USAGE
+    process = CrawlerProcess(settings, install_root_handler=True)
+    crawler = process.create_crawler(NewsSpider)
+    failures: list[BaseException] = []
+    spider_args: dict[str, Any] = {"site": args.site, "base_url": args.base_url}
+    if args.sections:
+        spider_args["sections"] = args.sections
+    deferred = process.crawl(crawler, **spider_args)
+    deferred.addErrback(lambda failure: failures.append(failure.value))
+    progress = Progress(crawler, errors)
+    progress.start()
+    try:
+        process.start()
+    finally:
+        progress.stop()
+    if failures:
+        error = failures[0]
+        if isinstance(error, ArchiveLocked):
+            errors.print(f"error: {error}", markup=False)
+            return EXIT_LOCKED
+        if isinstance(error, LookupError):
+            errors.print(f"error: {error}", markup=False)
+            return EXIT_USAGE
+        raise error
+    summary = CrawlSession.of(crawler).summary
+    if args.json:
+        console.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        print_summary(summary, console, home)
+    return summary.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

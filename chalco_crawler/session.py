@@ -1,0 +1,118 @@
+"""Per-crawl state shared by the WARC middleware and the pipelines: the archive writer,
+the failures seen, and the run's summary written when the spider closes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from archive.home import ArchiveHome
+from archive.writer import ArchiveWriter
+from chalco_crawler import signals as project_signals
+
+# Exit codes, documented in the README for monitoring.
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_UNREACHABLE = 2
+EXIT_LOCKED = 3
+EXIT_USAGE = 4
+
+# close reasons of the spider that mean the site never answered
+UNREACHABLE_REASON = "site_unreachable"
+
+
+@dataclass
+class CrawlSummary:
+    """What a run did; printed at the end and stored with the run."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+    captures: int = 0
+    files: int = 0
+    flagged: int = 0
+    close_reason: str = ""
+    status: str = "running"
+    exit_code: int = EXIT_OK
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": len(self.failures),
+            "failures": self.failures,
+            "captures": self.captures,
+            "files": self.files,
+            "flagged": self.flagged,
+            "close_reason": self.close_reason,
+            "status": self.status,
+            "exit_code": self.exit_code,
+        }
+
+
+class CrawlSession:
+    """One per crawler: opened on first use, closed (run finished, lock released) at the end."""
+
+    _by_crawler: WeakKeyDictionary[Crawler, CrawlSession] = WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> CrawlSession:
+        if crawler not in cls._by_crawler:
+            cls._by_crawler[crawler] = cls(crawler)
+        return cls._by_crawler[crawler]
+
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        # Unset: $CHALCO_ARCHIVE_HOME or the documented default (archive.home.default_home).
+        home = settings.get("ARCHIVE_HOME")
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.writer = ArchiveWriter(
+            ArchiveHome.at(home),
+            commit_every=settings.getint("ARCHIVE_COMMIT_EVERY", 200),
+            commit_seconds=settings.getfloat("ARCHIVE_COMMIT_SECONDS", 2.0),
+            max_warc_size=settings.getint("ARCHIVE_WARC_MAX_SIZE", 0) or None,
+        )
+        self.summary = CrawlSummary()
+        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self._fetch_failed, signal=project_signals.fetch_failed)
+
+    def _spider_opened(self, spider: Spider) -> None:
+        self.writer.start_run(
+            site=getattr(spider, "site_name", spider.name),
+            base_url=getattr(spider, "base_url", ""),
+            mode=getattr(spider, "mode", "full"),
+        )
+
+    def _fetch_failed(self, url: str, reason: str) -> None:
+        self.summary.failures.append({"url": url, "reason": reason})
+        self.stats.inc_value("crawl/failed")
+
+    def count(self, outcome: str) -> None:
+        """Tally an article's storage outcome: new, updated or unchanged."""
+        setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
+        self.stats.inc_value(f"archive/articles_{outcome}")
+
+    def _spider_closed(self, spider: Spider, reason: str) -> None:
+        summary = self.summary
+        summary.close_reason = reason
+        summary.captures = self.stats.get_value("archive/captures", 0)
+        summary.files = self.stats.get_value("archive/files_fetched", 0)
+        summary.flagged = self.stats.get_value("extraction/flagged", 0)
+        if reason == UNREACHABLE_REASON:
+            summary.status, summary.exit_code = "failed", EXIT_UNREACHABLE
+        elif summary.failures or reason != "finished":
+            summary.status, summary.exit_code = "partial", EXIT_PARTIAL
+        else:
+            summary.status, summary.exit_code = "ok", EXIT_OK
+        try:
+            self.writer.finish_run(summary.status, summary.exit_code, summary.as_dict())
+        finally:
+            self.writer.close()

@@ -1,0 +1,46 @@
+"""Scrapy settings: polite defaults for the live site, and the archive pipeline."""
+
+BOT_NAME = "chalco_crawler"
+SPIDER_MODULES = ["chalco_crawler.spiders"]
+NEWSPIDER_MODULE = "chalco_crawler.spiders"
+
+# Politeness: identify ourselves, obey robots.txt, one or two requests at a time with a delay.
+USER_AGENT = "chalco-archive/0.1 (+https://github.com/chalco-archive/chalco-archive; news archiver)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Faults: retry server errors and timeouts, give up on a stuck request after 30 s.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 512 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 64 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    # Next to the downloader: sees the wire payload and every response before retry/redirect.
+    "chalco_crawler.middlewares.WarcCaptureMiddleware": 950,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.extraction.ExtractionPipeline": 100,
+    "pipelines.normalization.NormalizationPipeline": 200,
+    "pipelines.attachments.AttachmentsPipeline": 300,
+    "pipelines.storage.StoragePipeline": 400,
+}
+
+# The archive's home directory; `chalco-archive crawl` sets it (default: see archive.home).
+ARCHIVE_HOME = None
+ARCHIVE_COMMIT_EVERY = 200
+ARCHIVE_COMMIT_SECONDS = 2.0
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

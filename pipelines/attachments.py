@@ -1,0 +1,104 @@
+"""Pipeline stage 3: fetch every attachment and image an article names, once per URL.
+
+Files go through the downloader like pages (robots.txt, throttling, retries, the WARC
+middleware), so their bytes are archived the same way. A file already archived with its
+bytes is not fetched again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+
+from chalco_crawler import signals as project_signals
+from chalco_crawler.discovery import same_host
+from chalco_crawler.items import ArticlePageItem, FetchedFile
+from chalco_crawler.middlewares import CAPTURE_META_KEY
+from chalco_crawler.session import CrawlSession
+
+
+class AttachmentsPipeline:
+    def __init__(self, crawler: Crawler, session: CrawlSession):
+        self.crawler = crawler
+        self.session = session
+        # One fetch per URL even when two articles name the same file at once.
+        self._fetches: dict[str, asyncio.Future[FetchedFile]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AttachmentsPipeline:
+        return cls(crawler, CrawlSession.of(crawler))
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticlePageItem) or item.article is None:
+            return item
+        host = getattr(self.crawler.spider, "host", "")
+        wanted = [(link, "attachment") for link in item.article.attachments]
+        wanted += [(link, "image") for link in item.article.images]
+        files = []
+        for link, role in wanted:
+            if host and not same_host(link.url, host):
+                files.append(FetchedFile(link.url, role, link.name, None, problem="off-host: not fetched"))
+                continue
+            fetched = await self._fetch_once(link.url, role)
+            files.append(
+                FetchedFile(
+                    url=link.url,
+                    role=role,
+                    name=link.name,
+                    capture_id=fetched.capture_id,
+                    status=fetched.status,
+                    sha256=fetched.sha256,
+                    size=fetched.size,
+                    media_type=fetched.media_type,
+                    problem=fetched.problem,
+                )
+            )
+        item.files = files
+        return item
+
+    async def _fetch_once(self, url: str, role: str) -> FetchedFile:
+        if url not in self._fetches:
+            future: asyncio.Future[FetchedFile] = asyncio.get_running_loop().create_future()
+            self._fetches[url] = future
+            try:
+                future.set_result(await self._fetch(url, role))
+            except BaseException as error:  # never leave waiters hanging
+                future.set_exception(error)
+                raise
+        return await asyncio.shield(self._fetches[url])
+
+    async def _fetch(self, url: str, role: str) -> FetchedFile:
+        archived = self.session.writer.file_by_url(url)
+        if archived is not None and archived.sha256 is not None:
+            self.crawler.stats.inc_value("archive/files_known")
+            return FetchedFile(
+                url, role, None, archived.capture_id, archived.status,
+                archived.sha256, archived.size, archived.media_type,
+            )
+        request = Request(url, meta={"archive_role": role})
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except IgnoreRequest as error:
+            return FetchedFile(url, role, None, None, problem=f"not fetched: {error or 'robots.txt'}")
+        except Exception as error:  # network failure after retries: keep the reason
+            reason = f"{type(error).__name__}: {error}"
+            self._report(url, reason)
+            return FetchedFile(url, role, None, None, problem=reason)
+        capture = response.meta.get(CAPTURE_META_KEY)
+        if capture is None or response.status != 200:
+            reason = f"HTTP {response.status}"
+            self._report(url, reason)
+            return FetchedFile(url, role, None, capture.id if capture else None,
+                               status=response.status, problem=reason)
+        self.crawler.stats.inc_value("archive/files_fetched")
+        return FetchedFile(
+            url, role, None, capture.id, capture.status,
+            capture.content_sha256, capture.content_size, capture.media_type,
+        )
+
+    def _report(self, url: str, reason: str) -> None:
+        self.crawler.signals.send_catch_log(project_signals.fetch_failed, url=url, reason=reason)

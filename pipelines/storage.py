@@ -1,0 +1,93 @@
+"""Pipeline stage 4: write items into the archive. The one module that knows both the items
+and the archive's API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from archive.writer import ArticleContent, FileLink
+from chalco_crawler.items import ArticlePageItem, ListingItem
+from chalco_crawler.session import CrawlSession
+
+
+def article_content(item: ArticlePageItem) -> ArticleContent:
+    """The archive's record of an article page, from the pipelines' fields."""
+    article = item.article
+    extraction = item.extraction
+    assert article is not None and extraction is not None
+    return ArticleContent(
+        url=item.final_url,
+        site=item.site,
+        docid=item.docid,
+        title=article.title,
+        source=article.source,
+        source_raw=article.source_raw,
+        author=article.author,
+        author_raw=article.author_raw,
+        published=article.published,
+        published_raw=article.published_raw,
+        info_raw=extraction.info_raw,
+        body=article.body,
+        body_html=article.body_html,
+        meta=dict(extraction.meta),
+        encoding=extraction.encoding,
+        template=extraction.template,
+        problems=list(article.problems),
+        files=[FileLink(f.url, f.role, f.name) for f in item.files],
+    )
+
+
+class StoragePipeline:
+    def __init__(self, session: CrawlSession):
+        self.session = session
+        self.writer = session.writer
+        # Listed URL → the URL that answered, for articles reached through a redirect.
+        self._final_url: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
+        return cls(CrawlSession.of(crawler))
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ListingItem):
+            self._store_listing(item)
+        elif isinstance(item, ArticlePageItem):
+            self._store_article(item)
+        return item
+
+    def _store_listing(self, item: ListingItem) -> None:
+        self.writer.note_listing(
+            site=item.site,
+            article_url=self._final_url.get(item.article_url, item.article_url),
+            section=item.section,
+            section_name=item.section_name,
+            list_url=item.list_url,
+            title_listed=item.title_listed,
+            seen_at=item.seen_at,
+        )
+
+    def _store_article(self, item: ArticlePageItem) -> None:
+        if item.requested_url != item.final_url:
+            self._final_url[item.requested_url] = item.final_url
+            self.writer.move_listings(item.requested_url, item.final_url)
+        for file in item.files:
+            self.writer.save_file(
+                url=file.url,
+                kind=file.role,
+                seen_at=item.fetched_at,
+                capture_id=file.capture_id,
+                status=file.status,
+                sha256=file.sha256,
+                size=file.size,
+                media_type=file.media_type,
+                problem=file.problem,
+            )
+        outcome, _version = self.writer.save_article(
+            article_content(item), item.capture_id, item.fetched_at
+        )
+        self.session.count(outcome)
+
+    def close_spider(self) -> None:
+        self.writer.commit()
