@@ -1,0 +1,335 @@
+"""The `chalco-archive` command: crawl, export, snapshot, show, stats, replica, demo.
+
+Errors reach the user as one line on stderr with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from archive.db import open_reader, session_factory
+from archive.errors import ArchiveError
+from archive.home import HOME_ENV, ArchiveHome
+from archive.queries import (
+    EXPORT_FIELDS,
+    get_article,
+    get_snapshot,
+    iter_articles,
+    section_month_counts,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HOME_OPTION = click.option(
+    "--home",
+    envvar=HOME_ENV,
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Archive home directory [env {HOME_ENV}; default ~/.local/share/chalco-archive].",
+)
+
+
+def one_line_errors(command: F) -> F:
+    """Turn the archive's named errors into a one-line message and exit code 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ArchiveError as error:
+            raise click.ClickException(str(error)) from error
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def reading(home_path: Path | None) -> Iterator[tuple[ArchiveHome, Session]]:
+    home = ArchiveHome.at(home_path)
+    engine = open_reader(home)
+    session = session_factory(engine)()
+    try:
+        yield home, session
+    finally:
+        session.close()
+        engine.dispose()
+
+
+@contextmanager
+def output_stream(path: str, *, binary: bool = False, bom: bool = False) -> Iterator[IO[Any]]:
+    if path == "-":
+        if binary:
+            yield sys.stdout.buffer
+        else:
+            if bom:
+                sys.stdout.buffer.write("\ufeff".encode())
+            yield sys.stdout
+        return
+    if binary:
+        with open(path, "wb") as handle:
+            yield handle
+    else:
+        with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+            yield handle
+
+
+def csv_value(value: Any) -> Any:
+    """Flatten a record's field for one CSV cell: lists of text joined, objects as JSON."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "; ".join(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def write_records(records: Iterable[dict[str, Any]], fmt: str, handle: IO[str],
+                  fields: Iterable[str]) -> int:
+    count = 0
+    columns = list(fields)
+    if fmt == "csv":
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for record in records:
+            writer.writerow({k: csv_value(record.get(k)) for k in columns})
+            count += 1
+    else:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    Console().print(table)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="chalco-archive")
+def main() -> None:
+    """Crawl and archive the news of Chalco (中国铝业) and the 中铝网站群.
+
+    \b
+    Quick start, offline:   chalco-archive demo
+    Crawl the live site:    chalco-archive crawl --home ~/chalco
+    """
+
+
+@main.command(context_settings={"ignore_unknown_options": False})
+@HOME_OPTION
+@click.option("--base-url", help="Site root (default https://www.chalco.com.cn/); a replica or mirror.")
+@click.option("--site", default="chalco", show_default=True, help="Site profile name or TOML file.")
+@click.option("--sections", multiple=True, help="Section path to crawl, e.g. xwdt/gsyw (repeatable).")
+@click.option("-s", "settings", multiple=True, metavar="KEY=VALUE", help="Scrapy setting.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def crawl(home: Path | None, base_url: str | None, site: str, sections: tuple[str, ...],
+          settings: tuple[str, ...], as_json: bool) -> None:
+    """Crawl the news sections into the archive.
+
+    \b
+    Example:
+      chalco-archive crawl --home ~/chalco
+      chalco-archive crawl --base-url http://127.0.0.1:8000/ --sections xwdt/gsyw -s DOWNLOAD_DELAY=0
+
+    Exit codes: 0 ok, 1 partial (some URLs failed), 2 site unreachable, 3 home in use,
+    4 usage error.
+    """
+    command = [sys.executable, "-m", "chalco_crawler.run", "--home", str(ArchiveHome.at(home).root)]
+    if base_url:
+        command += ["--base-url", base_url]
+    command += ["--site", site]
+    if sections:
+        command += ["--sections", *sections]
+    for pair in settings:
+        command += ["-s", pair]
+    if as_json:
+        command.append("--json")
+    sys.exit(subprocess.call(command))
+
+
+@main.command()
+@HOME_OPTION
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)
+@click.option("--output", "-o", default="-", show_default=True, help="File, or - for stdout.")
+@click.option("--section", help="Only articles listed in this section, e.g. xwdt/gsyw.")
+@one_line_errors
+def export(home: Path | None, fmt: str, output: str, section: str | None) -> None:
+    """Export every article's latest version (JSON Lines, or CSV for Excel).
+
+    \b
+    Example:
+      chalco-archive export --format csv --output chalco.csv
+      chalco-archive export --format jsonl | jq .title
+    """
+    with reading(home) as (_home, session), output_stream(output, bom=(fmt == "csv")) as handle:
+        count = write_records(iter_articles(session, section=section), fmt, handle, EXPORT_FIELDS)
+    if output != "-":
+        click.echo(f"exported {count} articles to {output}", err=True)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(f"{value!r} is not an ISO date or datetime") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@main.command()
+@click.argument("url")
+@HOME_OPTION
+@click.option("--at", "at", help="ISO datetime: the capture in effect then (naive = UTC).")
+@click.option("--output", "-o", default="-", show_default=True, help="File, or - for stdout.")
+@one_line_errors
+def snapshot(url: str, home: Path | None, at: str | None, output: str) -> None:
+    """Write a page exactly as it was received (payload after content decoding).
+
+    \b
+    Example:
+      chalco-archive snapshot https://www.chalco.com.cn/xwdt/gsyw/202602/t20260204_163644.html -o page.html
+    """
+    with reading(home) as (archive_home, session):
+        found = get_snapshot(session, archive_home, url, parse_time(at))
+    with output_stream(output, binary=True) as handle:
+        handle.write(found.content)
+    if output != "-":
+        click.echo(
+            f"{len(found.content)} bytes, captured {found.capture.fetched_at.isoformat()}, "
+            f"sha256 {found.capture.content_sha256}",
+            err=True,
+        )
+
+
+@main.command()
+@click.argument("url")
+@HOME_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@one_line_errors
+def show(url: str, home: Path | None, fmt: str) -> None:
+    """Show one archived article.
+
+    \b
+    Example:
+      chalco-archive show https://www.chalco.com.cn/xwdt/gsyw/202602/t20260204_163644.html
+    """
+    with reading(home) as (_home, session):
+        view = get_article(session, url)
+    record = view.record
+    if fmt == "json":
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    click.echo(record["title"] or "(no title)")
+    click.echo(f"来源：{record['source'] or ''}  时间：{record['published'] or ''}"
+               + (f"  作者：{record['author']}" if record["author"] else ""))
+    click.echo(f"{record['url']}  [{', '.join(record['sections'])}]  "
+               f"version {record['version']} of {len(view.versions)}, {record['status']}")
+    if view.problems:
+        click.echo("flagged: " + "; ".join(view.problems))
+    click.echo("")
+    click.echo(record["body"] or "")
+    for attachment in record["attachments"]:
+        click.echo(f"附件 {attachment['name']}  {attachment['url']}  sha256 {attachment['sha256']}")
+    for image in record["images"]:
+        click.echo(f"图片 {image['url']}  sha256 {image['sha256']}")
+
+
+@main.command()
+@HOME_OPTION
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default=None,
+              help="Default: table on a terminal, jsonl otherwise.")
+@one_line_errors
+def stats(home: Path | None, fmt: str | None) -> None:
+    """Count articles per section and month of publication.
+
+    \b
+    Example:
+      chalco-archive stats
+      chalco-archive stats --format csv > counts.csv
+    """
+    with reading(home) as (_home, session):
+        rows = section_month_counts(session)
+    columns = ["section", "month", "articles"]
+    fmt = fmt or ("table" if sys.stdout.isatty() else "jsonl")
+    if fmt == "table":
+        print_table(rows, columns, title=f"{sum(r['articles'] for r in rows)} listings")
+    else:
+        write_records(rows, fmt, sys.stdout, columns)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--articles", default=60, show_default=True, type=int)
+@click.option("--page-size", default=5, show_default=True, type=int)
+def replica(host: str, port: int, articles: int, page_size: int) -> None:
+    """Serve the local replica of the site (for tests and offline trials).
+
+    \b
+    Example:
+      chalco-archive replica --port 8000 --articles 2000 --page-size 20
+    """
+    command = [sys.executable, "-m", "replica", "--host", host, "--port", str(port),
+               "--articles", str(articles), "--page-size", str(page_size)]
+    sys.exit(subprocess.call(command))
+
+
+@main.command()
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to put the demo archive (default: a new temporary directory).")
+def demo(home: Path | None) -> None:
+    """Start the replica on a free port, crawl it into a fresh home, say what to try next.
+
+    \b
+    Example:
+      chalco-archive demo
+    """
+    from replica.server import ReplicaServer  # the demo's own server, not needed elsewhere
+    from replica.site import build_site
+
+    target = home or Path(tempfile.mkdtemp(prefix="chalco-demo-"))
+    with ReplicaServer(build_site()) as server:
+        click.echo(f"replica serving at {server.base_url}", err=True)
+        code = subprocess.call(
+            [sys.executable, "-m", "chalco_crawler.run", "--home", str(target),
+             "--base-url", server.base_url, "-s", "DOWNLOAD_DELAY=0",
+             "-s", "AUTOTHROTTLE_ENABLED=False"],
+            env=dict(os.environ),
+        )
+    sample = server.base_url + "xwdt/gsyw/202602/t20260204_163644.html"
+    click.echo(f"""
+The demo archive is in {target}. Try:
+  export {HOME_ENV}={target}
+  chalco-archive stats
+  chalco-archive show {sample}
+  chalco-archive export --format csv --output demo.csv
+  chalco-archive snapshot {sample} --output page.html
+  sqlite3 {target}/archive.sqlite3 'select url, title from articles join article_versions v on v.article_id = articles.id'
+""")
+    # The replica holds a deliberate 404, so "partial" is the expected outcome of the demo.
+    sys.exit(0 if code in (0, 1) else code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+"""The archive's read side: export records, one article, a capture's bytes, counts."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from archive.errors import ArticleNotFound, SnapshotCorrupt, SnapshotNotFound
+from archive.home import ArchiveHome
+from archive.models import (
+    Article,
+    ArticleVersion,
+    Capture,
+    File,
+    Listing,
+    VersionCapture,
+    VersionFile,
+    WarcFile,
+)
+from archive.warcstore import StoredResponse, decode_content, read_record, sha256_hex
+
+EXPORT_BATCH = 500
+
+# The JSON Lines export contract, in order; CSV uses the same columns.
+EXPORT_FIELDS = (
+    "url", "site", "sections", "title", "source", "author", "published", "body",
+    "attachments", "images", "snapshot", "version", "status", "first_seen", "last_seen",
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _latest_version_ids(session: Session) -> Any:
+    return (
+        select(ArticleVersion.article_id, func.max(ArticleVersion.number).label("number"))
+        .group_by(ArticleVersion.article_id)
+        .subquery()
+    )
+
+
+def _sections_by_url(session: Session, urls: Sequence[str]) -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(Listing.article_url, Listing.section)
+        .where(Listing.article_url.in_(urls))
+        .order_by(Listing.article_url, Listing.section)
+    )
+    for url, section in rows:
+        sections[url].append(section)
+    return sections
+
+
+def _files_by_version(session: Session, version_ids: Sequence[int]) -> dict[int, list[Any]]:
+    files: dict[int, list[Any]] = defaultdict(list)
+    rows = session.execute(
+        select(VersionFile.version_id, VersionFile.role, VersionFile.name, File)
+        .join(File, File.id == VersionFile.file_id)
+        .where(VersionFile.version_id.in_(version_ids))
+        .order_by(VersionFile.version_id, VersionFile.position)
+    )
+    for version_id, role, name, file in rows:
+        files[version_id].append((role, name, file))
+    return files
+
+
+def _snapshots_by_version(session: Session, version_ids: Sequence[int]) -> dict[int, Capture]:
+    """The newest capture behind each version."""
+    newest = (
+        select(VersionCapture.version_id, func.max(VersionCapture.capture_id).label("capture_id"))
+        .where(VersionCapture.version_id.in_(version_ids))
+        .group_by(VersionCapture.version_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(newest.c.version_id, Capture).join(Capture, Capture.id == newest.c.capture_id)
+    )
+    return {version_id: capture for version_id, capture in rows}
+
+
+def article_record(
+    article: Article,
+    version: ArticleVersion,
+    sections: list[str],
+    files: list[Any],
+    snapshot: Capture | None,
+) -> dict[str, Any]:
+    """One article as the export contract names its fields."""
+    return {
+        "url": article.url,
+        "site": article.site,
+        "sections": sections,
+        "title": version.title,
+        "source": version.source,
+        "author": version.author,
+        "published": version.published,
+        "body": version.body,
+        "attachments": [
+            {
+                "url": f.url,
+                "name": name,
+                "sha256": f.sha256,
+                "size": f.size,
+                "media_type": f.media_type,
+            }
+            for role, name, f in files
+            if role == "attachment"
+        ],
+        "images": [{"url": f.url, "sha256": f.sha256} for role, _name, f in files if role == "image"],
+        "snapshot": {
+            "sha256": snapshot.content_sha256 if snapshot else None,
+            "fetched_at": _iso(snapshot.fetched_at) if snapshot else None,
+        },
+        "version": version.number,
+        "status": article.status,
+        "first_seen": _iso(article.first_seen_at),
+        "last_seen": _iso(article.last_seen_at),
+    }
+
+
+def iter_articles(session: Session, *, section: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every article's latest version as an export record, streamed in batches."""
+    latest = _latest_version_ids(session)
+    query = (
+        select(Article, ArticleVersion)
+        .join(latest, latest.c.article_id == Article.id)
+        .join(
+            ArticleVersion,
+            (ArticleVersion.article_id == Article.id) & (ArticleVersion.number == latest.c.number),
+        )
+        .order_by(Article.id)
+    )
+    if section:
+        query = query.where(
+            Article.url.in_(select(Listing.article_url).where(Listing.section == section.strip("/")))
+        )
+    last_id = 0
+    while True:
+        batch = session.execute(query.where(Article.id > last_id).limit(EXPORT_BATCH)).all()
+        if not batch:
+            return
+        urls = [article.url for article, _ in batch]
+        version_ids = [version.id for _, version in batch]
+        sections = _sections_by_url(session, urls)
+        files = _files_by_version(session, version_ids)
+        snapshots = _snapshots_by_version(session, version_ids)
+        for article, version in batch:
+            yield article_record(
+                article, version, sections.get(article.url, []),
+                files.get(version.id, []), snapshots.get(version.id),
+            )
+        last_id = batch[-1][0].id
+        session.expunge_all()  # keep memory flat on large archives
+
+
+@dataclass
+class ArticleView:
+    record: dict[str, Any]
+    versions: list[ArticleVersion]
+    problems: list[str]
+    source_raw: str | None
+    published_raw: str | None
+
+
+def get_article(session: Session, url: str) -> ArticleView:
+    article = session.scalar(select(Article).where(Article.url == url))
+    if article is None:
+        raise ArticleNotFound(f"no archived article at {url}")
+    versions = list(article.versions)
+    latest = versions[-1]
+    record = article_record(
+        article,
+        latest,
+        _sections_by_url(session, [url]).get(url, []),
+        _files_by_version(session, [latest.id]).get(latest.id, []),
+        _snapshots_by_version(session, [latest.id]).get(latest.id),
+    )
+    return ArticleView(
+        record=record,
+        versions=versions,
+        problems=json.loads(latest.problems_json),
+        source_raw=latest.source_raw,
+        published_raw=latest.published_raw,
+    )
+
+
+@dataclass
+class Snapshot:
+    """A capture's response as received: `content` is the payload after content decoding."""
+
+    capture: Capture
+    response: StoredResponse
+    content: bytes
+
+
+def _read(home: ArchiveHome, capture: Capture, warc_name: str) -> StoredResponse:
+    return read_record(home.warc_dir / warc_name, capture.offset, capture.length)
+
+
+def get_snapshot(
+    session: Session, home: ArchiveHome, url: str, at: datetime | None = None
+) -> Snapshot:
+    """The newest successful capture of `url` at or before `at` (default: the newest)."""
+    query = (
+        select(Capture, WarcFile.name)
+        .join(WarcFile, WarcFile.id == Capture.warc_file_id)
+        .where(Capture.url == url, Capture.status == 200)
+        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+        .limit(1)
+    )
+    if at is not None:
+        query = query.where(Capture.fetched_at <= at)
+    row = session.execute(query).first()
+    if row is None:
+        when = f" at or before {at.isoformat()}" if at else ""
+        raise SnapshotNotFound(f"no capture of {url}{when}")
+    capture, warc_name = row
+    response = _read(home, capture, warc_name)
+    holder, holder_response = capture, response
+    if capture.record_type == "revisit":
+        if capture.refers_to_id is None:
+            raise SnapshotCorrupt(f"revisit capture {capture.id} of {url} names no original")
+        original = session.get(Capture, capture.refers_to_id)
+        assert original is not None
+        holder = original
+        holder_response = _read(home, original, original.warc_file.name)
+    if sha256_hex(holder_response.payload) != holder.payload_sha256:
+        raise SnapshotCorrupt(f"payload of capture {holder.id} does not match its SHA-256")
+    encoding = next(
+        (v for k, v in holder_response.headers if k.lower() == "content-encoding"), None
+    )
+    content = decode_content(holder_response.payload, encoding)
+    return Snapshot(capture=capture, response=response, content=content)
+
+
+def section_month_counts(session: Session) -> list[dict[str, Any]]:
+    """Articles per section and month of publication (latest versions)."""
+    latest = _latest_version_ids(session)
+    month = func.substr(ArticleVersion.published, 1, 7)
+    rows = session.execute(
+        select(Listing.section, month.label("month"), func.count(func.distinct(Article.id)))
+        .join(Article, Article.url == Listing.article_url)
+        .join(latest, latest.c.article_id == Article.id)
+        .join(
+            ArticleVersion,
+            (ArticleVersion.article_id == Article.id) & (ArticleVersion.number == latest.c.number),
+        )
+        .group_by(Listing.section, month)
+        .order_by(Listing.section, month.desc())
+    )
+    return [{"section": s, "month": m, "articles": n} for s, m, n in rows]
