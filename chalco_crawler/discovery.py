@@ -16,6 +16,7 @@ from chalco_crawler.profile import SiteProfile
 PAGER_CALL = re.compile(r"createPageHTML\s*\(\s*['\"]?(\d+)['\"]?\s*,")
 PAGER_VARIABLE = re.compile(r"countPage\s*=\s*['\"]?(\d+)")
 SECTION_INDEX = re.compile(r"(?:index(?:_\d+)?\.s?html?)?$")
+SECTION_ROOT = re.compile(r"/(?:index\.s?html?)?$")
 
 
 @dataclass(frozen=True)
@@ -56,26 +57,32 @@ def _text(anchor: Selector) -> str:
     return "".join(anchor.css("::text").getall()).strip()
 
 
+def section_labels(page: Selector, page_url: str) -> dict[str, str | None]:
+    """Every same-host link to a section root (`/xwdt/gsyw/`) and its first non-empty label."""
+    host = urlsplit(page_url).hostname or ""
+    labels: dict[str, str | None] = {}
+    for anchor in page.css("a[href]"):
+        url = urljoin(page_url, anchor.attrib["href"].strip())
+        if not same_host(url, host) or not SECTION_ROOT.search(urlsplit(url).path):
+            continue
+        path = section_path(url)
+        if path and not labels.get(path):
+            labels[path] = _text(anchor) or anchor.attrib.get("title") or None
+    return labels
+
+
 def discover_sections(page: Selector, page_url: str, profile: SiteProfile) -> list[Section]:
     """The children of the news roots (新闻动态 …) linked from a page's navigation.
 
-    A child is a link one level below a root: `/xwdt/gsyw/`. The first non-empty label of
-    each is its name. Links to other hosts are ignored.
+    A child is a link one level below a root: `/xwdt/gsyw/`. Links to other hosts are ignored.
     """
-    host = urlsplit(page_url).hostname or ""
     roots = [section_path(root) for root in profile.news_roots]
-    found: dict[str, str | None] = {}
-    for anchor in page.css("a[href]"):
-        url = urljoin(page_url, anchor.attrib["href"].strip())
-        if not same_host(url, host):
-            continue
-        path = section_path(url)
-        for root in roots:
-            if path.startswith(root + "/") and "/" not in path[len(root) + 1 :]:
-                name = _text(anchor) or anchor.attrib.get("title") or None
-                if not found.get(path):
-                    found[path] = name
-    return [Section(path, name) for path, name in found.items()]
+    return [
+        Section(path, name)
+        for path, name in section_labels(page, page_url).items()
+        for root in roots
+        if path.startswith(root + "/") and "/" not in path[len(root) + 1 :]
+    ]
 
 
 def is_article_url(url: str, profile: SiteProfile) -> bool:

@@ -49,6 +49,8 @@ class SiteProfile:
     """Navigation labels of the news roots (新闻动态 …), used to find them on the home page."""
     fallback_sections: tuple[str, ...]
     """Sections crawled when the home page's navigation yields none."""
+    extra_sections: tuple[str, ...]
+    """Sections outside the news roots crawled too by default (通函与公告 …)."""
     article_url: re.Pattern[str]
     """Matches an article URL's path; named groups `date` (YYYYMMDD) and `docid` when present."""
     legacy_article_url: re.Pattern[str]
@@ -64,7 +66,7 @@ def _tuple(value: object) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         return (value,)
-    return tuple(str(v) for v in value)  # type: ignore[union-attr]
+    return tuple(str(v) for v in value)  # type: ignore[attr-defined]
 
 
 def profile_from_dict(data: dict) -> SiteProfile:
@@ -87,6 +89,7 @@ def profile_from_dict(data: dict) -> SiteProfile:
         news_roots=_tuple(news.get("roots", ())),
         news_root_labels=_tuple(news.get("root_labels", ())),
         fallback_sections=_tuple(news.get("fallback_sections", ())),
+        extra_sections=_tuple(news.get("extra_sections", ())),
         article_url=re.compile(urls.get("article", r"/t(?P<date>\d{8})_(?P<docid>\d+)\.s?html?$")),
         legacy_article_url=re.compile(urls.get("legacy_article", r"/webinfo/\d{4}/\d{2}/[^/]+\.html?$")),
         extraction=rules,

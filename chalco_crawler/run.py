@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, SystemExit) as error:
         errors.print(f"error: {error}", markup=False)
         return EXIT_USAGE
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
     failures: list[BaseException] = []
     spider_args: dict[str, Any] = {"site": args.site, "base_url": args.base_url}

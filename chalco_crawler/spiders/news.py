@@ -24,6 +24,7 @@ from chalco_crawler.discovery import (
     list_page_url,
     listed_articles,
     page_count,
+    section_labels,
     section_path,
     section_url,
 )
@@ -81,10 +82,12 @@ class NewsSpider(scrapy.Spider):
 
     def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
         discovered = {s.path: s for s in discover_sections(response, response.url, self.profile)}
+        names = {p: Section(p, n) for p, n in section_labels(response, response.url).items()}
         if self.requested_sections:
-            sections = [discovered.get(p, Section(p, None)) for p in self.requested_sections]
+            sections = [names.get(p, Section(p, None)) for p in self.requested_sections]
         elif discovered:
-            sections = list(discovered.values())
+            extra = [section_path(p) for p in self.profile.extra_sections]
+            sections = list(discovered.values()) + [names.get(p, Section(p, None)) for p in extra]
         else:
             # No news children in the navigation: look on the news roots' own pages.
             for root in self.profile.news_roots:
@@ -102,7 +105,8 @@ class NewsSpider(scrapy.Spider):
         sections = discover_sections(response, response.url, self.profile)
         if not sections:
             self.logger.warning("no news sections found; using the profile's fallback list")
-            sections = [Section(section_path(p), None) for p in self.profile.fallback_sections]
+            paths = self.profile.fallback_sections + self.profile.extra_sections
+            sections = [Section(section_path(p), None) for p in paths]
         for section in sections:
             yield self._list_request(section, 0)
 

@@ -1,0 +1,77 @@
+"""Shared fixtures: a replica site served over real HTTP, and crawls of it into real homes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from replica.server import ReplicaServer
+from replica.site import ReplicaSite, build_site
+
+# No politeness delay against our own loopback replica: tests must stay fast.
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=2"]
+
+
+@dataclass
+class CrawlResult:
+    exit_code: int
+    summary: dict[str, Any]
+    stdout: str
+    stderr: str
+
+
+def run_crawl(home: Path, base_url: str, *extra: str, timeout: float = 300) -> CrawlResult:
+    """Run `chalco_crawler.run` in its own process, as `chalco-archive crawl` does."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "chalco_crawler.run", "--home", str(home),
+         "--base-url", base_url, "--json", *FAST, *extra],
+        capture_output=True, text=True, timeout=timeout,
+    )
+    summary: dict[str, Any] = {}
+    if completed.stdout.strip().startswith("{"):
+        summary = json.loads(completed.stdout)
+    return CrawlResult(completed.returncode, summary, completed.stdout, completed.stderr)
+
+
+@pytest.fixture(scope="session")
+def replica_site() -> ReplicaSite:
+    return build_site()
+
+
+@pytest.fixture(scope="session")
+def replica(replica_site: ReplicaSite) -> Iterator[ReplicaServer]:
+    with ReplicaServer(replica_site) as server:
+        yield server
+
+
+@dataclass
+class CrawledArchive:
+    home: Path
+    first: CrawlResult
+    second: CrawlResult
+    requests_first: list[Any]
+    requests_second: list[Any]
+
+
+@pytest.fixture(scope="session")
+def crawled(replica: ReplicaServer, tmp_path_factory: pytest.TempPathFactory) -> CrawledArchive:
+    """The replica crawled twice into one home (the second crawl must change nothing)."""
+    home = tmp_path_factory.mktemp("home")
+    start = len(replica.requests)
+    first = run_crawl(home, replica.base_url)
+    middle = len(replica.requests)
+    second = run_crawl(home, replica.base_url)
+    return CrawledArchive(
+        home=home,
+        first=first,
+        second=second,
+        requests_first=list(replica.requests[start:middle]),
+        requests_second=list(replica.requests[middle:]),
+    )
