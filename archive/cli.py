@@ -96,8 +96,9 @@ def csv_value(value: Any) -> Any:
     return value
 
 
-def write_records(records: Iterable[dict[str, Any]], fmt: str, handle: IO[str],
-                  fields: Iterable[str]) -> int:
+def write_records(
+    records: Iterable[dict[str, Any]], fmt: str, handle: IO[str], fields: Iterable[str]
+) -> int:
     count = 0
     columns = list(fields)
     if fmt == "csv":
@@ -135,19 +136,30 @@ def main() -> None:
 
 @main.command(context_settings={"ignore_unknown_options": False})
 @HOME_OPTION
-@click.option("--base-url", help="Site root (default https://www.chalco.com.cn/); a replica or mirror.")
+@click.option(
+    "--base-url", help="Site root (default https://www.chalco.com.cn/); a replica or mirror."
+)
 @click.option("--site", default="chalco", show_default=True, help="Site profile name or TOML file.")
-@click.option("--sections", multiple=True, help="Section path to crawl, e.g. xwdt/gsyw (repeatable).")
+@click.option(
+    "--sections", multiple=True, help="Section path to crawl, e.g. xwdt/gsyw (repeatable)."
+)
 @click.option("-s", "settings", multiple=True, metavar="KEY=VALUE", help="Scrapy setting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def crawl(home: Path | None, base_url: str | None, site: str, sections: tuple[str, ...],
-          settings: tuple[str, ...], as_json: bool) -> None:
+def crawl(
+    home: Path | None,
+    base_url: str | None,
+    site: str,
+    sections: tuple[str, ...],
+    settings: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Crawl the news sections into the archive.
 
     \b
     Example:
       chalco-archive crawl --home ~/chalco
-      chalco-archive crawl --base-url http://127.0.0.1:8000/ --sections xwdt/gsyw -s DOWNLOAD_DELAY=0
+      chalco-archive crawl --base-url http://127.0.0.1:8000/ --sections xwdt/gsyw \\
+        -s DOWNLOAD_DELAY=0
 
     Exit codes: 0 ok, 1 partial (some URLs failed), 2 site unreachable, 3 home in use,
     4 usage error.
@@ -167,8 +179,9 @@ def crawl(home: Path | None, base_url: str | None, site: str, sections: tuple[st
 
 @main.command()
 @HOME_OPTION
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
 @click.option("--output", "-o", default="-", show_default=True, help="File, or - for stdout.")
 @click.option("--section", help="Only articles listed in this section, e.g. xwdt/gsyw.")
 @one_line_errors
@@ -207,7 +220,8 @@ def snapshot(url: str, home: Path | None, at: str | None, output: str) -> None:
 
     \b
     Example:
-      chalco-archive snapshot https://www.chalco.com.cn/xwdt/gsyw/202602/t20260204_163644.html -o page.html
+      chalco-archive snapshot \\
+        https://www.chalco.com.cn/xwdt/gsyw/202602/t20260204_163644.html -o page.html
     """
     with reading(home) as (archive_home, session):
         found = get_snapshot(session, archive_home, url, parse_time(at))
@@ -224,8 +238,9 @@ def snapshot(url: str, home: Path | None, at: str | None, output: str) -> None:
 @main.command()
 @click.argument("url")
 @HOME_OPTION
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @one_line_errors
 def show(url: str, home: Path | None, fmt: str) -> None:
     """Show one archived article.
@@ -241,10 +256,14 @@ def show(url: str, home: Path | None, fmt: str) -> None:
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     click.echo(record["title"] or "(no title)")
-    click.echo(f"来源：{record['source'] or ''}  时间：{record['published'] or ''}"
-               + (f"  作者：{record['author']}" if record["author"] else ""))
-    click.echo(f"{record['url']}  [{', '.join(record['sections'])}]  "
-               f"version {record['version']} of {len(view.versions)}, {record['status']}")
+    click.echo(
+        f"来源：{record['source'] or ''}  时间：{record['published'] or ''}"
+        + (f"  作者：{record['author']}" if record["author"] else "")
+    )
+    click.echo(
+        f"{record['url']}  [{', '.join(record['sections'])}]  "
+        f"version {record['version']} of {len(view.versions)}, {record['status']}"
+    )
     if view.problems:
         click.echo("flagged: " + "; ".join(view.problems))
     click.echo("")
@@ -257,8 +276,13 @@ def show(url: str, home: Path | None, fmt: str) -> None:
 
 @main.command()
 @HOME_OPTION
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default=None,
-              help="Default: table on a terminal, jsonl otherwise.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl", "csv"]),
+    default=None,
+    help="Default: table on a terminal, jsonl otherwise.",
+)
 @one_line_errors
 def stats(home: Path | None, fmt: str | None) -> None:
     """Count articles per section and month of publication.
@@ -290,14 +314,28 @@ def replica(host: str, port: int, articles: int, page_size: int) -> None:
     Example:
       chalco-archive replica --port 8000 --articles 2000 --page-size 20
     """
-    command = [sys.executable, "-m", "replica", "--host", host, "--port", str(port),
-               "--articles", str(articles), "--page-size", str(page_size)]
+    command = [
+        sys.executable,
+        "-m",
+        "replica",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--articles",
+        str(articles),
+        "--page-size",
+        str(page_size),
+    ]
     sys.exit(subprocess.call(command))
 
 
 @main.command()
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to put the demo archive (default: a new temporary directory).")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to put the demo archive (default: a new temporary directory).",
+)
 def demo(home: Path | None) -> None:
     """Start the replica on a free port, crawl it into a fresh home, say what to try next.
 
@@ -312,9 +350,19 @@ def demo(home: Path | None) -> None:
     with ReplicaServer(build_site()) as server:
         click.echo(f"replica serving at {server.base_url}", err=True)
         code = subprocess.call(
-            [sys.executable, "-m", "chalco_crawler.run", "--home", str(target),
-             "--base-url", server.base_url, "-s", "DOWNLOAD_DELAY=0",
-             "-s", "AUTOTHROTTLE_ENABLED=False"],
+            [
+                sys.executable,
+                "-m",
+                "chalco_crawler.run",
+                "--home",
+                str(target),
+                "--base-url",
+                server.base_url,
+                "-s",
+                "DOWNLOAD_DELAY=0",
+                "-s",
+                "AUTOTHROTTLE_ENABLED=False",
+            ],
             env=dict(os.environ),
         )
     sample = server.base_url + "xwdt/gsyw/202602/t20260204_163644.html"
@@ -325,7 +373,8 @@ The demo archive is in {target}. Try:
   chalco-archive show {sample}
   chalco-archive export --format csv --output demo.csv
   chalco-archive snapshot {sample} --output page.html
-  sqlite3 {target}/archive.sqlite3 'select url, title from articles join article_versions v on v.article_id = articles.id'
+  sqlite3 {target}/archive.sqlite3 \\
+    'select a.url, v.title from articles a join article_versions v on v.article_id = a.id'
 """)
     # The replica holds a deliberate 404, so "partial" is the expected outcome of the demo.
     sys.exit(0 if code in (0, 1) else code)

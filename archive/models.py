@@ -145,9 +145,13 @@ class Article(Base):
     __tablename__ = "articles"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    url: Mapped[str] = mapped_column(Text, unique=True, doc="canonical article URL (after redirects)")
+    url: Mapped[str] = mapped_column(
+        Text, unique=True, doc="canonical article URL (after redirects)"
+    )
     site: Mapped[str] = mapped_column(String(64))
-    docid: Mapped[int | None] = mapped_column(Integer, index=True, doc="TRS document id from the URL")
+    docid: Mapped[int | None] = mapped_column(
+        Integer, index=True, doc="TRS document id from the URL"
+    )
     status: Mapped[str] = mapped_column(String(8), doc="live | gone")
     gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -30,8 +30,21 @@ EXPORT_BATCH = 500
 
 # The JSON Lines export contract, in order; CSV uses the same columns.
 EXPORT_FIELDS = (
-    "url", "site", "sections", "title", "source", "author", "published", "body",
-    "attachments", "images", "snapshot", "version", "status", "first_seen", "last_seen",
+    "url",
+    "site",
+    "sections",
+    "title",
+    "source",
+    "author",
+    "published",
+    "body",
+    "attachments",
+    "images",
+    "snapshot",
+    "version",
+    "status",
+    "first_seen",
+    "last_seen",
 )
 
 
@@ -114,7 +127,9 @@ def article_record(
             for role, name, f in files
             if role == "attachment"
         ],
-        "images": [{"url": f.url, "sha256": f.sha256} for role, _name, f in files if role == "image"],
+        "images": [
+            {"url": f.url, "sha256": f.sha256} for role, _name, f in files if role == "image"
+        ],
         "snapshot": {
             "sha256": snapshot.content_sha256 if snapshot else None,
             "fetched_at": _iso(snapshot.fetched_at) if snapshot else None,
@@ -140,7 +155,9 @@ def iter_articles(session: Session, *, section: str | None = None) -> Iterator[d
     )
     if section:
         query = query.where(
-            Article.url.in_(select(Listing.article_url).where(Listing.section == section.strip("/")))
+            Article.url.in_(
+                select(Listing.article_url).where(Listing.section == section.strip("/"))
+            )
         )
     last_id = 0
     while True:
@@ -154,8 +171,11 @@ def iter_articles(session: Session, *, section: str | None = None) -> Iterator[d
         snapshots = _snapshots_by_version(session, version_ids)
         for article, version in batch:
             yield article_record(
-                article, version, sections.get(article.url, []),
-                files.get(version.id, []), snapshots.get(version.id),
+                article,
+                version,
+                sections.get(article.url, []),
+                files.get(version.id, []),
+                snapshots.get(version.id),
             )
         last_id = batch[-1][0].id
         session.expunge_all()  # keep memory flat on large archives

@@ -197,7 +197,9 @@ class WarcStore:
     ) -> WrittenRecord:
         """Write the request record, then a response record (or a revisit record)."""
         handle, writer = self._ensure_open()
-        warc_date = datetime_to_iso_date(exchange.fetched_at.astimezone(UTC).replace(tzinfo=None), use_micros=True)
+        warc_date = datetime_to_iso_date(
+            exchange.fetched_at.astimezone(UTC).replace(tzinfo=None), use_micros=True
+        )
         common: dict[str, str] = {"WARC-Date": warc_date}
         if exchange.ip_address:
             common["WARC-IP-Address"] = exchange.ip_address
@@ -301,7 +303,9 @@ def read_record(path: Path, offset: int, length: int) -> StoredResponse:
         warc_headers = list(record.rec_headers.headers)
         expected = record.rec_headers.get_header("WARC-Payload-Digest")
     except (ArchiveLoadFailed, StopIteration, OSError, EOFError, zlib.error, ValueError) as error:
-        raise SnapshotCorrupt(f"unreadable WARC record in {path} at offset {offset}: {error}") from error
+        raise SnapshotCorrupt(
+            f"unreadable WARC record in {path} at offset {offset}: {error}"
+        ) from error
     if record.rec_type == "response" and expected and expected != warc_digest(sha256_hex(payload)):
         raise SnapshotCorrupt(f"payload digest mismatch in {path} at offset {offset}")
     try:

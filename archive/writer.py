@@ -12,14 +12,14 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from archive.db import open_writer, session_factory
+from archive.db import open_writer
 from archive.errors import ArchiveLocked
 from archive.home import ArchiveHome
 from archive.models import (
@@ -36,11 +36,36 @@ from archive.models import (
 )
 from archive.warcstore import HttpExchange, RevisitTarget, WarcStore, decode_content, sha256_hex
 
+# The writer uses SQLAlchemy Core on one connection: the ORM's unit of work cost more than
+# the crawl itself on large runs (see BENCHMARKS.md).
+ARTICLES: Table = Article.__table__  # type: ignore[assignment]
+VERSIONS: Table = ArticleVersion.__table__  # type: ignore[assignment]
+CAPTURES: Table = Capture.__table__  # type: ignore[assignment]
+RUNS: Table = CrawlRun.__table__  # type: ignore[assignment]
+FILES: Table = File.__table__  # type: ignore[assignment]
+LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
+VERSION_CAPTURES: Table = VersionCapture.__table__  # type: ignore[assignment]
+VERSION_FILES: Table = VersionFile.__table__  # type: ignore[assignment]
+WARC_FILES: Table = WarcFile.__table__  # type: ignore[assignment]
+
 LOCK_NAME = ".lock"
 # Below this size a duplicate payload is not worth a revisit record (redirects, empty pages).
 MIN_DEDUP_PAYLOAD = 1
 
 SaveOutcome = Literal["new", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """An archived attachment or image."""
+
+    id: int
+    url: str
+    capture_id: int | None
+    status: int | None
+    sha256: str | None
+    size: int | None
+    media_type: str | None
 
 
 @dataclass(frozen=True)
@@ -145,85 +170,143 @@ class ArchiveWriter:
         self.home = home
         self._lock = HomeLock(home)
         self.engine = open_writer(home)
-        self.session: Session = session_factory(self.engine)()
+        self.connection: Connection = self.engine.connect()
+        self._transaction = self.connection.begin()
         self.commit_every = commit_every
         self.commit_seconds = commit_seconds
         self._pending = 0
         self._last_commit = time.monotonic()
         self._warc_ids: dict[str, int] = {}
-        self._payload_owner: dict[str, RevisitTarget | None] = {}
-        self._payload_capture_id: dict[str, int] = {}
-        self.run: CrawlRun | None = None
+        self._payload_owner: dict[str, tuple[int, RevisitTarget] | None] = {}
+        self._files: dict[str, FileRecord] = {}
+        self.run_id: int | None = None
         self.warc: WarcStore | None = None
         self._max_warc_size = max_warc_size
 
+        self._prepare_statements()
+
+    def _prepare_statements(self) -> None:
+        """Build each statement once; the rows' values go in as parameters. Building a
+        statement per row cost more than running it."""
+        dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(self.engine.dialect.name, sqlite)
+        upsert_listing = dialect.insert(LISTINGS)
+        self._upsert_listing = upsert_listing.on_conflict_do_update(
+            index_elements=["article_url", "section"],
+            set_={
+                "last_seen_at": upsert_listing.excluded.last_seen_at,
+                "list_url": upsert_listing.excluded.list_url,
+                "title_listed": upsert_listing.excluded.title_listed,
+            },
+        )
+        self._link_version_capture = dialect.insert(VERSION_CAPTURES).on_conflict_do_nothing()
+        self._payload_owner_query = (
+            select(CAPTURES.c.id, CAPTURES.c.url, CAPTURES.c.fetched_at, CAPTURES.c.record_id)
+            .where(
+                CAPTURES.c.payload_sha256 == bindparam("digest"),
+                CAPTURES.c.record_type == "response",
+            )
+            .order_by(CAPTURES.c.id)
+            .limit(1)
+        )
+        self._file_query = select(FILES).where(FILES.c.url == bindparam("url"))
+        self._latest_version_query = (
+            select(
+                ARTICLES.c.id,
+                VERSIONS.c.id.label("version_id"),
+                VERSIONS.c.number,
+                VERSIONS.c.content_sha256,
+            )
+            .select_from(ARTICLES.outerjoin(VERSIONS, VERSIONS.c.article_id == ARTICLES.c.id))
+            .where(ARTICLES.c.url == bindparam("url"))
+            .order_by(VERSIONS.c.number.desc())
+            .limit(1)
+        )
+
+    def _add(self, table: Table, **values: Any) -> int:
+        """INSERT one row; its new id."""
+        result = self.connection.execute(insert(table), values)
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def _set(self, table: Table, row_id: int, **values: Any) -> None:
+        """UPDATE one row by id."""
+        statement = update(table).where(table.c.id == bindparam("row_id"))
+        self.connection.execute(statement, {"row_id": row_id, **values})
+
     # Runs ---------------------------------------------------------------------------------
 
-    def start_run(self, site: str, base_url: str, mode: str) -> CrawlRun:
-        self.run = CrawlRun(
-            site=site, base_url=base_url, mode=mode, started_at=utc_now(), status="running"
+    def start_run(self, site: str, base_url: str, mode: str) -> int:
+        started_at = utc_now()
+        self.run_id = self._add(
+            RUNS, site=site, base_url=base_url, mode=mode, started_at=started_at, status="running"
         )
-        self.session.add(self.run)
-        self.session.commit()
-        stamp = self.run.started_at.strftime("%Y%m%d%H%M%S")
-        prefix = f"chalco-{stamp}-run{self.run.id:05d}-{os.getpid()}"
+        self.commit()
+        stamp = started_at.strftime("%Y%m%d%H%M%S")
+        prefix = f"chalco-{stamp}-run{self.run_id:05d}-{os.getpid()}"
         kwargs = {"max_file_size": self._max_warc_size} if self._max_warc_size else {}
         self.warc = WarcStore(self.home.warc_dir, prefix, **kwargs)
-        return self.run
+        return self.run_id
 
     def finish_run(self, status: str, exit_code: int, summary: dict[str, Any]) -> None:
-        assert self.run is not None
-        self.run.finished_at = utc_now()
-        self.run.status = status
-        self.run.exit_code = exit_code
-        self.run.summary_json = json.dumps(summary, ensure_ascii=False, sort_keys=True)
+        assert self.run_id is not None
+        self._set(
+            RUNS,
+            self.run_id,
+            finished_at=utc_now(),
+            status=status,
+            exit_code=exit_code,
+            summary_json=json.dumps(summary, ensure_ascii=False, sort_keys=True),
+        )
         self.commit()
 
     # Captures -----------------------------------------------------------------------------
 
     def _warc_file_id(self, name: str) -> int:
         if name not in self._warc_ids:
-            row = WarcFile(name=name, created_at=utc_now())
-            self.session.add(row)
-            self.session.flush()
-            self._warc_ids[name] = row.id
+            self._warc_ids[name] = self._add(WARC_FILES, name=name, created_at=utc_now())
         return self._warc_ids[name]
 
-    def _revisit_target(self, payload_sha256: str) -> RevisitTarget | None:
+    def _revisit_target(self, payload_sha256: str) -> tuple[int, RevisitTarget] | None:
         """The stored response that already holds this payload, if any."""
-        if payload_sha256 in self._payload_owner:
-            return self._payload_owner[payload_sha256]
-        row = self.session.execute(
-            select(Capture.id, Capture.url, Capture.fetched_at, Capture.record_id)
-            .where(Capture.payload_sha256 == payload_sha256, Capture.record_type == "response")
-            .order_by(Capture.id)
-            .limit(1)
-        ).first()
-        target = None
-        if row is not None:
-            target = RevisitTarget(url=row.url, fetched_at=row.fetched_at, record_id=row.record_id)
-            self._payload_capture_id[payload_sha256] = row.id
-        self._payload_owner[payload_sha256] = target
-        return target
+        if payload_sha256 not in self._payload_owner:
+            row = self.connection.execute(
+                self._payload_owner_query, {"digest": payload_sha256}
+            ).first()
+            self._payload_owner[payload_sha256] = (
+                None
+                if row is None
+                else (row.id, RevisitTarget(row.url, row.fetched_at, row.record_id))
+            )
+        return self._payload_owner[payload_sha256]
 
     def record_exchange(self, exchange: HttpExchange) -> CaptureInfo:
         """Write the exchange to WARC (a revisit if the payload is stored) and index it."""
-        assert self.warc is not None and self.run is not None, "start_run() first"
+        assert self.warc is not None and self.run_id is not None, "start_run() first"
         payload_sha256 = sha256_hex(exchange.payload)
         dedup = len(exchange.payload) >= MIN_DEDUP_PAYLOAD
-        revisit_of = self._revisit_target(payload_sha256) if dedup else None
-        written = self.warc.write_exchange(exchange, payload_sha256, revisit_of)
+        owner = self._revisit_target(payload_sha256) if dedup else None
+        written = self.warc.write_exchange(exchange, payload_sha256, owner[1] if owner else None)
         try:
             content = decode_content(exchange.payload, exchange.header("Content-Encoding"))
         except (OSError, ValueError, EOFError):  # undecodable: the payload is what we have
             content = exchange.payload
-        capture = Capture(
-            run_id=self.run.id,
+        info = CaptureInfo(
+            id=0,
+            url=exchange.url,
+            status=exchange.status,
+            payload_sha256=payload_sha256,
+            content_sha256=sha256_hex(content),
+            content_size=len(content),
+            media_type=exchange.header("Content-Type"),
+            record_type=written.record_type,
+        )
+        capture_id = self._add(
+            CAPTURES,
+            run_id=self.run_id,
             url=exchange.url,
             method=exchange.method,
             status=exchange.status,
             fetched_at=exchange.fetched_at,
-            media_type=exchange.header("Content-Type"),
+            media_type=info.media_type,
             location=exchange.header("Location"),
             etag=exchange.header("ETag"),
             last_modified=exchange.header("Last-Modified"),
@@ -236,28 +319,15 @@ class ArchiveWriter:
             request_length=written.request_length,
             payload_sha256=payload_sha256,
             payload_size=len(exchange.payload),
-            content_sha256=sha256_hex(content),
-            content_size=len(content),
-            refers_to_id=self._payload_capture_id.get(payload_sha256) if revisit_of else None,
+            content_sha256=info.content_sha256,
+            content_size=info.content_size,
+            refers_to_id=owner[0] if owner else None,
         )
-        self.session.add(capture)
-        self.session.flush()
-        if dedup and revisit_of is None:
-            self._payload_owner[payload_sha256] = RevisitTarget(
-                url=exchange.url, fetched_at=exchange.fetched_at, record_id=written.record_id
-            )
-            self._payload_capture_id[payload_sha256] = capture.id
+        if dedup and owner is None:
+            target = RevisitTarget(exchange.url, exchange.fetched_at, written.record_id)
+            self._payload_owner[payload_sha256] = (capture_id, target)
         self._wrote()
-        return CaptureInfo(
-            id=capture.id,
-            url=capture.url,
-            status=capture.status,
-            payload_sha256=payload_sha256,
-            content_sha256=capture.content_sha256,
-            content_size=capture.content_size,
-            media_type=capture.media_type,
-            record_type=capture.record_type,
-        )
+        return replace(info, id=capture_id)
 
     # Listings -----------------------------------------------------------------------------
 
@@ -272,46 +342,46 @@ class ArchiveWriter:
         title_listed: str | None,
         seen_at: datetime,
     ) -> None:
-        listing = self.session.scalar(
-            select(Listing).where(Listing.article_url == article_url, Listing.section == section)
+        self.connection.execute(
+            self._upsert_listing,
+            {
+                "site": site,
+                "article_url": article_url,
+                "section": section,
+                "section_name": section_name,
+                "list_url": list_url,
+                "title_listed": title_listed,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+            },
         )
-        if listing is None:
-            self.session.add(
-                Listing(
-                    site=site,
-                    article_url=article_url,
-                    section=section,
-                    section_name=section_name,
-                    list_url=list_url,
-                    title_listed=title_listed,
-                    first_seen_at=seen_at,
-                    last_seen_at=seen_at,
-                )
-            )
-        else:
-            listing.last_seen_at = seen_at
-            listing.list_url = list_url
-            listing.title_listed = title_listed
         self._wrote()
 
     def move_listings(self, from_url: str, to_url: str) -> None:
         """An article reached through a redirect: its listings belong to the final URL."""
-        for listing in self.session.scalars(
-            select(Listing).where(Listing.article_url == from_url)
-        ).all():
-            duplicate = self.session.scalar(
-                select(Listing.id).where(
-                    Listing.article_url == to_url, Listing.section == listing.section
-                )
+        taken = set(
+            self.connection.scalars(
+                select(LISTINGS.c.section).where(LISTINGS.c.article_url == to_url)
             )
-            if duplicate is None:
-                listing.article_url = to_url
+        )
+        self.connection.execute(
+            update(LISTINGS)
+            .where(LISTINGS.c.article_url == from_url, LISTINGS.c.section.not_in(taken))
+            .values(article_url=to_url)
+        )
         self._wrote()
 
     # Files --------------------------------------------------------------------------------
 
-    def file_by_url(self, url: str) -> File | None:
-        return self.session.scalar(select(File).where(File.url == url))
+    def file_by_url(self, url: str) -> FileRecord | None:
+        if url not in self._files:
+            row = self.connection.execute(self._file_query, {"url": url}).first()
+            if row is None:
+                return None
+            self._files[url] = FileRecord(
+                row.id, row.url, row.capture_id, row.status, row.sha256, row.size, row.media_type
+            )
+        return self._files[url]
 
     def save_file(
         self,
@@ -325,33 +395,45 @@ class ArchiveWriter:
         size: int | None = None,
         media_type: str | None = None,
         problem: str | None = None,
-    ) -> File:
+    ) -> FileRecord:
         """Index an attachment or image; a failed fetch is kept with its reason.
 
         A file once archived with its bytes keeps them: a later failure does not unset them.
         """
-        row = self.file_by_url(url)
-        if row is None:
-            row = File(url=url, kind=kind, first_seen_at=seen_at)
-            self.session.add(row)
-        if sha256 is not None:
-            row.capture_id, row.status, row.problem = capture_id, status, None
-            row.sha256, row.size, row.media_type = sha256, size, media_type
-        elif row.sha256 is None:
-            row.capture_id, row.status, row.problem = capture_id, status, problem
-        self.session.flush()
+        known = self.file_by_url(url)
+        if known is not None and known.sha256 is not None:
+            return known
+        values: dict[str, Any] = {
+            "capture_id": capture_id,
+            "status": status,
+            "sha256": sha256,
+            "size": size,
+            "media_type": media_type,
+            "problem": None if sha256 else problem,
+        }
+        if known is None:
+            file_id = self._add(FILES, url=url, kind=kind, first_seen_at=seen_at, **values)
+        else:
+            file_id = known.id
+            self._set(FILES, file_id, **values)
+        record = FileRecord(file_id, url, capture_id, status, sha256, size, media_type)
+        self._files[url] = record
         self._wrote()
-        return row
+        return record
 
     # Articles -----------------------------------------------------------------------------
 
     def save_article(
         self, content: ArticleContent, capture_id: int, seen_at: datetime
-    ) -> tuple[SaveOutcome, ArticleVersion]:
-        """Store a page's record: a new article, a new version, or one more sighting."""
-        article = self.session.scalar(select(Article).where(Article.url == content.url))
-        if article is None:
-            article = Article(
+    ) -> tuple[SaveOutcome, int]:
+        """Store a page's record: a new article, a new version, or one more sighting.
+
+        Returns the outcome and the id of the version the page shows.
+        """
+        latest = self.connection.execute(self._latest_version_query, {"url": content.url}).first()
+        if latest is None:
+            article_id = self._add(
+                ARTICLES,
                 url=content.url,
                 site=content.site,
                 docid=content.docid,
@@ -359,28 +441,22 @@ class ArchiveWriter:
                 first_seen_at=seen_at,
                 last_seen_at=seen_at,
             )
-            self.session.add(article)
-            self.session.flush()
-        article.last_seen_at = seen_at
-        article.status = "live"
-        article.gone_at = None
+        else:
+            article_id = latest.id
+            self._set(ARTICLES, article_id, last_seen_at=seen_at, status="live", gone_at=None)
 
         digest = content.content_sha256()
-        latest = self.session.scalar(
-            select(ArticleVersion)
-            .where(ArticleVersion.article_id == article.id)
-            .order_by(ArticleVersion.number.desc())
-            .limit(1)
-        )
         if latest is not None and latest.content_sha256 == digest:
-            latest.last_seen_at = seen_at
-            self._link_capture(latest.id, capture_id)
+            self._set(VERSIONS, latest.version_id, last_seen_at=seen_at)
+            self._link_capture(latest.version_id, capture_id)
             self._wrote()
-            return "unchanged", latest
+            return "unchanged", latest.version_id
 
-        version = ArticleVersion(
-            article_id=article.id,
-            number=1 if latest is None else latest.number + 1,
+        previous = latest.number if latest is not None and latest.number is not None else 0
+        version_id = self._add(
+            VERSIONS,
+            article_id=article_id,
+            number=previous + 1,
             content_sha256=digest,
             capture_id=capture_id,
             title=content.title,
@@ -400,32 +476,33 @@ class ArchiveWriter:
             first_seen_at=seen_at,
             last_seen_at=seen_at,
         )
-        self.session.add(version)
-        self.session.flush()
-        self._link_capture(version.id, capture_id)
+        self._link_capture(version_id, capture_id)
+        named: set[tuple[int, str]] = set()
         for position, link in enumerate(content.files):
-            file_row = self.file_by_url(link.url)
-            if file_row is None:  # not fetched (e.g. off-host): still named by the version
-                file_row = self.save_file(
-                    url=link.url, kind=link.role, seen_at=seen_at, problem="not fetched"
-                )
-            already = self.session.get(VersionFile, (version.id, file_row.id, link.role))
-            if already is None:
-                self.session.add(
-                    VersionFile(
-                        version_id=version.id,
-                        file_id=file_row.id,
-                        role=link.role,
-                        name=link.name,
-                        position=position,
-                    )
-                )
+            # A file not fetched (e.g. off-host) is still named by the version.
+            file = self.file_by_url(link.url) or self.save_file(
+                url=link.url, kind=link.role, seen_at=seen_at, problem="not fetched"
+            )
+            if (file.id, link.role) in named:
+                continue
+            named.add((file.id, link.role))
+            self.connection.execute(
+                insert(VERSION_FILES),
+                {
+                    "version_id": version_id,
+                    "file_id": file.id,
+                    "role": link.role,
+                    "name": link.name,
+                    "position": position,
+                },
+            )
         self._wrote()
-        return ("new" if latest is None else "updated"), version
+        return ("new" if latest is None else "updated"), version_id
 
     def _link_capture(self, version_id: int, capture_id: int) -> None:
-        if self.session.get(VersionCapture, (version_id, capture_id)) is None:
-            self.session.add(VersionCapture(version_id=version_id, capture_id=capture_id))
+        self.connection.execute(
+            self._link_version_capture, {"version_id": version_id, "capture_id": capture_id}
+        )
 
     # Durability ---------------------------------------------------------------------------
 
@@ -441,7 +518,8 @@ class ArchiveWriter:
         """Make the WARC records durable, then commit the rows that point at them."""
         if self.warc is not None:
             self.warc.sync()
-        self.session.commit()
+        self._transaction.commit()
+        self._transaction = self.connection.begin()
         self._pending = 0
         self._last_commit = time.monotonic()
 
@@ -449,17 +527,16 @@ class ArchiveWriter:
         assert self.warc is not None
         self.warc.close()
         for name in self.warc.closed_names:
-            row = self.session.get(WarcFile, self._warc_ids[name])
-            if row is None or row.closed_at is not None:
-                continue
             path = self.home.warc_dir / name
             digest = hashlib.sha256()
             with open(path, "rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
-            row.size = path.stat().st_size
-            row.sha256 = digest.hexdigest()
-            row.closed_at = utc_now()
+            self.connection.execute(
+                update(WARC_FILES)
+                .where(WARC_FILES.c.id == self._warc_ids[name], WARC_FILES.c.closed_at.is_(None))
+                .values(size=path.stat().st_size, sha256=digest.hexdigest(), closed_at=utc_now())
+            )
 
     def close(self) -> None:
         try:
@@ -467,6 +544,7 @@ class ArchiveWriter:
                 self._close_warc_files()
             self.commit()
         finally:
-            self.session.close()
+            self._transaction.rollback()
+            self.connection.close()
             self.engine.dispose()
             self._lock.release()

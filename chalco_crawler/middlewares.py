@@ -1,4 +1,4 @@
-"""Downloader middleware that writes every HTTP response, as received, to the archive's WARC files."""
+"""Downloader middleware: every HTTP response, as received, goes to the archive's WARC files."""
 
 from __future__ import annotations
 

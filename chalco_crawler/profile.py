@@ -31,7 +31,18 @@ class ExtractionRules:
     author_labels: tuple[str, ...] = ("作者",)
     attachment_labels: tuple[str, ...] = ("附件",)
     document_extensions: tuple[str, ...] = (
-        "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "zip", "rar", "7z", "txt", "wps",
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "zip",
+        "rar",
+        "7z",
+        "txt",
+        "wps",
     )
 
 
@@ -91,7 +102,9 @@ def profile_from_dict(data: dict) -> SiteProfile:
         fallback_sections=_tuple(news.get("fallback_sections", ())),
         extra_sections=_tuple(news.get("extra_sections", ())),
         article_url=re.compile(urls.get("article", r"/t(?P<date>\d{8})_(?P<docid>\d+)\.s?html?$")),
-        legacy_article_url=re.compile(urls.get("legacy_article", r"/webinfo/\d{4}/\d{2}/[^/]+\.html?$")),
+        legacy_article_url=re.compile(
+            urls.get("legacy_article", r"/webinfo/\d{4}/\d{2}/[^/]+\.html?$")
+        ),
         extraction=rules,
     )
 

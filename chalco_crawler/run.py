@@ -21,7 +21,13 @@ from twisted.internet import task
 
 from archive.errors import ArchiveLocked
 from archive.home import ArchiveHome
-from chalco_crawler.session import EXIT_LOCKED, EXIT_USAGE, CrawlSession, CrawlSummary
+from chalco_crawler.session import (
+    EXIT_LOCKED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    CrawlSession,
+    CrawlSummary,
+)
 from chalco_crawler.spiders.news import NewsSpider
 
 PROGRESS_SECONDS = 0.5
@@ -33,10 +39,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--base-url", help="site root to crawl (default: the profile's, live site)")
     parser.add_argument("--site", default="chalco", help="site profile name or TOML file")
     parser.add_argument(
-        "--sections", nargs="*", default=None, help="section paths, e.g. xwdt/gsyw (default: discover)"
+        "--sections",
+        nargs="*",
+        default=None,
+        help="section paths, e.g. xwdt/gsyw (default: discover)",
     )
     parser.add_argument(
-        "-s", "--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+        "-s",
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="a Scrapy setting, e.g. -s DOWNLOAD_DELAY=0",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -98,10 +112,13 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
     console.print(
         f"{summary.status}: {summary.new} new, {summary.updated} updated, "
         f"{summary.unchanged} unchanged, {len(summary.failures)} failed "
-        f"({summary.captures} responses archived, {summary.flagged} flagged pages) in {home.root}"
+        f"({summary.captures} responses archived, {summary.flagged} flagged pages) in {home.root}",
+        soft_wrap=True,
     )
     for failure in summary.failures:
-        console.print(f"  failed {failure['url']}: {failure['reason']}", markup=False)
+        console.print(
+            f"  failed {failure['url']}: {failure['reason']}", markup=False, soft_wrap=True
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,6 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         raise error
     summary = CrawlSession.of(crawler).summary
+    if summary.exit_code == EXIT_UNREACHABLE and not args.json:
+        reason = summary.failures[0]["reason"] if summary.failures else "no answer"
+        errors.print(
+            f"error: {reason} ({args.base_url or 'the live site'})", markup=False, soft_wrap=True
+        )
+        return summary.exit_code
     if args.json:
         console.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:

@@ -41,7 +41,9 @@ class AttachmentsPipeline:
         files = []
         for link, role in wanted:
             if host and not same_host(link.url, host):
-                files.append(FetchedFile(link.url, role, link.name, None, problem="off-host: not fetched"))
+                files.append(
+                    FetchedFile(link.url, role, link.name, None, problem="off-host: not fetched")
+                )
                 continue
             fetched = await self._fetch_once(link.url, role)
             files.append(
@@ -76,14 +78,22 @@ class AttachmentsPipeline:
         if archived is not None and archived.sha256 is not None:
             self.crawler.stats.inc_value("archive/files_known")
             return FetchedFile(
-                url, role, None, archived.capture_id, archived.status,
-                archived.sha256, archived.size, archived.media_type,
+                url,
+                role,
+                None,
+                archived.capture_id,
+                archived.status,
+                archived.sha256,
+                archived.size,
+                archived.media_type,
             )
         request = Request(url, meta={"archive_role": role})
         try:
             response = await self.crawler.engine.download_async(request)
         except IgnoreRequest as error:
-            return FetchedFile(url, role, None, None, problem=f"not fetched: {error or 'robots.txt'}")
+            return FetchedFile(
+                url, role, None, None, problem=f"not fetched: {error or 'robots.txt'}"
+            )
         except Exception as error:  # network failure after retries: keep the reason
             reason = f"{type(error).__name__}: {error}"
             self._report(url, reason)
@@ -92,12 +102,24 @@ class AttachmentsPipeline:
         if capture is None or response.status != 200:
             reason = f"HTTP {response.status}"
             self._report(url, reason)
-            return FetchedFile(url, role, None, capture.id if capture else None,
-                               status=response.status, problem=reason)
+            return FetchedFile(
+                url,
+                role,
+                None,
+                capture.id if capture else None,
+                status=response.status,
+                problem=reason,
+            )
         self.crawler.stats.inc_value("archive/files_fetched")
         return FetchedFile(
-            url, role, None, capture.id, capture.status,
-            capture.content_sha256, capture.content_size, capture.media_type,
+            url,
+            role,
+            None,
+            capture.id,
+            capture.status,
+            capture.content_sha256,
+            capture.content_size,
+            capture.media_type,
         )
 
     def _report(self, url: str, reason: str) -> None:

@@ -165,7 +165,8 @@ class NewsSpider(scrapy.Spider):
         capture = response.meta[CAPTURE_META_KEY]
         yield ArticlePageItem(
             site=self.site_name,
-            requested_url=response.request.url if not response.meta.get("redirect_urls")
+            requested_url=response.request.url
+            if not response.meta.get("redirect_urls")
             else response.meta["redirect_urls"][0],
             final_url=response.url,
             status=response.status,
