@@ -331,29 +331,34 @@ class ArchiveWriter:
 
     # Listings -----------------------------------------------------------------------------
 
-    def note_listing(
+    def note_listings(
         self,
         *,
         site: str,
-        article_url: str,
         section: str,
         section_name: str | None,
         list_url: str,
-        title_listed: str | None,
+        links: list[tuple[str, str | None]],
         seen_at: datetime,
     ) -> None:
+        """Record the article links of one list page: (article URL, title as listed)."""
+        if not links:
+            return
         self.connection.execute(
             self._upsert_listing,
-            {
-                "site": site,
-                "article_url": article_url,
-                "section": section,
-                "section_name": section_name,
-                "list_url": list_url,
-                "title_listed": title_listed,
-                "first_seen_at": seen_at,
-                "last_seen_at": seen_at,
-            },
+            [
+                {
+                    "site": site,
+                    "article_url": article_url,
+                    "section": section,
+                    "section_name": section_name,
+                    "list_url": list_url,
+                    "title_listed": title_listed,
+                    "first_seen_at": seen_at,
+                    "last_seen_at": seen_at,
+                }
+                for article_url, title_listed in links
+            ],
         )
         self._wrote()
 

@@ -6,7 +6,11 @@ fetches every URL the full crawl requested with a bare spider (no pipelines, no 
 prints both wall times, their ratio and each process's peak RSS. Pairs alternate to spread
 the machine's noise; the figures of every round are printed.
 
+`--latency` makes the replica wait before each response, as a real server across a network
+does; 0 (the default) measures pure CPU cost, where Scrapy itself is the bottleneck.
+
     python benchmarks/crawl_pipeline.py --articles 2000 --rounds 2
+    python benchmarks/crawl_pipeline.py --articles 2000 --rounds 2 --latency 0.05
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from replica.site import build_site
 HERE = Path(__file__).resolve().parent
 # Same crawl settings for both: no politeness delay on loopback, same concurrency.
 SETTINGS = [
-    "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "CONCURRENT_REQUESTS=16",
-    "CONCURRENT_REQUESTS_PER_DOMAIN=16", "LOG_LEVEL=INFO", "TELNETCONSOLE_ENABLED=False",
+    "DOWNLOAD_DELAY=0",
+    "AUTOTHROTTLE_ENABLED=False",
+    "LOG_LEVEL=INFO",
+    "TELNETCONSOLE_ENABLED=False",
 ]
 
 
@@ -42,17 +48,36 @@ def run_measured(command: list[str]) -> tuple[float, float, int]:
     return wall, usage.ru_maxrss / 1024, process.returncode
 
 
-def full_crawl(base_url: str, home: Path) -> tuple[float, float, int]:
-    command = [sys.executable, "-m", "chalco_crawler.run", "--home", str(home), "--base-url", base_url]
-    for setting in SETTINGS:
+def full_crawl(base_url: str, home: Path, settings: list[str]) -> tuple[float, float, int]:
+    command = [
+        sys.executable,
+        "-m",
+        "chalco_crawler.run",
+        "--home",
+        str(home),
+        "--base-url",
+        base_url,
+    ]
+    for setting in settings:
         command += ["-s", setting]
     return run_measured(command)
 
 
-def bare_crawl(url_file: Path, log: Path) -> tuple[float, float, int]:
-    command = [sys.executable, "-m", "scrapy", "runspider", str(HERE / "bare_spider.py"),
-               "-a", f"urls={url_file}", "-s", f"LOG_FILE={log}", "-s", "ROBOTSTXT_OBEY=True"]
-    for setting in SETTINGS:
+def bare_crawl(url_file: Path, log: Path, settings: list[str]) -> tuple[float, float, int]:
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "runspider",
+        str(HERE / "bare_spider.py"),
+        "-a",
+        f"urls={url_file}",
+        "-s",
+        f"LOG_FILE={log}",
+        "-s",
+        "ROBOTSTXT_OBEY=True",
+    ]
+    for setting in settings:
         command += ["-s", setting]
     return run_measured(command)
 
@@ -69,33 +94,51 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--page-size", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per response")
+    parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
 
     site = build_site(articles=args.articles, page_size=args.page_size)
     work = Path(tempfile.mkdtemp(prefix="chalco-bench-"))
     full_times, bare_times, full_rss, bare_rss = [], [], [], []
-    with ReplicaServer(site) as server:
-        print(f"replica: {len(site.articles)} articles at {server.base_url}")
+    settings = SETTINGS + [
+        f"CONCURRENT_REQUESTS={args.concurrency}",
+        f"CONCURRENT_REQUESTS_PER_DOMAIN={args.concurrency}",
+    ]
+    with ReplicaServer(site, latency=args.latency) as server:
+        print(
+            f"replica: {len(site.articles)} articles at {server.base_url}, "
+            f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}"
+        )
         for round_number in range(1, args.rounds + 1):
             home = work / f"home-{round_number}"
-            wall, rss, code = full_crawl(server.base_url, home)
+            wall, rss, code = full_crawl(server.base_url, home, settings)
             urls = requested_urls(home)
             url_file = work / f"urls-{round_number}.txt"
             url_file.write_text("\n".join(urls), "utf-8")
-            bare_wall, bare_peak, bare_code = bare_crawl(url_file, work / f"bare-{round_number}.log")
-            articles = sqlite3.connect(home / "archive.sqlite3").execute(
-                "select count(*) from articles").fetchone()[0]
-            print(f"round {round_number}: full {wall:.2f} s ({rss:.0f} MB peak, exit {code}, "
-                  f"{articles} articles, {len(urls)} URLs) · bare {bare_wall:.2f} s "
-                  f"({bare_peak:.0f} MB peak, exit {bare_code}) · ratio {wall / bare_wall:.2f}")
+            bare_wall, bare_peak, bare_code = bare_crawl(
+                url_file, work / f"bare-{round_number}.log", settings
+            )
+            articles = (
+                sqlite3.connect(home / "archive.sqlite3")
+                .execute("select count(*) from articles")
+                .fetchone()[0]
+            )
+            print(
+                f"round {round_number}: full {wall:.2f} s ({rss:.0f} MB peak, exit {code}, "
+                f"{articles} articles, {len(urls)} URLs) · bare {bare_wall:.2f} s "
+                f"({bare_peak:.0f} MB peak, exit {bare_code}) · ratio {wall / bare_wall:.2f}"
+            )
             full_times.append(wall)
             bare_times.append(bare_wall)
             full_rss.append(rss)
             bare_rss.append(bare_peak)
     full, bare = statistics.median(full_times), statistics.median(bare_times)
-    print(f"median: full pipeline {full:.2f} s, bare spider {bare:.2f} s, ratio {full / bare:.2f} "
-          f"(target ≤ 1.30); peak RSS full {max(full_rss):.0f} MB (target ≤ 300), "
-          f"bare {max(bare_rss):.0f} MB")
+    print(
+        f"median: full pipeline {full:.2f} s, bare spider {bare:.2f} s, ratio {full / bare:.2f} "
+        f"(target ≤ 1.30); peak RSS full {max(full_rss):.0f} MB (target ≤ 300), "
+        f"bare {max(bare_rss):.0f} MB"
+    )
 
 
 if __name__ == "__main__":

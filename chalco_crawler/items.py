@@ -12,21 +12,29 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class ListingItem:
-    """An article link seen on a section's list page."""
+class ListedLink:
+    """An article link on a list page."""
+
+    article_url: str
+    """Absolute URL of the article, as linked (before any redirect)."""
+    title_listed: str | None
+    """The link's title as the list shows it (the `title` attribute when present)."""
+
+
+@dataclass
+class ListPageItem:
+    """A section's list page and the article links on it: how articles' sections are known."""
 
     site: str
     """Site profile name, e.g. `chalco`."""
-    article_url: str
-    """Absolute URL of the article, as linked (before any redirect)."""
     section: str
     """Section path without slashes at the ends, e.g. `xwdt/gsyw`."""
     section_name: str | None
     """The section's label in the navigation, e.g. 公司要闻."""
     list_url: str
-    """The list page the link was on."""
-    title_listed: str | None
-    """The link's title as the list shows it (the `title` attribute when present)."""
+    """The list page."""
+    links: list[ListedLink]
+    """Its article links, in page order (newest first)."""
     seen_at: datetime
     """When the list page was fetched, UTC."""
 

@@ -44,3 +44,6 @@ ARCHIVE_COMMIT_SECONDS = 2.0
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+# Worker processes for extraction; 0 parses in the crawler's own thread. More helps only on
+# machines with cores to spare (BENCHMARKS.md).
+EXTRACTION_PROCESSES = 0

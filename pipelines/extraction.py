@@ -1012,9 +1012,9 @@ class ExtractionPipeline:
     """Pipeline stage 1: read every article page's fields. A page is never dropped: what
     cannot be found stays None and the reason goes into `problems`.
 
-    Extraction is a pure function, so it runs in worker processes (`EXTRACTION_PROCESSES`,
-    default 1; 0 runs it in the crawler's own thread): parsing then overlaps with fetching
-    instead of stalling Scrapy's event loop.
+    Extraction is a pure function, so it can run in worker processes (`EXTRACTION_PROCESSES`;
+    default 0, the crawler's own thread). On a machine with cores to spare, parsing then
+    overlaps with fetching instead of stalling Scrapy's event loop.
     """
 
     def __init__(self, crawler: Crawler, processes: int):
@@ -1024,7 +1024,7 @@ class ExtractionPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
-        return cls(crawler, crawler.settings.getint("EXTRACTION_PROCESSES", 1))
+        return cls(crawler, crawler.settings.getint("EXTRACTION_PROCESSES", 0))
 
     def open_spider(self) -> None:
         if self.processes > 0:

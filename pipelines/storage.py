@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from archive.writer import ArticleContent, FileLink
-from chalco_crawler.items import ArticlePageItem, ListingItem
+from chalco_crawler.items import ArticlePageItem, ListPageItem
 from chalco_crawler.session import CrawlSession
 
 
@@ -51,20 +51,22 @@ class StoragePipeline:
         return cls(CrawlSession.of(crawler))
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, ListingItem):
-            self._store_listing(item)
+        if isinstance(item, ListPageItem):
+            self._store_list_page(item)
         elif isinstance(item, ArticlePageItem):
             self._store_article(item)
         return item
 
-    def _store_listing(self, item: ListingItem) -> None:
-        self.writer.note_listing(
+    def _store_list_page(self, item: ListPageItem) -> None:
+        self.writer.note_listings(
             site=item.site,
-            article_url=self._final_url.get(item.article_url, item.article_url),
             section=item.section,
             section_name=item.section_name,
             list_url=item.list_url,
-            title_listed=item.title_listed,
+            links=[
+                (self._final_url.get(link.article_url, link.article_url), link.title_listed)
+                for link in item.links
+            ],
             seen_at=item.seen_at,
         )
 

@@ -6,6 +6,7 @@ import datetime as dt
 import email.utils
 import gzip
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,8 +35,12 @@ class RequestLog:
 class ReplicaServer:
     """Runs a ThreadingHTTPServer for a site in a daemon thread; use as a context manager."""
 
-    def __init__(self, site: ReplicaSite, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, site: ReplicaSite, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0
+    ) -> None:
         self.site = site
+        # Seconds each response waits before it is sent, as over a real network (benchmarks).
+        self.latency = latency
         self.host = host
         self.port = port
         self.requests: list[RequestLog] = []
@@ -200,6 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, head: bool) -> None:
         request_headers = dict(self.headers.items())
+        if self.server.replica.latency:
+            time.sleep(self.server.replica.latency)
         status, headers, body = self.server.replica.respond(
             self.command, self.path, request_headers
         )

@@ -30,9 +30,21 @@ class CrawlResult:
 def run_crawl(home: Path, base_url: str, *extra: str, timeout: float = 300) -> CrawlResult:
     """Run `chalco_crawler.run` in its own process, as `chalco-archive crawl` does."""
     completed = subprocess.run(
-        [sys.executable, "-m", "chalco_crawler.run", "--home", str(home),
-         "--base-url", base_url, "--json", *FAST, *extra],
-        capture_output=True, text=True, timeout=timeout,
+        [
+            sys.executable,
+            "-m",
+            "chalco_crawler.run",
+            "--home",
+            str(home),
+            "--base-url",
+            base_url,
+            "--json",
+            *FAST,
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     summary: dict[str, Any] = {}
     if completed.stdout.strip().startswith("{"):

@@ -1,4 +1,4 @@
-"""End to end: crawl the replica over HTTP, twice, and check the archive against the replica's truth."""
+"""End to end: crawl the replica over HTTP twice; check the archive against the replica's truth."""
 
 from __future__ import annotations
 
@@ -41,8 +41,9 @@ def records(session):
 def test_first_crawl_is_partial_only_because_of_the_missing_page(crawled, replica_site, replica):
     assert crawled.first.exit_code == 1, crawled.first.stderr
     failed = {f["url"] for f in crawled.first.summary["failures"]}
-    missing = {replica.base_url + a.url_path.lstrip("/") for a in replica_site.articles
-               if a.status == 404}
+    missing = {
+        replica.base_url + a.url_path.lstrip("/") for a in replica_site.articles if a.status == 404
+    }
     assert missing and failed == missing
 
 
@@ -88,8 +89,9 @@ def test_article_in_two_sections_is_one_article(records, replica_site, replica):
         assert sorted(record["sections"]) == sorted(truth.sections)
 
 
-def test_snapshots_are_byte_identical_to_what_the_server_sent(session, crawled, replica_site,
-                                                              replica):
+def test_snapshots_are_byte_identical_to_what_the_server_sent(
+    session, crawled, replica_site, replica
+):
     home = ArchiveHome.at(crawled.home)
     host = urlsplit(replica.base_url).netloc
     for truth in replica_site.live_articles():
@@ -110,12 +112,17 @@ def test_no_request_off_host_or_against_robots(crawled, replica):
     assert requests
     for logged in requests:
         assert logged.host_header == host, logged
-        assert robots.can_fetch("chalco-archive", replica.base_url + logged.path.lstrip("/")), logged
+        assert robots.can_fetch("chalco-archive", replica.base_url + logged.path.lstrip("/")), (
+            logged
+        )
 
 
 def test_every_page_and_file_fetched_once_per_crawl(crawled):
-    fetched = [r.path for r in crawled.requests_first
-               if re.search(r"/(t\d{8}_\d+\.html|[PW]0\d+\.\w+)$", r.path) and r.status == 200]
+    fetched = [
+        r.path
+        for r in crawled.requests_first
+        if re.search(r"/(t\d{8}_\d+\.html|[PW]0\d+\.\w+)$", r.path) and r.status == 200
+    ]
     assert fetched
     assert len(fetched) == len(set(fetched))
 

@@ -28,7 +28,7 @@ from chalco_crawler.discovery import (
     section_path,
     section_url,
 )
-from chalco_crawler.items import ArticlePageItem, ListingItem
+from chalco_crawler.items import ArticlePageItem, ListedLink, ListPageItem
 from chalco_crawler.middlewares import CAPTURE_META_KEY
 from chalco_crawler.profile import DEFAULT_SITE, load_profile
 from chalco_crawler.session import UNREACHABLE_REASON
@@ -124,23 +124,22 @@ class NewsSpider(scrapy.Spider):
 
     def parse_list(
         self, response: Response, section: Section, page: int, stepping: bool
-    ) -> Iterator[ListingItem | scrapy.Request]:
+    ) -> Iterator[ListPageItem | scrapy.Request]:
         if response.status == 404:
             return
         seen_at = datetime.now(UTC)
         articles = listed_articles(response, response.url, self.profile)
         if page == 0 and not articles:
             self.logger.warning("no articles listed on %s", response.url)
+        yield ListPageItem(
+            site=self.site_name,
+            section=section.path,
+            section_name=section.name,
+            list_url=response.url,
+            links=[ListedLink(listed.url, listed.title) for listed in articles],
+            seen_at=seen_at,
+        )
         for listed in articles:
-            yield ListingItem(
-                site=self.site_name,
-                article_url=listed.url,
-                section=section.path,
-                section_name=section.name,
-                list_url=response.url,
-                title_listed=listed.title,
-                seen_at=seen_at,
-            )
             yield scrapy.Request(
                 listed.url,
                 callback=self.parse_article,
