@@ -112,20 +112,18 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
     console.print(
         f"{summary.status}: {summary.new} new, {summary.updated} updated, "
         f"{summary.unchanged} unchanged, {len(summary.failures)} failed "
-        f"({summary.captures} responses archived, {summary.flagged} flagged pages) in {home.root}",
-        soft_wrap=True,
+        f"({summary.captures} responses archived, {summary.flagged} flagged pages) in {home.root}"
     )
     for failure in summary.failures:
-        console.print(
-            f"  failed {failure['url']}: {failure['reason']}", markup=False, soft_wrap=True
-        )
+        console.print(f"  failed {failure['url']}: {failure['reason']}", markup=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     home = ArchiveHome.at(args.home)
-    console = Console(stderr=False, highlight=False)
-    errors = Console(stderr=True, highlight=False)
+    # soft_wrap: one message, one line, whatever the terminal's width (cron mails, grep).
+    console = Console(stderr=False, highlight=False, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         settings = build_settings(args, home)
     except (OSError, SystemExit) as error:
@@ -157,9 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = CrawlSession.of(crawler).summary
     if summary.exit_code == EXIT_UNREACHABLE and not args.json:
         reason = summary.failures[0]["reason"] if summary.failures else "no answer"
-        errors.print(
-            f"error: {reason} ({args.base_url or 'the live site'})", markup=False, soft_wrap=True
-        )
+        errors.print(f"error: {reason} ({args.base_url or 'the live site'})", markup=False)
         return summary.exit_code
     if args.json:
         console.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))

@@ -1,0 +1,215 @@
+"""The chalco-archive command: export, snapshot, show and stats on a crawled archive; crawl's
+exit codes; the demo."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from archive.cli import main
+from archive.home import ArchiveHome
+from archive.writer import HomeLock
+from tests.conftest import run_crawl
+
+SAMPLE_PATH = "xwdt/gsyw/202602/t20260204_163644.html"
+
+
+def invoke(*args: str) -> tuple[int, str, bytes]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stderr, result.stdout_bytes
+
+
+def test_export_jsonl_has_the_contract_fields(crawled, replica_site):
+    code, _err, out = invoke("export", "--home", str(crawled.home), "--format", "jsonl")
+    assert code == 0
+    records = [json.loads(line) for line in out.decode("utf-8").splitlines()]
+    assert len(records) == len(replica_site.live_articles())
+    for record in records:
+        assert set(record) >= {
+            "url",
+            "sections",
+            "title",
+            "source",
+            "author",
+            "published",
+            "body",
+            "attachments",
+            "images",
+            "snapshot",
+            "version",
+            "status",
+            "first_seen",
+            "last_seen",
+        }
+        assert set(record["snapshot"]) == {"sha256", "fetched_at"}
+
+
+def test_export_csv_opens_in_excel(crawled, tmp_path):
+    target = tmp_path / "out.csv"
+    code, _err, _out = invoke(
+        "export", "--home", str(crawled.home), "--format", "csv", "--output", str(target)
+    )
+    assert code == 0
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the file as UTF-8
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    sample = next(r for r in rows if r["url"].endswith(SAMPLE_PATH))
+    assert sample["title"] == "中铝股份召开一届四次职工代表大会"
+    assert sample["sections"] == "xwdt/gsyw"
+    assert len(sample["body"].splitlines()) == 20
+
+
+def test_export_filters_by_section(crawled):
+    code, _err, out = invoke("export", "--home", str(crawled.home), "--section", "tzzgx/thygg")
+    records = [json.loads(line) for line in out.decode("utf-8").splitlines()]
+    assert code == 0 and records
+    assert all("tzzgx/thygg" in r["sections"] for r in records)
+    assert any(r["attachments"] for r in records)
+
+
+def test_snapshot_writes_the_page_as_received(crawled, replica, replica_site, tmp_path):
+    url = replica.base_url + SAMPLE_PATH
+    target = tmp_path / "page.html"
+    code, _err, _out = invoke("snapshot", url, "--home", str(crawled.home), "--output", str(target))
+    assert code == 0
+    host = url.split("/")[2]
+    assert target.read_bytes() == replica_site.render("/" + SAMPLE_PATH, host)[2]
+
+
+def test_snapshot_before_the_first_capture_is_a_one_line_error(crawled, replica):
+    code, err, _out = invoke(
+        "snapshot",
+        replica.base_url + SAMPLE_PATH,
+        "--home",
+        str(crawled.home),
+        "--at",
+        "2000-01-01T00:00:00+00:00",
+    )
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1 and "no capture" in err
+
+
+def test_show_prints_the_article(crawled, replica):
+    code, _err, out = invoke("show", replica.base_url + SAMPLE_PATH, "--home", str(crawled.home))
+    text = out.decode("utf-8")
+    assert code == 0
+    assert text.splitlines()[0] == "中铝股份召开一届四次职工代表大会"
+    assert "来源：党委宣传部" in text and "2026-02-03" in text
+
+
+def test_show_unknown_url_is_a_one_line_error(crawled):
+    code, err, _out = invoke("show", "http://nowhere/x.html", "--home", str(crawled.home))
+    assert code == 1 and "no archived article" in err
+
+
+def test_commands_on_a_missing_home_say_what_to_do(tmp_path):
+    code, err, _out = invoke("stats", "--home", str(tmp_path / "nothing"))
+    assert code == 1 and "chalco-archive crawl" in err
+
+
+def test_stats_counts_sections_and_months(crawled, replica_site):
+    code, _err, out = invoke("stats", "--home", str(crawled.home), "--format", "jsonl")
+    rows = [json.loads(line) for line in out.decode("utf-8").splitlines()]
+    assert code == 0
+    expected: dict[tuple[str, str], int] = {}
+    for truth in replica_site.live_articles():
+        for section in truth.sections:
+            key = (section, truth.published[:7])
+            expected[key] = expected.get(key, 0) + 1
+    assert {(r["section"], r["month"]): r["articles"] for r in rows} == expected
+
+
+def test_unreachable_site_exits_2_with_one_line(tmp_path):
+    result = run_crawl(
+        tmp_path / "home", "http://127.0.0.1:9/", "--sections", "xwdt/gsyw", timeout=60
+    )
+    assert result.exit_code == 2
+    assert result.summary["status"] == "failed"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "crawl",
+            "--home",
+            str(tmp_path / "home"),
+            "--base-url",
+            "http://127.0.0.1:9/",
+            "-s",
+            "RETRY_TIMES=0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert len(completed.stderr.strip().splitlines()) == 1
+    assert "unreachable" in completed.stderr
+
+
+def test_a_second_crawl_on_a_busy_home_exits_3(tmp_path, replica):
+    home = ArchiveHome.at(tmp_path / "home")
+    lock = HomeLock(home)
+    try:
+        result = run_crawl(home.root, replica.base_url, timeout=60)
+    finally:
+        lock.release()
+    assert result.exit_code == 3
+    assert "in use" in result.stderr
+
+
+def test_unknown_site_profile_is_a_usage_error(tmp_path, replica):
+    result = run_crawl(tmp_path / "home", replica.base_url, "--site", "nosuchsite", timeout=60)
+    assert result.exit_code == 4
+    assert "no site profile" in result.stderr
+
+
+def test_scrapy_crawl_from_the_repository_root(tmp_path, replica):
+    root = Path(__file__).resolve().parent.parent
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "news",
+            "-s",
+            f"ARCHIVE_HOME={tmp_path}",
+            "-a",
+            f"base_url={replica.base_url}",
+            "-a",
+            "sections=tzzgx/thygg",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            "-s",
+            "LOG_LEVEL=WARNING",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    code, _err, out = invoke("export", "--home", str(tmp_path))
+    records = [json.loads(line) for line in out.decode("utf-8").splitlines()]
+    assert records and all(r["sections"] == ["tzzgx/thygg"] for r in records)
+
+
+def test_demo_crawls_the_replica_and_says_what_next(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "archive.cli", "demo", "--home", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "chalco-archive show" in completed.stdout
+    assert (tmp_path / "demo" / "archive.sqlite3").exists()
