@@ -119,9 +119,13 @@ def decode_content(payload: bytes, content_encoding: str | None) -> bytes:
             except zlib.error:  # some servers send raw deflate without the zlib wrapper
                 data = zlib.decompress(data, -zlib.MAX_WBITS)
         elif coding == "br":
-            import brotli  # type: ignore[import-not-found]  # only present if Scrapy asked for br
+            import brotli  # type: ignore[import-not-found]  # installed with Scrapy
 
             data = brotli.decompress(data)
+        elif coding == "zstd":
+            from backports import zstd  # type: ignore[import-not-found]  # installed with Scrapy
+
+            data = zstd.decompress(data)
         elif coding != "identity":
             raise ValueError(f"unknown content coding {coding!r}")
     return data
