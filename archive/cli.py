@@ -143,6 +143,16 @@ def main() -> None:
 @click.option(
     "--sections", multiple=True, help="Section path to crawl, e.g. xwdt/gsyw (repeatable)."
 )
+@click.option("--full", is_flag=True, help="Walk every list page (default: incremental).")
+@click.option("--revisit", is_flag=True, help="Re-request archived URLs with conditional GETs.")
+@click.option("--revisit-days", type=float, help="With --revisit: only the last N days.")
+@click.option(
+    "--overlap",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Incremental: list pages in a row with nothing new before a section stops.",
+)
 @click.option("-s", "settings", multiple=True, metavar="KEY=VALUE", help="Scrapy setting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def crawl(
@@ -150,6 +160,10 @@ def crawl(
     base_url: str | None,
     site: str,
     sections: tuple[str, ...],
+    full: bool,
+    revisit: bool,
+    revisit_days: float | None,
+    overlap: int,
     settings: tuple[str, ...],
     as_json: bool,
 ) -> None:
@@ -170,6 +184,15 @@ def crawl(
     command += ["--site", site]
     if sections:
         command += ["--sections", *sections]
+    if full and revisit:
+        raise click.UsageError("--full and --revisit exclude each other")
+    if full:
+        command.append("--full")
+    if revisit:
+        command.append("--revisit")
+    if revisit_days is not None:
+        command += ["--revisit-days", str(revisit_days)]
+    command += ["--overlap", str(overlap)]
     for pair in settings:
         command += ["-s", pair]
     if as_json:

@@ -232,7 +232,8 @@ def get_snapshot(
     query = (
         select(Capture, WarcFile.name)
         .join(WarcFile, WarcFile.id == Capture.warc_file_id)
-        .where(Capture.url == url, Capture.status == 200)
+        # A 304 to a conditional request confirms the content it refers to at its time.
+        .where(Capture.url == url, Capture.status.in_((200, 304)))
         .order_by(Capture.fetched_at.desc(), Capture.id.desc())
         .limit(1)
     )

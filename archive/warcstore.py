@@ -30,6 +30,7 @@ from warcio.warcwriter import WARCWriter
 from archive.errors import SnapshotCorrupt
 
 WARC_VERSION = "1.1"
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 DEFAULT_MAX_FILE_SIZE = 1024**3
 # The HTTP client removed the chunked framing, so the stored payload is not chunked; the
 # header is kept under another name so that readers do not try to de-chunk it.
@@ -63,11 +64,14 @@ class HttpExchange:
 
 @dataclass(frozen=True)
 class RevisitTarget:
-    """The stored record that already holds an identical payload."""
+    """The stored record that already holds the payload of a revisit."""
 
     url: str
     fetched_at: datetime
     record_id: str
+    not_modified: bool = False
+    """True for a 304 answer to a conditional request (profile server-not-modified);
+    False for a payload identical to the stored one (profile identical-payload-digest)."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,8 @@ class WarcStore:
                 http_headers=http_response,
                 warc_headers_dict=dict(common, **{"WARC-Refers-To": revisit_of.record_id}),
             )
+            if revisit_of.not_modified:
+                record.rec_headers.replace_header("WARC-Profile", SERVER_NOT_MODIFIED)
         record_id = record.rec_headers.get_header("WARC-Record-ID")
 
         host = urlsplit(exchange.url).netloc
@@ -324,3 +330,59 @@ def read_record(path: Path, offset: int, length: int) -> StoredResponse:
         payload=payload,
         warc_headers=warc_headers,
     )
+
+
+def _whole_record(head: bytes, total: int) -> bool:
+    """Does one decompressed gzip member hold exactly one whole WARC record?"""
+    if not head.startswith(b"WARC/"):
+        return False
+    header_end = head.find(b"\r\n\r\n")
+    if header_end < 0:
+        return False
+    for line in head[:header_end].split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            try:
+                length = int(value.strip())
+            except ValueError:
+                return False
+            return total == header_end + 4 + length + 4
+    return False
+
+
+def complete_prefix(path: Path) -> int:
+    """The length of the file's prefix made of whole records, each a whole gzip member.
+
+    A crawl killed while writing leaves a record cut short at the end of its WARC file;
+    warcio reads such a record without complaint, so the framing is checked here.
+    """
+    valid_end = 0
+    with open(path, "rb") as handle:
+        offset = 0
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        head = bytearray()
+        total = 0
+        pending = b""
+        while True:
+            chunk = pending or handle.read(1 << 20)
+            pending = b""
+            if not chunk:
+                break
+            try:
+                out = decompressor.decompress(chunk)
+            except zlib.error:
+                break
+            total += len(out)
+            if len(head) < 65536:
+                head += out[: 65536 - len(head)]
+            if not decompressor.eof:
+                offset += len(chunk)
+                continue
+            member_end = offset + len(chunk) - len(decompressor.unused_data)
+            if not _whole_record(bytes(head), total):
+                break
+            valid_end = offset = member_end
+            pending = decompressor.unused_data
+            decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            head, total = bytearray(), 0
+    return valid_end

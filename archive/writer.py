@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from archive.db import open_writer
@@ -34,7 +34,15 @@ from archive.models import (
     WarcFile,
     utc_now,
 )
-from archive.warcstore import HttpExchange, RevisitTarget, WarcStore, decode_content, sha256_hex
+from archive.recovery import file_sha256, recover
+from archive.warcstore import (
+    HttpExchange,
+    RevisitTarget,
+    WarcStore,
+    WrittenRecord,
+    decode_content,
+    sha256_hex,
+)
 
 # The writer uses SQLAlchemy Core on one connection: the ORM's unit of work cost more than
 # the crawl itself on large runs (see BENCHMARKS.md).
@@ -184,6 +192,9 @@ class ArchiveWriter:
         self._max_warc_size = max_warc_size
 
         self._prepare_statements()
+        # A crawl killed earlier may have left a run open and a WARC file cut mid-record.
+        self.recovery = recover(self.connection, home)
+        self.commit()
 
     def _prepare_statements(self) -> None:
         """Build each statement once; the rows' values go in as parameters. Building a
@@ -206,6 +217,24 @@ class ArchiveWriter:
                 CAPTURES.c.record_type == "response",
             )
             .order_by(CAPTURES.c.id)
+            .limit(1)
+        )
+        # The newest capture holding a URL's content, and the capture whose record holds the
+        # payload (itself, or the original of an identical-payload revisit).
+        self._last_good_capture_query = (
+            select(
+                CAPTURES.c.url,
+                CAPTURES.c.fetched_at,
+                CAPTURES.c.record_id,
+                CAPTURES.c.payload_sha256,
+                CAPTURES.c.content_sha256,
+                CAPTURES.c.content_size,
+                CAPTURES.c.payload_size,
+                CAPTURES.c.media_type,
+                func.coalesce(CAPTURES.c.refers_to_id, CAPTURES.c.id).label("holder_id"),
+            )
+            .where(CAPTURES.c.url == bindparam("url"), CAPTURES.c.status == 200)
+            .order_by(CAPTURES.c.id.desc())
             .limit(1)
         )
         self._file_query = select(FILES).where(FILES.c.url == bindparam("url"))
@@ -281,6 +310,8 @@ class ArchiveWriter:
     def record_exchange(self, exchange: HttpExchange) -> CaptureInfo:
         """Write the exchange to WARC (a revisit if the payload is stored) and index it."""
         assert self.warc is not None and self.run_id is not None, "start_run() first"
+        if exchange.status == 304:
+            return self._record_not_modified(exchange)
         payload_sha256 = sha256_hex(exchange.payload)
         dedup = len(exchange.payload) >= MIN_DEDUP_PAYLOAD
         owner = self._revisit_target(payload_sha256) if dedup else None
@@ -299,6 +330,68 @@ class ArchiveWriter:
             media_type=exchange.header("Content-Type"),
             record_type=written.record_type,
         )
+        return self._index(
+            exchange,
+            written,
+            info,
+            payload_size=len(exchange.payload),
+            refers_to_id=owner[0] if owner else None,
+            dedup=dedup and owner is None,
+        )
+
+    def _record_not_modified(self, exchange: HttpExchange) -> CaptureInfo:
+        """A 304: a revisit record pointing at the newest good capture of the URL. Without
+        one (the server answered 304 to a request we did not make conditional) the 304 is
+        stored as it came."""
+        assert self.warc is not None
+        last = self.connection.execute(self._last_good_capture_query, {"url": exchange.url}).first()
+        if last is None:
+            written = self.warc.write_exchange(exchange, sha256_hex(exchange.payload), None)
+            info = CaptureInfo(
+                0,
+                exchange.url,
+                304,
+                sha256_hex(b""),
+                sha256_hex(b""),
+                0,
+                exchange.header("Content-Type"),
+                written.record_type,
+            )
+            return self._index(
+                exchange, written, info, payload_size=0, refers_to_id=None, dedup=False
+            )
+        target = RevisitTarget(last.url, last.fetched_at, last.record_id, not_modified=True)
+        written = self.warc.write_exchange(exchange, last.payload_sha256, target)
+        info = CaptureInfo(
+            0,
+            exchange.url,
+            304,
+            last.payload_sha256,
+            last.content_sha256,
+            last.content_size,
+            last.media_type,
+            written.record_type,
+        )
+        return self._index(
+            exchange,
+            written,
+            info,
+            payload_size=last.payload_size,
+            refers_to_id=last.holder_id,
+            dedup=False,
+        )
+
+    def _index(
+        self,
+        exchange: HttpExchange,
+        written: WrittenRecord,
+        info: CaptureInfo,
+        *,
+        payload_size: int,
+        refers_to_id: int | None,
+        dedup: bool,
+    ) -> CaptureInfo:
+        """Insert the capture row of a record just written."""
         capture_id = self._add(
             CAPTURES,
             run_id=self.run_id,
@@ -317,15 +410,15 @@ class ArchiveWriter:
             length=written.length,
             request_offset=written.request_offset,
             request_length=written.request_length,
-            payload_sha256=payload_sha256,
-            payload_size=len(exchange.payload),
+            payload_sha256=info.payload_sha256,
+            payload_size=payload_size,
             content_sha256=info.content_sha256,
             content_size=info.content_size,
-            refers_to_id=owner[0] if owner else None,
+            refers_to_id=refers_to_id,
         )
-        if dedup and owner is None:
+        if dedup:
             target = RevisitTarget(exchange.url, exchange.fetched_at, written.record_id)
-            self._payload_owner[payload_sha256] = (capture_id, target)
+            self._payload_owner[info.payload_sha256] = (capture_id, target)
         self._wrote()
         return replace(info, id=capture_id)
 
@@ -504,6 +597,34 @@ class ArchiveWriter:
         self._wrote()
         return ("new" if latest is None else "updated"), version_id
 
+    def note_unchanged(self, url: str, capture_id: int, seen_at: datetime) -> bool:
+        """A revisit answered 304: the article's latest version was seen again.
+
+        Returns False when the URL is not an archived article.
+        """
+        latest = self.connection.execute(self._latest_version_query, {"url": url}).first()
+        if latest is None or latest.version_id is None:
+            return False
+        self._set(ARTICLES, latest.id, last_seen_at=seen_at, status="live", gone_at=None)
+        self._set(VERSIONS, latest.version_id, last_seen_at=seen_at)
+        self._link_capture(latest.version_id, capture_id)
+        self._wrote()
+        return True
+
+    def mark_gone(self, url: str, seen_at: datetime) -> bool:
+        """The site no longer has the article (404/410). Its versions stay as they are.
+
+        Returns True when the article was live until now.
+        """
+        row = self.connection.execute(
+            select(ARTICLES.c.id, ARTICLES.c.status).where(ARTICLES.c.url == url)
+        ).first()
+        if row is None or row.status == "gone":
+            return False
+        self._set(ARTICLES, row.id, status="gone", gone_at=seen_at)
+        self._wrote()
+        return True
+
     def _link_capture(self, version_id: int, capture_id: int) -> None:
         self.connection.execute(
             self._link_version_capture, {"version_id": version_id, "capture_id": capture_id}
@@ -533,14 +654,10 @@ class ArchiveWriter:
         self.warc.close()
         for name in self.warc.closed_names:
             path = self.home.warc_dir / name
-            digest = hashlib.sha256()
-            with open(path, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
             self.connection.execute(
                 update(WARC_FILES)
                 .where(WARC_FILES.c.id == self._warc_ids[name], WARC_FILES.c.closed_at.is_(None))
-                .values(size=path.stat().st_size, sha256=digest.hexdigest(), closed_at=utc_now())
+                .values(size=path.stat().st_size, sha256=file_sha256(path), closed_at=utc_now())
             )
 
     def close(self) -> None:

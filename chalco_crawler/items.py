@@ -95,3 +95,17 @@ class ArticlePageItem:
     """Set by pipelines.normalization: the cleaned record."""
     files: list[FetchedFile] = field(default_factory=list)
     """Set by pipelines.attachments: every attachment and image, fetched once per URL."""
+
+
+@dataclass
+class ArticleSeenItem:
+    """A revisited article that did not come back with content: unchanged or gone."""
+
+    url: str
+    """The article URL."""
+    status: int
+    """304 (unchanged since the last capture), 404 or 410 (removed from the site)."""
+    capture_id: int
+    """The archive capture of this answer."""
+    seen_at: datetime
+    """When the answer arrived, UTC."""

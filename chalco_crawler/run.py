@@ -53,6 +53,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="a Scrapy setting, e.g. -s DOWNLOAD_DELAY=0",
     )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--full", action="store_true", help="walk every list page")
+    mode.add_argument(
+        "--revisit", action="store_true", help="re-request archived URLs conditionally"
+    )
+    parser.add_argument(
+        "--overlap",
+        type=int,
+        default=1,
+        help="incremental: stop after this many list pages in a row with nothing new",
+    )
+    parser.add_argument(
+        "--revisit-days",
+        type=float,
+        default=None,
+        help="revisit: only articles seen or published in the last N days",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     return parser.parse_args(argv)
 
@@ -110,10 +127,23 @@ class Progress:
 
 def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) -> None:
     console.print(
-        f"{summary.status}: {summary.new} new, {summary.updated} updated, "
-        f"{summary.unchanged} unchanged, {len(summary.failures)} failed "
+        f"{summary.status}: {summary.mode} crawl, {summary.new} new, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {summary.gone} gone, {len(summary.failures)} failed "
         f"({summary.captures} responses archived, {summary.flagged} flagged pages) in {home.root}"
     )
+    if summary.recovery:
+        recovery = summary.recovery
+        console.print(
+            f"  recovered from an interrupted crawl: runs {recovery['interrupted_runs']}, "
+            f"closed {len(recovery['closed_files'])} WARC files, "
+            f"set aside {len(recovery['set_aside'])} cut-off records"
+        )
+        for tail in recovery["set_aside"]:
+            console.print(
+                f"  set aside {tail['bytes']} bytes of {tail['file']} from offset "
+                f"{tail['offset']} to {tail['to']}",
+                markup=False,
+            )
     for failure in summary.failures:
         console.print(f"  failed {failure['url']}: {failure['reason']}", markup=False)
 
@@ -132,7 +162,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
     failures: list[BaseException] = []
-    spider_args: dict[str, Any] = {"site": args.site, "base_url": args.base_url}
+    spider_args: dict[str, Any] = {
+        "site": args.site,
+        "base_url": args.base_url,
+        "mode": "full" if args.full else "revisit" if args.revisit else "incremental",
+        "overlap": args.overlap,
+        "revisit_days": args.revisit_days,
+    }
     if args.sections:
         spider_args["sections"] = args.sections
     deferred = process.crawl(crawler, **spider_args)

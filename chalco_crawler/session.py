@@ -32,11 +32,14 @@ class CrawlSummary:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    gone: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
     captures: int = 0
     files: int = 0
     flagged: int = 0
     close_reason: str = ""
+    mode: str = ""
+    recovery: dict[str, Any] | None = None
     status: str = "running"
     exit_code: int = EXIT_OK
 
@@ -45,12 +48,15 @@ class CrawlSummary:
             "new": self.new,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "gone": self.gone,
             "failed": len(self.failures),
             "failures": self.failures,
             "captures": self.captures,
             "files": self.files,
             "flagged": self.flagged,
             "close_reason": self.close_reason,
+            "mode": self.mode,
+            "recovery": self.recovery,
             "status": self.status,
             "exit_code": self.exit_code,
         }
@@ -80,11 +86,14 @@ class CrawlSession:
             max_warc_size=settings.getint("ARCHIVE_WARC_MAX_SIZE", 0) or None,
         )
         self.summary = CrawlSummary()
+        if self.writer.recovery:
+            self.summary.recovery = self.writer.recovery.as_dict()
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self._fetch_failed, signal=project_signals.fetch_failed)
 
     def _spider_opened(self, spider: Spider) -> None:
+        self.summary.mode = getattr(spider, "mode", "full")
         self.writer.start_run(
             site=getattr(spider, "site_name", spider.name),
             base_url=getattr(spider, "base_url", ""),

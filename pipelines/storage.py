@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from archive.writer import ArticleContent, FileLink
-from chalco_crawler.items import ArticlePageItem, ListPageItem
+from chalco_crawler.items import ArticlePageItem, ArticleSeenItem, ListPageItem
 from chalco_crawler.session import CrawlSession
 
 
@@ -55,6 +55,8 @@ class StoragePipeline:
             self._store_list_page(item)
         elif isinstance(item, ArticlePageItem):
             self._store_article(item)
+        elif isinstance(item, ArticleSeenItem):
+            self._store_sighting(item)
         return item
 
     def _store_list_page(self, item: ListPageItem) -> None:
@@ -90,6 +92,13 @@ class StoragePipeline:
             article_content(item), item.capture_id, item.fetched_at
         )
         self.session.count(outcome)
+
+    def _store_sighting(self, item: ArticleSeenItem) -> None:
+        if item.status == 304:
+            if self.writer.note_unchanged(item.url, item.capture_id, item.seen_at):
+                self.session.count("unchanged")
+        elif self.writer.mark_gone(item.url, item.seen_at):
+            self.session.count("gone")
 
     def close_spider(self) -> None:
         self.writer.commit()

@@ -74,12 +74,12 @@ class CrawledArchive:
 
 @pytest.fixture(scope="session")
 def crawled(replica: ReplicaServer, tmp_path_factory: pytest.TempPathFactory) -> CrawledArchive:
-    """The replica crawled twice into one home (the second crawl must change nothing)."""
+    """The replica crawled into one home, then again with --full (which must change nothing)."""
     home = tmp_path_factory.mktemp("home")
     start = len(replica.requests)
     first = run_crawl(home, replica.base_url)
     middle = len(replica.requests)
-    second = run_crawl(home, replica.base_url)
+    second = run_crawl(home, replica.base_url, "--full")
     return CrawledArchive(
         home=home,
         first=first,

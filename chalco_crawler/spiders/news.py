@@ -6,7 +6,7 @@ It discovers and fetches; reading the pages is the pipelines' work.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +16,8 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archive.frontier import ArchivedUrl, known_listed_urls, open_frontier_session, revisit_targets
+from archive.home import ArchiveHome
 from chalco_crawler import signals as project_signals
 from chalco_crawler.discovery import (
     Section,
@@ -28,13 +30,14 @@ from chalco_crawler.discovery import (
     section_path,
     section_url,
 )
-from chalco_crawler.items import ArticlePageItem, ListedLink, ListPageItem
+from chalco_crawler.items import ArticlePageItem, ArticleSeenItem, ListedLink, ListPageItem
 from chalco_crawler.middlewares import CAPTURE_META_KEY
 from chalco_crawler.profile import DEFAULT_SITE, load_profile
 from chalco_crawler.session import UNREACHABLE_REASON
 
 # The home page decides whether the site is reachable: fail fast rather than retry for minutes.
 HOME_REQUEST_META = {"max_retry_times": 1, "download_timeout": 20}
+MODES = ("incremental", "full", "revisit")
 
 
 def _failure_reason(failure: Failure) -> str:
@@ -51,6 +54,9 @@ class NewsSpider(scrapy.Spider):
         site: str = DEFAULT_SITE,
         base_url: str | None = None,
         sections: str | list[str] | None = None,
+        mode: str = "incremental",
+        overlap: int | str = 1,
+        revisit_days: float | str | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -62,11 +68,19 @@ class NewsSpider(scrapy.Spider):
         if isinstance(sections, str):
             sections = [s for s in sections.split(",") if s.strip()]
         self.requested_sections = [section_path(s) for s in sections or []]
-        self.mode = "full"
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
+        # Incremental: stop a section after this many list pages in a row with nothing new.
+        self.overlap = max(1, int(overlap))
+        self.revisit_days = float(revisit_days) if revisit_days not in (None, "") else None
+        self.known: set[str] = set()
+        self.revisits: list[ArchivedUrl] = []
 
     # Start: the home page ------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self._read_frontier()
         yield scrapy.Request(
             self.base_url,
             callback=self.parse_home,
@@ -75,12 +89,37 @@ class NewsSpider(scrapy.Spider):
             dont_filter=True,
         )
 
+    def _read_frontier(self) -> None:
+        """What the archive holds already: the URLs an incremental crawl skips, or the URLs a
+        revisit re-requests."""
+        session = open_frontier_session(ArchiveHome.at(self.settings.get("ARCHIVE_HOME")))
+        if session is None:
+            return
+        try:
+            if self.mode == "incremental":
+                self.known = known_listed_urls(session, self.site_name)
+            elif self.mode == "revisit":
+                since = None
+                if self.revisit_days is not None:
+                    since = datetime.now(UTC) - timedelta(days=self.revisit_days)
+                self.revisits = revisit_targets(session, self.site_name, since)
+        finally:
+            bind = session.get_bind()
+            session.close()
+            bind.dispose()  # type: ignore[union-attr]
+        self.logger.info(
+            "frontier: %d known URLs, %d to revisit", len(self.known), len(self.revisits)
+        )
+
     def home_unreachable(self, failure: Failure) -> None:
         reason = _failure_reason(failure)
         self._failed(self.base_url, f"site unreachable: {reason}")
         raise CloseSpider(UNREACHABLE_REASON)
 
     def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
+        if self.mode == "revisit":
+            yield from self._revisit_requests()
+            return
         discovered = {s.path: s for s in discover_sections(response, response.url, self.profile)}
         names = {p: Section(p, n) for p, n in section_labels(response, response.url).items()}
         if self.requested_sections:
@@ -112,54 +151,72 @@ class NewsSpider(scrapy.Spider):
 
     # List pages ----------------------------------------------------------------------------
 
-    def _list_request(self, section: Section, page: int, stepping: bool = False) -> scrapy.Request:
+    def _list_request(
+        self, section: Section, page: int, pages: int | None = None, quiet: int = 0
+    ) -> scrapy.Request:
         return scrapy.Request(
             list_page_url(self.base_url, section.path, page),
             callback=self.parse_list,
             errback=self.request_failed,
-            cb_kwargs={"section": section, "page": page, "stepping": stepping},
-            # Past the last page a TRS site answers 404: that ends the walk, it is no error.
-            meta={"handle_httpstatus_list": [404]} if stepping else {},
+            cb_kwargs={"section": section, "page": page, "pages": pages, "quiet": quiet},
+            # Without a pager script, the walk steps on until the site answers 404 past the
+            # last page: that ends it, it is no error.
+            meta={"handle_httpstatus_list": [404]} if page and pages is None else {},
         )
 
     def parse_list(
-        self, response: Response, section: Section, page: int, stepping: bool
+        self, response: Response, section: Section, page: int, pages: int | None, quiet: int
     ) -> Iterator[ListPageItem | scrapy.Request]:
         if response.status == 404:
             return
-        seen_at = datetime.now(UTC)
         articles = listed_articles(response, response.url, self.profile)
-        if page == 0 and not articles:
-            self.logger.warning("no articles listed on %s", response.url)
+        if page == 0:
+            pages = page_count(response.text)
+            if not articles:
+                self.logger.warning("no articles listed on %s", response.url)
         yield ListPageItem(
             site=self.site_name,
             section=section.path,
             section_name=section.name,
             list_url=response.url,
             links=[ListedLink(listed.url, listed.title) for listed in articles],
-            seen_at=seen_at,
+            seen_at=datetime.now(UTC),
         )
-        for listed in articles:
+        fresh = [listed for listed in articles if listed.url not in self.known]
+        for listed in fresh:
             yield scrapy.Request(
                 listed.url,
                 callback=self.parse_article,
                 errback=self.request_failed,
                 cb_kwargs={"section": section.path, "list_url": response.url},
             )
-        if page == 0:
-            pages = page_count(response.text)
-            if pages is not None:
+        yield from self._next_list_pages(section, page, pages, quiet, bool(articles), bool(fresh))
+
+    def _next_list_pages(
+        self,
+        section: Section,
+        page: int,
+        pages: int | None,
+        quiet: int,
+        listed: bool,
+        fresh: bool,
+    ) -> Iterator[scrapy.Request]:
+        """Full: every page (all at once when the pager gives the count). Incremental: page
+        after page, newest first, until `overlap` pages in a row hold nothing new."""
+        if self.mode == "full" and pages is not None:
+            if page == 0:
                 for number in range(1, pages):
-                    yield self._list_request(section, number)
-            elif articles:
-                yield self._list_request(section, 1, stepping=True)
-        elif stepping and articles:
-            yield self._list_request(section, page + 1, stepping=True)
+                    yield self._list_request(section, number, pages)
+            return
+        quiet = 0 if fresh or self.mode == "full" else quiet + 1
+        if quiet >= self.overlap or not listed or (pages is not None and page + 1 >= pages):
+            return
+        yield self._list_request(section, page + 1, pages, quiet)
 
     # Articles ------------------------------------------------------------------------------
 
     def parse_article(
-        self, response: Response, section: str, list_url: str
+        self, response: Response, section: str | None, list_url: str | None
     ) -> Iterator[ArticlePageItem]:
         capture = response.meta[CAPTURE_META_KEY]
         yield ArticlePageItem(
@@ -176,6 +233,45 @@ class NewsSpider(scrapy.Spider):
             section=section,
             list_url=list_url,
             docid=docid_of(response.url, self.profile),
+        )
+
+    # Revisits ------------------------------------------------------------------------------
+
+    def _revisit_requests(self) -> Iterator[scrapy.Request]:
+        for target in self.revisits:
+            headers = {}
+            if target.etag:
+                headers["If-None-Match"] = target.etag
+            if target.last_modified:
+                headers["If-Modified-Since"] = target.last_modified
+            if headers:
+                self.crawler.stats.inc_value("revisit/conditional")
+            yield scrapy.Request(
+                target.url,
+                headers=headers,
+                callback=self.parse_revisit,
+                errback=self.request_failed,
+                cb_kwargs={"kind": target.kind},
+                meta={"handle_httpstatus_list": [304, 404, 410]},
+                dont_filter=True,
+            )
+
+    def parse_revisit(
+        self, response: Response, kind: str
+    ) -> Iterator[ArticlePageItem | ArticleSeenItem]:
+        self.crawler.stats.inc_value(f"revisit/status_{response.status}")
+        if kind != "article":
+            if response.status in (404, 410):
+                self._failed(response.url, f"HTTP {response.status} on revisit")
+            return  # the capture itself is the record of a file's revisit
+        if response.status == 200:
+            yield from self.parse_article(response, section=None, list_url=None)
+            return
+        yield ArticleSeenItem(
+            url=response.url,
+            status=response.status,
+            capture_id=response.meta[CAPTURE_META_KEY].id,
+            seen_at=datetime.now(UTC),
         )
 
     # Failures ------------------------------------------------------------------------------

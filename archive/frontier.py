@@ -1,0 +1,103 @@
+"""What the crawler needs to know of the archive before it starts: which listed URLs are
+already archived (incremental crawls) and what to revisit with which validators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Row, func, or_, select
+from sqlalchemy.orm import Session
+
+from archive.db import open_reader, session_factory
+from archive.home import ArchiveHome
+from archive.models import Article, ArticleVersion, Capture, File, VersionFile
+
+# Statuses after which a listed URL needs no fetch in an incremental crawl: it redirected to
+# an archived article, or it is missing (a revisit re-checks those).
+SETTLED_STATUSES = (301, 302, 303, 307, 308, 404, 410)
+
+
+@dataclass(frozen=True)
+class ArchivedUrl:
+    """An archived URL and the validators of its newest good capture."""
+
+    url: str
+    kind: str
+    """article | attachment | image"""
+    etag: str | None
+    last_modified: str | None
+
+
+def known_listed_urls(session: Session, site: str) -> set[str]:
+    """URLs a list page may link that an incremental crawl need not fetch again."""
+    articles = select(Article.url).where(Article.site == site)
+    settled = select(Capture.url).where(Capture.status.in_(SETTLED_STATUSES))
+    return set(session.scalars(articles)) | set(session.scalars(settled))
+
+
+def _validators(session: Session, urls: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    newest = (
+        select(Capture.url, func.max(Capture.id).label("id"))
+        .where(Capture.url.in_(urls), Capture.status == 200)
+        .group_by(Capture.url)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Capture.url, Capture.etag, Capture.last_modified).join(
+            newest, newest.c.id == Capture.id
+        )
+    )
+    return {url: (etag, last_modified) for url, etag, last_modified in rows}
+
+
+def revisit_targets(
+    session: Session, site: str, seen_since: datetime | None = None
+) -> list[ArchivedUrl]:
+    """Every live article of the site and the files its versions name, newest first.
+
+    `seen_since` keeps the articles seen or published since then (a daily revisit's window).
+    """
+    query = select(Article.id, Article.url).where(Article.site == site, Article.status == "live")
+    if seen_since is not None:
+        published_since = select(ArticleVersion.article_id).where(
+            ArticleVersion.published >= seen_since.date().isoformat()
+        )
+        query = query.where(
+            or_(Article.last_seen_at >= seen_since, Article.id.in_(published_since))
+        )
+    articles = session.execute(query.order_by(Article.id.desc())).all()
+    files = _files_of(session, [row.id for row in articles])
+    urls = [row.url for row in articles] + [row.url for row in files]
+    validators: dict[str, tuple[str | None, str | None]] = {}
+    for start in range(0, len(urls), 500):
+        validators.update(_validators(session, urls[start : start + 500]))
+    targets = [
+        ArchivedUrl(row.url, "article", *validators.get(row.url, (None, None))) for row in articles
+    ]
+    targets += [
+        ArchivedUrl(row.url, row.kind, *validators.get(row.url, (None, None))) for row in files
+    ]
+    return targets
+
+
+def _files_of(session: Session, article_ids: list[int]) -> list[Row[str, str]]:
+    """The fetched files named by any version of these articles."""
+    files: list[Row[str, str]] = []
+    for start in range(0, len(article_ids), 500):
+        chunk = article_ids[start : start + 500]
+        files += session.execute(
+            select(File.url, File.kind)
+            .join(VersionFile, VersionFile.file_id == File.id)
+            .join(ArticleVersion, ArticleVersion.id == VersionFile.version_id)
+            .where(ArticleVersion.article_id.in_(chunk), File.sha256.is_not(None))
+            .distinct()
+        ).all()
+    return files
+
+
+def open_frontier_session(home: ArchiveHome) -> Session | None:
+    """A read-only session on the home's archive, or None when there is no archive yet."""
+    if not home.exists():
+        return None
+    return session_factory(open_reader(home))()
