@@ -28,10 +28,13 @@ from archive.errors import ArchiveError
 from archive.home import HOME_ENV, ArchiveHome
 from archive.queries import (
     EXPORT_FIELDS,
+    diff_versions,
     get_article,
     get_snapshot,
     iter_articles,
+    list_runs,
     section_month_counts,
+    version_history,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -121,6 +124,25 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | Non
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
     Console().print(table)
+
+
+LIST_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl", "csv"]),
+    default=None,
+    help="Default: table on a terminal, jsonl otherwise.",
+)
+
+
+def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str | None, title: str) -> None:
+    """Print a listing the same way in every verb: a table for people, JSON Lines or CSV
+    (with every field) for scripts."""
+    fmt = fmt or ("table" if sys.stdout.isatty() else "jsonl")
+    if fmt == "table":
+        print_table(rows, columns, title=title)
+    else:
+        write_records(rows, fmt, sys.stdout, list(rows[0]) if rows else columns)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -264,8 +286,9 @@ def snapshot(url: str, home: Path | None, at: str | None, output: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option("--version", "version", type=int, help="Show this version (default: the latest).")
 @one_line_errors
-def show(url: str, home: Path | None, fmt: str) -> None:
+def show(url: str, home: Path | None, fmt: str, version: int | None) -> None:
     """Show one archived article.
 
     \b
@@ -273,7 +296,7 @@ def show(url: str, home: Path | None, fmt: str) -> None:
       chalco-archive show https://www.chalco.com.cn/xwdt/gsyw/202602/t20260204_163644.html
     """
     with reading(home) as (_home, session):
-        view = get_article(session, url)
+        view = get_article(session, url, version)
     record = view.record
     if fmt == "json":
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
@@ -299,13 +322,7 @@ def show(url: str, home: Path | None, fmt: str) -> None:
 
 @main.command()
 @HOME_OPTION
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "jsonl", "csv"]),
-    default=None,
-    help="Default: table on a terminal, jsonl otherwise.",
-)
+@LIST_FORMAT
 @one_line_errors
 def stats(home: Path | None, fmt: str | None) -> None:
     """Count articles per section and month of publication.
@@ -317,12 +334,82 @@ def stats(home: Path | None, fmt: str | None) -> None:
     """
     with reading(home) as (_home, session):
         rows = section_month_counts(session)
-    columns = ["section", "month", "articles"]
-    fmt = fmt or ("table" if sys.stdout.isatty() else "jsonl")
-    if fmt == "table":
-        print_table(rows, columns, title=f"{sum(r['articles'] for r in rows)} listings")
-    else:
-        write_records(rows, fmt, sys.stdout, columns)
+    title = f"{sum(r['articles'] for r in rows)} listings"
+    emit(rows, ["section", "month", "articles"], fmt, title)
+
+
+@main.command()
+@HOME_OPTION
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@LIST_FORMAT
+@one_line_errors
+def runs(home: Path | None, limit: int, fmt: str | None) -> None:
+    """List crawl runs: mode, times, counts and exit status.
+
+    \b
+    Example:
+      chalco-archive runs --limit 5
+    """
+    with reading(home) as (_home, session):
+        rows = list_runs(session, limit)
+    columns = [
+        "id",
+        "mode",
+        "status",
+        "exit_code",
+        "started_at",
+        "finished_at",
+        "new",
+        "updated",
+        "unchanged",
+        "gone",
+        "failed",
+    ]
+    emit(rows, columns, fmt, "crawl runs")
+
+
+@main.command()
+@click.argument("url")
+@HOME_OPTION
+@LIST_FORMAT
+@one_line_errors
+def versions(url: str, home: Path | None, fmt: str | None) -> None:
+    """List every version of an article with the captures behind it.
+
+    \b
+    Example:
+      chalco-archive versions https://www.chalco.com.cn/xwdt/gsyw/202602/t20260204_163644.html
+    """
+    with reading(home) as (_home, session):
+        rows = version_history(session, url)
+    if (fmt or ("table" if sys.stdout.isatty() else "jsonl")) == "table":
+        for row in rows:
+            row["captures"] = ", ".join(
+                f"{c['fetched_at']} {c['status']} {c['record_type']}" for c in row["captures"]
+            )
+    emit(rows, ["version", "content_sha256", "first_seen", "last_seen", "captures"], fmt, url)
+
+
+@main.command()
+@click.argument("url")
+@HOME_OPTION
+@click.option("--from", "old", type=int, help="Older version number (default: the one before).")
+@click.option("--to", "new", type=int, help="Newer version number (default: the latest).")
+@one_line_errors
+def diff(url: str, home: Path | None, old: int | None, new: int | None) -> None:
+    """Show what changed in an article's text between two versions (a unified diff).
+
+    \b
+    Example:
+      chalco-archive diff \\
+        https://www.chalco.com.cn/xwdt/gsyw/202602/t20260204_163644.html --from 1 --to 2
+    """
+    with reading(home) as (_home, session):
+        lines = diff_versions(session, url, old, new)
+    if not lines:
+        click.echo("no difference in the text", err=True)
+    for line in lines:
+        click.echo(line)
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from archive.models import (
     Article,
     ArticleVersion,
     Capture,
+    CrawlRun,
     File,
     Listing,
     VersionCapture,
@@ -190,26 +192,123 @@ class ArticleView:
     published_raw: str | None
 
 
-def get_article(session: Session, url: str) -> ArticleView:
+def get_article(session: Session, url: str, version: int | None = None) -> ArticleView:
+    """An article with its latest version, or with version number `version`."""
     article = session.scalar(select(Article).where(Article.url == url))
     if article is None:
         raise ArticleNotFound(f"no archived article at {url}")
     versions = list(article.versions)
-    latest = versions[-1]
+    if version is None:
+        shown = versions[-1]
+    else:
+        matching = [v for v in versions if v.number == version]
+        if not matching:
+            raise ArticleNotFound(f"{url} has versions 1 to {len(versions)}, not {version}")
+        shown = matching[0]
     record = article_record(
         article,
-        latest,
+        shown,
         _sections_by_url(session, [url]).get(url, []),
-        _files_by_version(session, [latest.id]).get(latest.id, []),
-        _snapshots_by_version(session, [latest.id]).get(latest.id),
+        _files_by_version(session, [shown.id]).get(shown.id, []),
+        _snapshots_by_version(session, [shown.id]).get(shown.id),
     )
     return ArticleView(
         record=record,
         versions=versions,
-        problems=json.loads(latest.problems_json),
-        source_raw=latest.source_raw,
-        published_raw=latest.published_raw,
+        problems=json.loads(shown.problems_json),
+        source_raw=shown.source_raw,
+        published_raw=shown.published_raw,
     )
+
+
+def version_history(session: Session, url: str) -> list[dict[str, Any]]:
+    """Every version of an article with the captures behind it, oldest first."""
+    view = get_article(session, url)
+    rows = []
+    for version in view.versions:
+        captures = session.execute(
+            select(Capture.id, Capture.fetched_at, Capture.status, Capture.record_type)
+            .join(VersionCapture, VersionCapture.capture_id == Capture.id)
+            .where(VersionCapture.version_id == version.id)
+            .order_by(Capture.fetched_at)
+        ).all()
+        rows.append(
+            {
+                "url": url,
+                "version": version.number,
+                "content_sha256": version.content_sha256,
+                "title": version.title,
+                "first_seen": _iso(version.first_seen_at),
+                "last_seen": _iso(version.last_seen_at),
+                "captures": [
+                    {
+                        "id": c.id,
+                        "fetched_at": _iso(c.fetched_at),
+                        "status": c.status,
+                        "record_type": c.record_type,
+                    }
+                    for c in captures
+                ],
+            }
+        )
+    return rows
+
+
+def version_text(version: ArticleVersion) -> list[str]:
+    """A version as lines of text, for diffs: the fields a reader sees, then the body."""
+    head = [
+        f"标题：{version.title or ''}",
+        f"来源：{version.source or ''}",
+        f"时间：{version.published or ''}",
+        f"作者：{version.author or ''}",
+        "",
+    ]
+    return head + (version.body or "").split("\n")
+
+
+def diff_versions(session: Session, url: str, old: int | None, new: int | None) -> list[str]:
+    """A unified diff of two versions' text (default: the last two)."""
+    versions = get_article(session, url).versions
+    numbers = [v.number for v in versions]
+    new = new if new is not None else numbers[-1]
+    old = old if old is not None else max(1, new - 1)
+    by_number = {v.number: v for v in versions}
+    for number in (old, new):
+        if number not in by_number:
+            raise ArticleNotFound(f"{url} has versions 1 to {numbers[-1]}, not {number}")
+    return list(
+        difflib.unified_diff(
+            version_text(by_number[old]),
+            version_text(by_number[new]),
+            fromfile=f"{url} version {old}",
+            tofile=f"{url} version {new}",
+            lineterm="",
+        )
+    )
+
+
+def list_runs(session: Session, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest crawl runs, newest first, with their counts."""
+    rows = []
+    for run in session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)):
+        summary = json.loads(run.summary_json) if run.summary_json else {}
+        rows.append(
+            {
+                "id": run.id,
+                "mode": run.mode,
+                "status": run.status,
+                "exit_code": run.exit_code,
+                "started_at": _iso(run.started_at),
+                "finished_at": _iso(run.finished_at),
+                "new": summary.get("new"),
+                "updated": summary.get("updated"),
+                "unchanged": summary.get("unchanged"),
+                "gone": summary.get("gone"),
+                "failed": summary.get("failed"),
+                "base_url": run.base_url,
+            }
+        )
+    return rows
 
 
 @dataclass
