@@ -1,0 +1,165 @@
+"""Killed crawls: SIGKILL at any moment, then a rerun, ends in a complete archive; a record cut
+off at the end of a WARC file is set aside and reported, never indexed; SIGTERM stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.home import ArchiveHome
+from archive.warcstore import complete_prefix, read_record
+from archive.writer import ArchiveWriter
+from replica.server import ReplicaServer
+from replica.site import build_site
+from tests.conftest import FAST, run_crawl
+
+
+@pytest.fixture
+def slow_replica():
+    """A replica slow enough (20 ms a response, one at a time) to be killed mid-crawl."""
+    with ReplicaServer(build_site(), latency=0.02) as server:
+        yield server
+
+
+def start_crawl(home: Path, base_url: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chalco_crawler.run",
+            "--home",
+            str(home),
+            "--base-url",
+            base_url,
+            "--full",
+            "--json",
+            *FAST,
+            "-s",
+            "CONCURRENT_REQUESTS=2",
+            "-s",
+            "ARCHIVE_COMMIT_EVERY=7",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_warc_bytes(home: Path, size: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(p.stat().st_size for p in (home / "warc").glob("*.warc.gz")) >= size:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the crawl wrote nothing in time")
+
+
+def assert_archive_complete(home: Path, live_urls: set[str]) -> None:
+    database = sqlite3.connect(f"file:{home / 'archive.sqlite3'}?mode=ro", uri=True)
+    assert database.execute("pragma integrity_check").fetchone()[0] == "ok"
+    urls = [row[0] for row in database.execute("select url from articles")]
+    assert len(urls) == len(set(urls))
+    assert set(urls) == live_urls
+    versions = database.execute(
+        "select count(*) from article_versions group by article_id having count(*) > 1"
+    ).fetchall()
+    assert versions == []
+    for path in (home / "warc").glob("*.warc.gz"):
+        assert complete_prefix(path) == path.stat().st_size, path
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle, check_digests=True):
+                record.content_stream().read()
+    rows = database.execute(
+        "select w.name, c.offset, c.length from captures c join warc_files w"
+        " on w.id = c.warc_file_id"
+    ).fetchall()
+    for name, offset, length in rows:
+        read_record(home / "warc" / name, offset, length)
+
+
+def test_sigkill_mid_crawl_then_rerun_gives_a_complete_archive(tmp_path, slow_replica):
+    home = tmp_path / "home"
+    process = start_crawl(home, slow_replica.base_url)
+    wait_for_warc_bytes(home, 120_000)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+    rerun = run_crawl(home, slow_replica.base_url, "--full")
+    assert rerun.exit_code == 1, rerun.stderr  # partial: the replica's deliberate 404
+    assert rerun.summary["recovery"]["interrupted_runs"] == [1]
+    live = {
+        slow_replica.base_url + a.url_path.lstrip("/") for a in slow_replica.site.live_articles()
+    }
+    assert_archive_complete(home, live)
+    database = sqlite3.connect(home / "archive.sqlite3")
+    assert database.execute("select status from crawl_runs where id = 1").fetchone() == (
+        "interrupted",
+    )
+
+
+def test_a_cut_off_record_is_set_aside_and_never_indexed(tmp_path, replica):
+    home = tmp_path / "home"
+    first = run_crawl(home, replica.base_url, "--sections", "tzzgx/thygg")
+    assert first.exit_code == 0, first.stderr
+    warc = sorted((home / "warc").glob("*.warc.gz"))[-1]
+    good_size = warc.stat().st_size
+    database = sqlite3.connect(home / "archive.sqlite3")
+    (first_member,) = database.execute("select min(request_offset) from captures").fetchone()
+    # Half of the file's first record (its warcinfo): a record cut mid-write.
+    head = warc.read_bytes()[: first_member // 2]
+    database.execute("update warc_files set closed_at = null where name = ?", (warc.name,))
+    database.commit()
+    with open(warc, "ab") as handle:
+        handle.write(head)
+
+    writer = ArchiveWriter(ArchiveHome.at(home))
+    try:
+        report = writer.recovery.as_dict()
+    finally:
+        writer.close()
+    assert report["set_aside"] == [
+        {
+            "file": warc.name,
+            "offset": good_size,
+            "bytes": len(head),
+            "to": report["set_aside"][0]["to"],
+        }
+    ]
+    assert Path(report["set_aside"][0]["to"]).read_bytes() == head
+    assert warc.stat().st_size == good_size
+    (stored_sha,) = database.execute(
+        "select sha256 from warc_files where name = ?", (warc.name,)
+    ).fetchone()
+    assert stored_sha is not None
+    (beyond,) = database.execute(
+        "select count(*) from captures c join warc_files w on w.id = c.warc_file_id"
+        " where w.name = ? and c.offset + c.length > ?",
+        (warc.name, good_size),
+    ).fetchone()
+    assert beyond == 0
+
+
+def test_sigterm_stops_cleanly_after_the_writes_in_flight(tmp_path, slow_replica):
+    home = tmp_path / "home"
+    process = start_crawl(home, slow_replica.base_url)
+    wait_for_warc_bytes(home, 60_000)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    summary = json.loads(stdout)
+    assert summary["close_reason"] == "shutdown"
+    database = sqlite3.connect(home / "archive.sqlite3")
+    assert database.execute("select status from crawl_runs").fetchall() == [("partial",)]
+    assert database.execute(
+        "select count(*) from warc_files where closed_at is null"
+    ).fetchone() == (0,)
+    for path in (home / "warc").glob("*.warc.gz"):
+        assert complete_prefix(path) == path.stat().st_size
