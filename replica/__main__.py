@@ -15,7 +15,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m replica",
         description="Serve a generated replica of www.chalco.com.cn on loopback.",
-        epilog="Example: python -m replica --port 8000 --articles 2000",
+        epilog="Example: python -m replica --port 8000 --articles 2000 --state later",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
@@ -24,10 +24,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=60, help="news articles and announcements")
     parser.add_argument("--page-size", type=int, default=5, help="items per list page")
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the generated site")
+    parser.add_argument(
+        "--state",
+        choices=("initial", "later"),
+        default="initial",
+        help="initial site, or the later state a day on: ReplicaSite.advance() with its "
+        "defaults (new articles on top of 公司要闻 and 企业动态, one edited, one removed)",
+    )
     args = parser.parse_args(argv)
     try:
         site = build_site(articles=args.articles, page_size=args.page_size, seed=args.seed)
-    except ValueError as exc:
+        if args.state == "later":
+            site.advance()
+    except (ValueError, LookupError) as exc:
         parser.error(str(exc))
     try:
         server = ReplicaServer(site, host=args.host, port=args.port).start()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import email.utils
 import hashlib
 import math
 import posixpath
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from replica import media, pages
@@ -164,7 +166,9 @@ class _Look:
     """("p", text, None) | ("img", file name, caption or None) | ("blank", "", None)."""
     modified: dt.datetime
     created: dt.datetime
-    related: list[str] = field(default_factory=list)
+    related: list[tuple[str, str, str]] = field(default_factory=list)
+    """(path, title, date) of the 相关新闻 items, frozen when the page was published: a
+    static page is not regenerated when a related article is later edited or removed."""
     related_offsite: bool = False
     original: str | None = None
 
@@ -189,6 +193,42 @@ class _Entry:
     """Write target as is (old URL, off-site) rather than relative to the list page."""
 
 
+@dataclass
+class LaterState:
+    """What one `ReplicaSite.advance()` changed: the site as an archivist finds it a day later."""
+
+    day: str
+    """ISO date of the change (a day after anything the site held before)."""
+    new_articles: list[ArticleTruth]
+    """Truths of the added articles (same objects as in `site.articles`), newest first."""
+    edited: str | None
+    """url_path of the edited article; its truth in `site.article(edited)` is updated."""
+    edited_before: ArticleTruth | None
+    """A copy of the edited article's truth before the edit."""
+    removed: str | None
+    """url_path of the removed article: answers 404 (or 410), no longer listed."""
+    removed_files: list[str] = field(default_factory=list)
+    """Images and attachments that went with the removed article (they answer 404 too)."""
+
+    @property
+    def new_paths(self) -> list[str]:
+        return [a.url_path for a in self.new_articles]
+
+
+# What `ReplicaSite.advance()` adds when called without arguments.
+DEFAULT_NEW_ARTICLES = {"xwdt/gsyw": 3, "xwdt/qydt": 2}
+# Title words an editor swaps when correcting a headline (first match wins).
+_TITLE_SWAPS = (
+    ("召开", "举行"),
+    ("举行", "召开"),
+    ("签署", "签订"),
+    ("调研", "考察"),
+    ("会见", "会晤"),
+    ("开展", "启动"),
+    ("顺利", "正式"),
+    ("荣获", "获得"),
+)
+
 Response = tuple[int, dict[str, str], bytes]
 _LOGO = media.png(0, width=48, height=16)
 
@@ -204,6 +244,10 @@ class ReplicaSite:
     list_pages: dict[str, int] = field(default_factory=dict)
     """Number of list pages per section (index.html, index_1.html, …)."""
     flaky_paths: set[str] = field(default_factory=set)
+    seed: int = 2026
+    """Seed of the generated text; later states draw from it too."""
+    changes: list[LaterState] = field(default_factory=list)
+    """Every `advance()` applied so far, oldest first."""
     _looks: dict[str, _Look] = field(default_factory=dict, repr=False)
     _files: dict[str, _File] = field(default_factory=dict, repr=False)
     _extras: dict[str, list[_Entry]] = field(default_factory=dict, repr=False)
@@ -213,6 +257,10 @@ class ReplicaSite:
     _entries: dict[str, list[_Entry]] = field(default_factory=dict, repr=False)
     _modified: dict[str, dt.datetime] = field(default_factory=dict, repr=False)
     _routes: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _unlisted: set[str] = field(default_factory=set, repr=False)
+    """Removed articles: still answered (404/410) but on no list."""
+    _touched: dict[str, dt.datetime] = field(default_factory=dict, repr=False)
+    """Per section, when a later state last changed its list other than by adding."""
 
     def __post_init__(self) -> None:
         self.reindex()
@@ -239,8 +287,12 @@ class ReplicaSite:
         """
         self._by_path = {a.url_path: a for a in self.articles}
         entries: dict[str, list[_Entry]] = {s: list(self._extras.get(s, [])) for s in self.sections}
-        modified: dict[str, dt.datetime] = {s: STATIC_MODIFIED for s in self.sections}
+        modified: dict[str, dt.datetime] = {
+            s: max(STATIC_MODIFIED, self._touched.get(s, STATIC_MODIFIED)) for s in self.sections
+        }
         for a in self.articles:
+            if a.url_path in self._unlisted:
+                continue
             look = self._looks[a.url_path]
             old_href = self._list_hrefs.get(a.url_path)
             for section in a.sections:
@@ -282,6 +334,245 @@ class ReplicaSite:
         if self.specials.redirect_to:
             routes[self.specials.redirect_from] = ("redirect", self.specials.redirect_to)
         self._routes = routes
+
+    # -- later states ------------------------------------------------------------
+
+    def advance(
+        self,
+        *,
+        new_articles: dict[str, int] | None = None,
+        edit: str | None = None,
+        remove: str | None = None,
+        remove_status: int = 404,
+    ) -> LaterState:
+        """Move the site on by a day, in place: a running ReplicaServer serves it at once.
+
+        With no arguments at all, applies the defaults: `DEFAULT_NEW_ARTICLES`, an edit of
+        `default_edit()` and a removal of `default_removal()`. Otherwise only what is given:
+        - new_articles: {section: count}; text-only TRS articles (no images, no attachments)
+          on top of those sections, docids and dates after everything on the site.
+        - edit: url_path of a live article; one title word changes and a paragraph is
+          appended; its Last-Modified moves to the new day, so its ETag changes too.
+        - remove: url_path of a live article; it answers `remove_status` (404 or 410), leaves
+          every list, and its images and attachments answer 404.
+        Every other article page, file and untouched list page keeps its bytes, ETag and
+        Last-Modified. Pages that related to a changed article keep their stale 相关新闻
+        items, as static pages do. Records the result in `changes` and returns it.
+        """
+        if new_articles is None and edit is None and remove is None:
+            new_articles = dict(DEFAULT_NEW_ARTICLES)
+            edit = self.default_edit()
+            remove = self.default_removal()
+        new_articles = dict(new_articles or {})
+        for section, count in new_articles.items():
+            if section not in self.sections:
+                raise ValueError(f"unknown section: {section}")
+            if count < 0:
+                raise ValueError(f"negative article count for {section}: {count}")
+        for path in (edit, remove):
+            if path is not None and (
+                path not in self._by_path or self._by_path[path].status != 200
+            ):
+                raise ValueError(f"not a live article: {path}")
+        if edit is not None and edit == remove:
+            raise ValueError(f"cannot both edit and remove {edit}")
+        if remove_status not in (404, 410):
+            raise ValueError(f"remove_status must be 404 or 410, got {remove_status}")
+
+        day = self._next_day()
+        rng = random.Random(f"{self.seed}:later:{len(self.changes)}")
+        added = self._add_articles(new_articles, day, rng)
+        before = None
+        if edit is not None:
+            before = copy.deepcopy(self._by_path[edit])
+            self._edit(self._by_path[edit], day.replace(hour=11, minute=rng.randrange(60)))
+        removed_files: list[str] = []
+        if remove is not None:
+            removed_files = self._remove(
+                self._by_path[remove], remove_status, day.replace(hour=12, minute=rng.randrange(60))
+            )
+        self.reindex()
+        state = LaterState(
+            day=day.date().isoformat(),
+            new_articles=sorted(added, key=lambda a: a.docid, reverse=True),
+            edited=edit,
+            edited_before=before,
+            removed=remove,
+            removed_files=removed_files,
+        )
+        self.changes.append(state)
+        return state
+
+    def default_edit(self) -> str:
+        """The article `advance()` edits by default: the newest ordinary live 公司要闻
+        article (TRS, UTF-8, listed only there, no attachments, not the sample nor any
+        other special case, not added or edited by an earlier advance)."""
+        return self._ordinary("xwdt/gsyw", lambda a: not a.attachments)
+
+    def default_removal(self) -> str:
+        """The article `advance()` removes by default: the newest ordinary live 高管动态
+        article (listed only there, not special), preferring one without files."""
+        try:
+            return self._ordinary("xwdt/ggdt", lambda a: not a.attachments and not a.images)
+        except LookupError:
+            return self._ordinary("xwdt/ggdt", lambda a: True)
+
+    def _special_paths(self) -> set[str]:
+        s = self.specials
+        paths = {
+            s.sample,
+            s.missing,
+            s.flaky,
+            s.redirect_to,
+            s.shared,
+            s.disallowed,
+            s.news_attachment,
+            *s.legacy,
+            *s.member,
+            *s.empty_source,
+            *s.ascii_colon,
+        }
+        shared_images = set(s.shared_image)
+        paths.update(
+            a.url_path for a in self.articles if any(f.url_path in shared_images for f in a.images)
+        )
+        for state in self.changes:
+            paths.update(state.new_paths)
+            paths.update(p for p in (state.edited, state.removed) if p)
+        return paths
+
+    def _ordinary(self, section: str, accept: Callable[[ArticleTruth], bool]) -> str:
+        special = self._special_paths()
+        for entry in self._entries[section]:
+            a = self._by_path.get(entry.target)
+            if (
+                a is not None
+                and not entry.verbatim
+                and a.status == 200
+                and a.sections == [section]
+                and a.template == "trs"
+                and a.encoding == "utf-8"
+                and a.url_path not in special
+                and accept(a)
+            ):
+                return a.url_path
+        raise LookupError(f"no ordinary live article in {section}")
+
+    def _next_day(self) -> dt.datetime:
+        latest = max(
+            [look.created for look in self._looks.values()]
+            + [look.modified for look in self._looks.values()]
+            + list(self._touched.values())
+            + [moment for _, moment in self._private.values()]
+        )
+        return dt.datetime.combine(latest.date() + dt.timedelta(days=1), dt.time(8), tzinfo=CST)
+
+    def _add_articles(
+        self, counts: dict[str, int], day: dt.datetime, rng: random.Random
+    ) -> list[ArticleTruth]:
+        writer = Writer()
+        docid = max(
+            [a.docid for a in self.articles]
+            + [e.docid for extra in self._extras.values() for e in extra]
+        )
+        docid += 20  # a day of other channels and member sites taking ids
+        moment = day
+        added: list[ArticleTruth] = []
+        for section, count in counts.items():
+            # Newest live items of the section, for the new pages' 相关新闻.
+            near = [
+                self._by_path[e.target]
+                for e in self._entries[section]
+                if e.target in self._by_path and self._by_path[e.target].status == 200
+            ][:2]
+            for _ in range(count):
+                docid += rng.randint(2, 12)
+                moment += dt.timedelta(minutes=rng.randint(3, 25), seconds=rng.randrange(60))
+                truth, look = self._new_article(writer, section, docid, moment, near, rng)
+                self.articles.insert(0, truth)
+                self._looks[truth.url_path] = look
+                added.append(truth)
+                near = [truth, *near][:2]
+        self.articles.sort(key=lambda a: a.docid, reverse=True)
+        return added
+
+    def _new_article(
+        self,
+        writer: Writer,
+        section: str,
+        docid: int,
+        created: dt.datetime,
+        near: list[ArticleTruth],
+        rng: random.Random,
+    ) -> tuple[ArticleTruth, _Look]:
+        text_rng = random.Random(f"{self.seed}:{docid}")
+        shown = created.date()
+        if section == ANNOUNCEMENTS:
+            story = writer.announcement(text_rng, shown)
+            # Text-only: no attachment for the 具体内容详见附件 line to point at.
+            story.paragraphs = [t for t in story.paragraphs if "附件" not in t]
+        else:
+            story = writer.news(text_rng, section, shown)
+        url_path = f"/{section}/{created:%Y%m}/t{created:%Y%m%d}_{docid}.html"
+        blocks: list[tuple[str, str, str | None]] = [("p", t, None) for t in story.paragraphs]
+        original = None
+        if section == "xwdt/mtgz":
+            original = f"{MIRROR}/{created:%Y-%m/%d}/content_{docid}.htm"
+        truth = ArticleTruth(
+            url_path=url_path,
+            docid=docid,
+            sections=[section],
+            title=story.title,
+            source=story.source,
+            author=None,
+            published=shown.isoformat(),
+            paragraphs=_reader_lines(blocks),
+            attachments=[],
+            images=[],
+            status=200,
+            template="trs",
+            encoding="utf-8",
+            created=created.isoformat(),
+        )
+        look = _Look(
+            colon="：",
+            paragraph_style=rng.choice(["indent", "indent", "ideographic", "span"]),
+            published_raw=shown.isoformat(),
+            blocks=blocks,
+            modified=created + dt.timedelta(minutes=rng.randint(1, 30)),
+            created=created,
+            related=[_related_item(t) for t in near],
+            original=original,
+        )
+        return truth, look
+
+    def _edit(self, truth: ArticleTruth, moment: dt.datetime) -> None:
+        look = self._looks[truth.url_path]
+        for old, new in _TITLE_SWAPS:
+            if old in truth.title:
+                truth.title = truth.title.replace(old, new, 1)
+                break
+        else:
+            truth.title += "（更新）"
+        note = (
+            f"（{moment.month}月{moment.day}日更新）截至目前，"
+            "上述各项工作正在有序推进，后续进展将持续报道。"
+        )
+        look.blocks = [*look.blocks, ("p", note, None)]
+        look.modified = moment
+        truth.paragraphs = _reader_lines(look.blocks)
+        for section in truth.sections:
+            self._touched[section] = max(self._touched.get(section, moment), moment)
+
+    def _remove(self, truth: ArticleTruth, status: int, moment: dt.datetime) -> list[str]:
+        truth.status = status
+        self._unlisted.add(truth.url_path)
+        gone = [f.url_path for f in truth.attachments + truth.images if f.url_path in self._files]
+        for path in gone:
+            del self._files[path]
+        for section in truth.sections:
+            self._touched[section] = max(self._touched.get(section, moment), moment)
+        return gone
 
     # -- rendering ---------------------------------------------------------------
 
@@ -423,20 +714,20 @@ class ReplicaSite:
 
     def _article_page(self, article: ArticleTruth, host: str) -> Response:
         if article.status != 200:
-            body = pages.error_page(404, "您访问的页面不存在或已被删除").encode("utf-8")
-            return 404, {"Content-Type": "text/html; charset=utf-8"}, body
+            message = "Gone" if article.status == 410 else "您访问的页面不存在或已被删除"
+            body = pages.error_page(article.status, message).encode("utf-8")
+            return article.status, {"Content-Type": "text/html; charset=utf-8"}, body
         look = self._looks[article.url_path]
         section = article.sections[0]
         parent = section.split("/")[0]
         folder = posixpath.dirname(article.url_path) + "/"
         related = []
-        for i, path in enumerate(look.related):
-            other = self._by_path[path]
+        for i, (path, title, date) in enumerate(look.related):
             if look.related_offsite and i == 0:
                 href = f"http://{other_host(host)}{path}"  # TRS sometimes writes absolute links
             else:
                 href = _relative(folder, path)
-            related.append(pages.ListItem(href, other.title, other.published[:10]))
+            related.append(pages.ListItem(href, title, date))
         metas = [
             ("SiteName", pages.SITE_NAME),
             ("ColumnName", self.sections[section]),
@@ -532,6 +823,11 @@ def build_site(articles: int = 60, page_size: int = 5, seed: int = 2026) -> Repl
     return _Builder(articles, page_size, seed).build()
 
 
+def default_later_state(site: ReplicaSite) -> LaterState:
+    """Advance `site` in place with the defaults (same as `site.advance()`)."""
+    return site.advance()
+
+
 def section_counts(articles: int, page_size: int) -> dict[str, int]:
     """Articles per section: largest remainder over _WEIGHTS, then news sections topped up."""
     raw = {s: articles * w for s, w in _WEIGHTS.items()}
@@ -605,6 +901,7 @@ class _Builder:
             page_size=self.page_size,
             specials=self.specials,
             flaky_paths={self.specials.flaky},
+            seed=self.seed,
             _looks=looks,
             _files=self.files,
         )
@@ -890,7 +1187,7 @@ class _Builder:
             live = [by_docid[p.docid] for p in plans if by_docid[p.docid].status == 200]
             for i, truth in enumerate(live):
                 near = live[max(0, i - 2) : i] + live[i + 1 : i + 3]
-                looks[truth.url_path].related = [t.url_path for t in near]
+                looks[truth.url_path].related = [_related_item(t) for t in near]
 
     def _add_extras(
         self,
@@ -919,6 +1216,10 @@ class _Builder:
         self.specials.mirror_item = mirror
         # The migrated year-end page is listed under its pre-TRS URL.
         site._list_hrefs[self.specials.redirect_to] = OLD_URL
+
+
+def _related_item(truth: ArticleTruth) -> tuple[str, str, str]:
+    return truth.url_path, truth.title, truth.published[:10]
 
 
 def _reader_lines(blocks: list[tuple[str, str, str | None]]) -> list[str]:
