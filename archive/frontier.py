@@ -36,6 +36,18 @@ def known_listed_urls(session: Session, site: str) -> set[str]:
     return set(session.scalars(articles)) | set(session.scalars(settled))
 
 
+def last_robots_txt(session: Session, home: ArchiveHome, base_url: str) -> str | None:
+    """The text of the newest robots.txt archived for this site, if any."""
+    from archive.errors import ArchiveError
+    from archive.queries import get_snapshot
+
+    try:
+        snapshot = get_snapshot(session, home, base_url.rstrip("/") + "/robots.txt")
+    except ArchiveError:
+        return None
+    return snapshot.content.decode("utf-8", "replace")
+
+
 def _validators(session: Session, urls: list[str]) -> dict[str, tuple[str | None, str | None]]:
     newest = (
         select(Capture.url, func.max(Capture.id).label("id"))

@@ -11,12 +11,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from protego import Protego
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archive.frontier import ArchivedUrl, known_listed_urls, open_frontier_session, revisit_targets
+from archive.frontier import (
+    ArchivedUrl,
+    known_listed_urls,
+    last_robots_txt,
+    open_frontier_session,
+    revisit_targets,
+)
 from archive.home import ArchiveHome
 from chalco_crawler import signals as project_signals
 from chalco_crawler.discovery import (
@@ -75,6 +82,8 @@ class NewsSpider(scrapy.Spider):
         self.overlap = max(1, int(overlap))
         self.revisit_days = float(revisit_days) if revisit_days not in (None, "") else None
         self.known: set[str] = set()
+        # Last crawl's robots.txt: a link it forbids is never fetched, so it is nothing new.
+        self.robots: Protego | None = None
         self.revisits: list[ArchivedUrl] = []
 
     # Start: the home page ------------------------------------------------------------------
@@ -92,12 +101,16 @@ class NewsSpider(scrapy.Spider):
     def _read_frontier(self) -> None:
         """What the archive holds already: the URLs an incremental crawl skips, or the URLs a
         revisit re-requests."""
-        session = open_frontier_session(ArchiveHome.at(self.settings.get("ARCHIVE_HOME")))
+        home = ArchiveHome.at(self.settings.get("ARCHIVE_HOME"))
+        session = open_frontier_session(home)
         if session is None:
             return
         try:
             if self.mode == "incremental":
                 self.known = known_listed_urls(session, self.site_name)
+                robots = last_robots_txt(session, home, self.base_url)
+                if robots is not None:
+                    self.robots = Protego.parse(robots)
             elif self.mode == "revisit":
                 since = None
                 if self.revisit_days is not None:
@@ -182,7 +195,7 @@ class NewsSpider(scrapy.Spider):
             links=[ListedLink(listed.url, listed.title) for listed in articles],
             seen_at=datetime.now(UTC),
         )
-        fresh = [listed for listed in articles if listed.url not in self.known]
+        fresh = [listed for listed in articles if self._is_new(listed.url)]
         for listed in fresh:
             yield scrapy.Request(
                 listed.url,
@@ -191,6 +204,12 @@ class NewsSpider(scrapy.Spider):
                 cb_kwargs={"section": section.path, "list_url": response.url},
             )
         yield from self._next_list_pages(section, page, pages, quiet, bool(articles), bool(fresh))
+
+    def _is_new(self, url: str) -> bool:
+        if url in self.known:
+            return False
+        user_agent = self.settings.get("USER_AGENT") or "*"
+        return self.robots is None or self.robots.can_fetch(url, user_agent)
 
     def _next_list_pages(
         self,

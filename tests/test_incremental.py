@@ -1,0 +1,158 @@
+"""Daily use: an incremental crawl of the replica a day later finds the new articles cheaply;
+a revisit turns the edit into version 2, marks the removed article gone, and asks
+conditionally."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from archive.cli import main
+from archive.db import open_reader, session_factory
+from archive.home import ArchiveHome
+from archive.queries import get_article, get_snapshot, iter_articles
+from replica.server import ReplicaServer
+from replica.site import LaterState, build_site
+from tests.conftest import CrawlResult, run_crawl
+
+
+@dataclass
+class History:
+    home: Path
+    server: ReplicaServer
+    later: LaterState
+    edited_bytes_before: bytes
+    between: datetime
+    incremental: CrawlResult
+    incremental_requests: list
+    revisit: CrawlResult
+    revisit_requests: list
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory) -> History:
+    site = build_site()
+    with ReplicaServer(site) as server:
+        home = tmp_path_factory.mktemp("home")
+        first = run_crawl(home, server.base_url)
+        assert first.exit_code == 1, first.stderr
+        host = urlsplit(server.base_url).netloc
+        later = site.advance()
+        edited_bytes_before = None
+        assert later.edited is not None
+        between = datetime.now(UTC)
+        # The replica renders the new state now; the old bytes are what the first crawl got.
+        engine = open_reader(ArchiveHome.at(home))
+        with session_factory(engine)() as session:
+            edited_bytes_before = get_snapshot(
+                session, ArchiveHome.at(home), server.base_url + later.edited.lstrip("/")
+            ).content
+        engine.dispose()
+        assert edited_bytes_before != site.render(later.edited, host)[2]
+
+        start = len(server.requests)
+        incremental = run_crawl(home, server.base_url)
+        middle = len(server.requests)
+        revisit = run_crawl(home, server.base_url, "--revisit")
+        return History(
+            home=home,
+            server=server,
+            later=later,
+            edited_bytes_before=edited_bytes_before,
+            between=between,
+            incremental=incremental,
+            incremental_requests=list(server.requests[start:middle]),
+            revisit=revisit,
+            revisit_requests=list(server.requests[middle:]),
+        )
+
+
+@pytest.fixture(scope="module")
+def session(history):
+    engine = open_reader(ArchiveHome.at(history.home))
+    session = session_factory(engine)()
+    yield session
+    session.close()
+    engine.dispose()
+
+
+def url(history: History, path: str) -> str:
+    return history.server.base_url + path.lstrip("/")
+
+
+def test_incremental_crawl_finds_every_new_article_cheaply(history, session):
+    assert history.incremental.exit_code == 0, history.incremental.stderr
+    assert history.incremental.summary["new"] == len(history.later.new_articles)
+    records = {r["url"]: r for r in iter_articles(session)}
+    for truth in history.later.new_articles:
+        record = records[url(history, truth.url_path)]
+        assert (record["title"], record["source"], record["published"]) == (
+            truth.title,
+            truth.source,
+            truth.published,
+        )
+        assert sorted(record["sections"]) == sorted(truth.sections)
+    counted = [r for r in history.incremental_requests if r.path not in ("/", "/robots.txt")]
+    sections = len(history.server.site.sections)
+    assert len(counted) <= len(history.later.new_articles) + sections + 2, [
+        r.path for r in counted
+    ]
+
+
+def test_revisit_makes_the_edit_version_2_and_keeps_version_1(history, session):
+    edited = url(history, history.later.edited)
+    view = get_article(session, edited)
+    assert [v.number for v in view.versions] == [1, 2]
+    truth = history.server.site.article(history.later.edited)
+    assert view.record["title"] == truth.title
+    assert get_article(session, edited, 1).record["title"] == history.later.edited_before.title
+    old = get_snapshot(session, ArchiveHome.at(history.home), edited, at=history.between)
+    assert old.content == history.edited_bytes_before
+    assert history.revisit.summary["updated"] == 1
+
+
+def test_revisit_marks_the_removed_article_gone_and_keeps_its_content(history, session):
+    removed = get_article(session, url(history, history.later.removed))
+    assert removed.record["status"] == "gone"
+    assert removed.record["title"]
+    assert len(removed.versions) == 1
+    assert history.revisit.summary["gone"] == 1
+
+
+def test_revisit_asks_conditionally(history):
+    revisits = [r for r in history.revisit_requests if r.path not in ("/", "/robots.txt")]
+    assert revisits
+    conditional = [
+        r for r in revisits
+        if "If-None-Match" in r.headers or "If-Modified-Since" in r.headers
+    ]
+    assert len(conditional) / len(revisits) >= 0.9
+    assert sum(r.status == 304 for r in revisits) >= len(revisits) - 5
+
+
+def test_versions_and_diff_commands_show_the_history(history):
+    edited = url(history, history.later.edited)
+    runner = CliRunner()
+    listed = runner.invoke(
+        main, ["versions", edited, "--home", str(history.home), "--format", "jsonl"]
+    )
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [r["version"] for r in rows] == [1, 2]
+    assert rows[0]["content_sha256"] != rows[1]["content_sha256"]
+    diff = runner.invoke(main, ["diff", edited, "--home", str(history.home)])
+    assert diff.exit_code == 0
+    assert f"-标题：{history.later.edited_before.title}" in diff.stdout
+    assert f"+标题：{history.server.site.article(history.later.edited).title}" in diff.stdout
+
+
+def test_runs_lists_every_crawl_with_its_mode(history):
+    result = CliRunner().invoke(main, ["runs", "--home", str(history.home), "--format", "jsonl"])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["mode"] for r in rows] == ["revisit", "incremental", "incremental"]
+    assert [r["status"] for r in rows][1] == "ok"
