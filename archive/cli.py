@@ -145,7 +145,28 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str | None, title:
         write_records(rows, fmt, sys.stdout, list(rows[0]) if rows else columns)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Exit codes shared with `crawl` (README): 1 failure, 2 site unreachable, 3 home in use,
+# 4 usage. Click's own usage errors exit 2, which would read as "unreachable" to a monitor.
+EXIT_USAGE = 4
+
+
+class ArchiveGroup(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.UsageError as error:
+            error.show()
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=ArchiveGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="chalco-archive")
 def main() -> None:
     """Crawl and archive the news of Chalco (中国铝业) and the 中铝网站群.
@@ -165,6 +186,7 @@ def main() -> None:
 @click.option(
     "--sections", multiple=True, help="Section path to crawl, e.g. xwdt/gsyw (repeatable)."
 )
+@click.option("--incremental", is_flag=True, help="The default mode, named.")
 @click.option("--full", is_flag=True, help="Walk every list page (default: incremental).")
 @click.option("--revisit", is_flag=True, help="Re-request archived URLs with conditional GETs.")
 @click.option("--revisit-days", type=float, help="With --revisit: only the last N days.")
@@ -182,6 +204,7 @@ def crawl(
     base_url: str | None,
     site: str,
     sections: tuple[str, ...],
+    incremental: bool,
     full: bool,
     revisit: bool,
     revisit_days: float | None,
@@ -206,8 +229,8 @@ def crawl(
     command += ["--site", site]
     if sections:
         command += ["--sections", *sections]
-    if full and revisit:
-        raise click.UsageError("--full and --revisit exclude each other")
+    if incremental + full + revisit > 1:
+        raise click.UsageError("--incremental, --full and --revisit exclude each other")
     if full:
         command.append("--full")
     if revisit:
