@@ -180,9 +180,12 @@ def main() -> None:
 @main.command(context_settings={"ignore_unknown_options": False})
 @HOME_OPTION
 @click.option(
-    "--base-url", help="Site root (default https://www.chalco.com.cn/); a replica or mirror."
+    "--base-url",
+    multiple=True,
+    help="Site root (default: the profile's live site); NAME=URL with several sites.",
 )
-@click.option("--site", default="chalco", show_default=True, help="Site profile name or TOML file.")
+@click.option("--site", multiple=True, help="Site profile name or TOML file (repeatable).")
+@click.option("--all-sites", is_flag=True, help="Every known site profile (see `sites`).")
 @click.option(
     "--sections", multiple=True, help="Section path to crawl, e.g. xwdt/gsyw (repeatable)."
 )
@@ -201,8 +204,9 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def crawl(
     home: Path | None,
-    base_url: str | None,
-    site: str,
+    base_url: tuple[str, ...],
+    site: tuple[str, ...],
+    all_sites: bool,
     sections: tuple[str, ...],
     incremental: bool,
     full: bool,
@@ -224,9 +228,12 @@ def crawl(
     4 usage error.
     """
     command = [sys.executable, "-m", "chalco_crawler.run", "--home", str(ArchiveHome.at(home).root)]
-    if base_url:
-        command += ["--base-url", base_url]
-    command += ["--site", site]
+    for url in base_url:
+        command += ["--base-url", url]
+    for name in site:
+        command += ["--site", name]
+    if all_sites:
+        command.append("--all-sites")
     if sections:
         command += ["--sections", *sections]
     if incremental + full + revisit > 1:
@@ -433,6 +440,41 @@ def diff(url: str, home: Path | None, old: int | None, new: int | None) -> None:
         click.echo("no difference in the text", err=True)
     for line in lines:
         click.echo(line)
+
+
+@main.command()
+@HOME_OPTION
+@LIST_FORMAT
+def sites(home: Path | None, fmt: str | None) -> None:
+    """List the site profiles a crawl can name: bundled ones and the home's own (HOME/sites).
+
+    \b
+    Example:
+      chalco-archive sites
+      chalco-archive crawl --site chalco --site zzly
+    """
+    output = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chalco_crawler.list_sites",
+            "--home",
+            str(ArchiveHome.at(home).root),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rows = [json.loads(line) for line in output.splitlines()]
+    for row in rows:
+        row["news_roots"] = ", ".join(row["news_roots"])
+        row["extra_sections"] = ", ".join(row["extra_sections"])
+    emit(
+        rows,
+        ["name", "title", "base_url", "news_roots", "extra_sections", "profile"],
+        fmt,
+        "site profiles",
+    )
 
 
 @main.command()

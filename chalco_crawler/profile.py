@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 BUNDLED_PROFILES = "chalco_crawler.sites"
 DEFAULT_SITE = "chalco"
+# A user's own profiles live in HOME/sites/*.toml.
+PROFILE_DIR_NAME = "sites"
 
 
 @dataclass(frozen=True)
@@ -114,21 +116,32 @@ def load_profile_file(path: Path) -> SiteProfile:
         return profile_from_dict(tomllib.load(handle))
 
 
-def bundled_profile_names() -> list[str]:
-    return sorted(
+def bundled_profile_names(profile_dirs: list[str] | None = None) -> list[str]:
+    """Names of the bundled profiles and of those in `profile_dirs` (`HOME/sites`)."""
+    names = {
         entry.name.removesuffix(".toml")
         for entry in resources.files(BUNDLED_PROFILES).iterdir()
         if entry.name.endswith(".toml")
-    )
+    }
+    for directory in profile_dirs or []:
+        names |= {path.stem for path in Path(directory).glob("*.toml")}
+    return sorted(names)
 
 
-def load_profile(name_or_path: str = DEFAULT_SITE) -> SiteProfile:
-    """A bundled profile by name (`chalco`), or a TOML file by path."""
+def load_profile(
+    name_or_path: str = DEFAULT_SITE, profile_dirs: list[str] | None = None
+) -> SiteProfile:
+    """A profile by name (the user's directories first, then the bundled ones), or a TOML
+    file by path."""
     path = Path(name_or_path)
     if path.suffix == ".toml" and path.exists():
         return load_profile_file(path)
+    for directory in profile_dirs or []:
+        candidate = Path(directory) / f"{name_or_path}.toml"
+        if candidate.is_file():
+            return load_profile_file(candidate)
     resource = resources.files(BUNDLED_PROFILES) / f"{name_or_path}.toml"
     if not resource.is_file():
-        known = ", ".join(bundled_profile_names())
+        known = ", ".join(bundled_profile_names(profile_dirs))
         raise LookupError(f"no site profile named {name_or_path!r} (known: {known})")
     return profile_from_dict(tomllib.loads(resource.read_text("utf-8")))

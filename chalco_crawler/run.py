@@ -21,6 +21,7 @@ from twisted.internet import task
 
 from archive.errors import ArchiveLocked
 from archive.home import ArchiveHome
+from chalco_crawler.profile import PROFILE_DIR_NAME
 from chalco_crawler.session import (
     EXIT_LOCKED,
     EXIT_UNREACHABLE,
@@ -36,8 +37,16 @@ PROGRESS_SECONDS = 0.5
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="chalco-archive crawl", description=__doc__)
     parser.add_argument("--home", help="archive home directory")
-    parser.add_argument("--base-url", help="site root to crawl (default: the profile's, live site)")
-    parser.add_argument("--site", default="chalco", help="site profile name or TOML file")
+    parser.add_argument(
+        "--base-url",
+        action="append",
+        default=[],
+        help="site root (default: the profile's live site); NAME=URL with several sites",
+    )
+    parser.add_argument(
+        "--site", action="append", default=[], help="site profile name or TOML file (repeatable)"
+    )
+    parser.add_argument("--all-sites", action="store_true", help="every known site profile")
     parser.add_argument(
         "--sections",
         nargs="*",
@@ -163,7 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     crawler = process.create_crawler(NewsSpider)
     failures: list[BaseException] = []
     spider_args: dict[str, Any] = {
-        "site": args.site,
+        "site": args.site or None,
+        "all_sites": args.all_sites,
+        "profile_dirs": [str(home.root / PROFILE_DIR_NAME)],
         "base_url": args.base_url,
         "mode": "full" if args.full else "revisit" if args.revisit else "incremental",
         "overlap": args.overlap,
@@ -184,14 +195,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, ArchiveLocked):
             errors.print(f"error: {error}", markup=False)
             return EXIT_LOCKED
-        if isinstance(error, LookupError):
+        if isinstance(error, LookupError | ValueError):
             errors.print(f"error: {error}", markup=False)
             return EXIT_USAGE
         raise error
     summary = CrawlSession.of(crawler).summary
     if summary.exit_code == EXIT_UNREACHABLE and not args.json:
         reason = summary.failures[0]["reason"] if summary.failures else "no answer"
-        errors.print(f"error: {reason} ({args.base_url or 'the live site'})", markup=False)
+        errors.print(
+            f"error: {reason} ({', '.join(args.base_url) or 'the live site'})", markup=False
+        )
         return summary.exit_code
     if args.json:
         console.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))

@@ -35,7 +35,7 @@ class AttachmentsPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePageItem) or item.article is None:
             return item
-        host = getattr(self.crawler.spider, "host", "")
+        host = self.crawler.spider.host_of(item.site)  # type: ignore[union-attr]
         wanted = [(link, "attachment") for link in item.article.attachments]
         wanted += [(link, "image") for link in item.article.images]
         files = []

@@ -1040,13 +1040,13 @@ class ExtractionPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePageItem):
             return item
-        profile = getattr(self.crawler.spider, "profile", None)
+        profile = self.crawler.spider.profile_for(item.site)  # type: ignore[union-attr]
         work = partial(
             extract_article,
             item.body,
             item.final_url,
             content_type=item.content_type,
-            rules=profile.extraction if profile is not None else None,
+            rules=profile.extraction,
         )
         if self._pool is None:
             item.extraction = work()

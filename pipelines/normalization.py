@@ -147,7 +147,6 @@ class NormalizationPipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePageItem) or item.extraction is None:
             return item
-        profile = getattr(self.crawler.spider, "profile", None)
-        timezone = profile.timezone if profile is not None else DEFAULT_TIMEZONE
-        item.article = normalize(item.extraction, timezone)
+        profile = self.crawler.spider.profile_for(item.site)  # type: ignore[union-attr]
+        item.article = normalize(item.extraction, profile.timezone)
         return item

@@ -1,4 +1,5 @@
-"""The news spider: home page → news sections → every list page → every article, once each.
+"""The news spider: home page → news sections → every list page → every article, once each,
+for one site of the 中铝网站群 or several in one run.
 
 It discovers and fetches; reading the pages is the pipelines' work.
 """
@@ -6,6 +7,7 @@ It discovers and fetches; reading the pages is the pipelines' work.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,7 +41,7 @@ from chalco_crawler.discovery import (
 )
 from chalco_crawler.items import ArticlePageItem, ArticleSeenItem, ListedLink, ListPageItem
 from chalco_crawler.middlewares import CAPTURE_META_KEY
-from chalco_crawler.profile import DEFAULT_SITE, load_profile
+from chalco_crawler.profile import DEFAULT_SITE, SiteProfile, bundled_profile_names, load_profile
 from chalco_crawler.session import UNREACHABLE_REASON
 
 # The home page decides whether the site is reachable: fail fast rather than retry for minutes.
@@ -53,25 +55,82 @@ def _failure_reason(failure: Failure) -> str:
     return f"{type(failure.value).__name__}: {failure.value}".strip().rstrip(":")
 
 
+@dataclass
+class SiteTarget:
+    """One site of this run: its profile, where it is served, and what the archive knows."""
+
+    profile: SiteProfile
+    base_url: str
+    known: set[str] = field(default_factory=set)
+    """Incremental: listed URLs that need no fetch."""
+    robots: Protego | None = None
+    """Incremental: the last crawl's robots.txt; a link it forbids is nothing new."""
+    revisits: list[ArchivedUrl] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+
+def _names(site: str | list[str] | None, all_sites: bool, profile_dirs: list[str]) -> list[str]:
+    if all_sites:
+        return bundled_profile_names(profile_dirs)
+    if isinstance(site, str):
+        site = [s for s in site.split(",") if s.strip()]
+    return [s.strip() for s in site or [DEFAULT_SITE]]
+
+
+def _base_urls(base_url: str | list[str] | None, names: list[str]) -> dict[str, str]:
+    """`URL` (one site) or `NAME=URL` pairs, comma-separated or as a list."""
+    if isinstance(base_url, str):
+        base_url = [u for u in base_url.split(",") if u.strip()]
+    mapping: dict[str, str] = {}
+    for value in base_url or []:
+        name, sep, url = value.partition("=")
+        if sep and "://" not in name:
+            mapping[name.strip()] = url.strip()
+        elif len(names) == 1:
+            mapping[names[0]] = value.strip()
+        else:
+            raise ValueError(f"with several sites, give --base-url as NAME=URL, not {value!r}")
+    unknown = set(mapping) - set(names)
+    if unknown:
+        raise ValueError(f"--base-url names a site not crawled: {', '.join(sorted(unknown))}")
+    return mapping
+
+
 class NewsSpider(scrapy.Spider):
     name = "news"
 
     def __init__(
         self,
-        site: str = DEFAULT_SITE,
-        base_url: str | None = None,
+        site: str | list[str] | None = DEFAULT_SITE,
+        base_url: str | list[str] | None = None,
         sections: str | list[str] | None = None,
         mode: str = "incremental",
         overlap: int | str = 1,
         revisit_days: float | str | None = None,
+        all_sites: bool | str = False,
+        profile_dirs: list[str] | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.profile = load_profile(site)
-        self.site_name = self.profile.name
-        self.base_url = (base_url or self.profile.base_url).rstrip("/") + "/"
-        self.host = urlsplit(self.base_url).hostname or ""
-        self.allowed_domains = [self.host]
+        dirs = list(profile_dirs or [])
+        names = _names(site, str(all_sites).lower() in ("1", "true", "yes"), dirs)
+        urls = _base_urls(base_url, names)
+        self.sites: dict[str, SiteTarget] = {}
+        for name in names:
+            profile = load_profile(name, dirs)
+            url = (urls.get(name) or profile.base_url).rstrip("/") + "/"
+            self.sites[profile.name] = SiteTarget(profile, url)
+        self.allowed_domains = sorted({target.host for target in self.sites.values()})
+        # For the run's record: which sites, served where.
+        self.site_name = ",".join(self.sites)
+        self.base_url = ",".join(target.base_url for target in self.sites.values())
         if isinstance(sections, str):
             sections = [s for s in sections.split(",") if s.strip()]
         self.requested_sections = [section_path(s) for s in sections or []]
@@ -81,22 +140,27 @@ class NewsSpider(scrapy.Spider):
         # Incremental: stop a section after this many list pages in a row with nothing new.
         self.overlap = max(1, int(overlap))
         self.revisit_days = float(revisit_days) if revisit_days not in (None, "") else None
-        self.known: set[str] = set()
-        # Last crawl's robots.txt: a link it forbids is never fetched, so it is nothing new.
-        self.robots: Protego | None = None
-        self.revisits: list[ArchivedUrl] = []
+        self._unreachable: set[str] = set()
 
-    # Start: the home page ------------------------------------------------------------------
+    def profile_for(self, site: str) -> SiteProfile:
+        return self.sites[site].profile
+
+    def host_of(self, site: str) -> str:
+        return self.sites[site].host
+
+    # Start: the home pages -----------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self._read_frontier()
-        yield scrapy.Request(
-            self.base_url,
-            callback=self.parse_home,
-            errback=self.home_unreachable,
-            meta=dict(HOME_REQUEST_META),
-            dont_filter=True,
-        )
+        for target in self.sites.values():
+            yield scrapy.Request(
+                target.base_url,
+                callback=self.parse_home,
+                errback=self.home_unreachable,
+                cb_kwargs={"site": target.name},
+                meta=dict(HOME_REQUEST_META),
+                dont_filter=True,
+            )
 
     def _read_frontier(self) -> None:
         """What the archive holds already: the URLs an incremental crawl skips, or the URLs a
@@ -105,114 +169,140 @@ class NewsSpider(scrapy.Spider):
         session = open_frontier_session(home)
         if session is None:
             return
+        since = None
+        if self.revisit_days is not None:
+            since = datetime.now(UTC) - timedelta(days=self.revisit_days)
         try:
-            if self.mode == "incremental":
-                self.known = known_listed_urls(session, self.site_name)
-                robots = last_robots_txt(session, home, self.base_url)
-                if robots is not None:
-                    self.robots = Protego.parse(robots)
-            elif self.mode == "revisit":
-                since = None
-                if self.revisit_days is not None:
-                    since = datetime.now(UTC) - timedelta(days=self.revisit_days)
-                self.revisits = revisit_targets(session, self.site_name, since)
+            for target in self.sites.values():
+                if self.mode == "incremental":
+                    target.known = known_listed_urls(session, target.name)
+                    robots = last_robots_txt(session, home, target.base_url)
+                    if robots is not None:
+                        target.robots = Protego.parse(robots)
+                elif self.mode == "revisit":
+                    target.revisits = revisit_targets(session, target.name, since)
+                self.logger.info(
+                    "%s: %d known URLs, %d to revisit",
+                    target.name,
+                    len(target.known),
+                    len(target.revisits),
+                )
         finally:
             bind = session.get_bind()
             session.close()
             bind.dispose()  # type: ignore[union-attr]
-        self.logger.info(
-            "frontier: %d known URLs, %d to revisit", len(self.known), len(self.revisits)
-        )
 
     def home_unreachable(self, failure: Failure) -> None:
-        reason = _failure_reason(failure)
-        self._failed(self.base_url, f"site unreachable: {reason}")
-        raise CloseSpider(UNREACHABLE_REASON)
+        site = failure.request.cb_kwargs["site"]
+        self._failed(self.sites[site].base_url, f"site unreachable: {_failure_reason(failure)}")
+        self._unreachable.add(site)
+        if self._unreachable == set(self.sites):
+            raise CloseSpider(UNREACHABLE_REASON)
 
-    def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_home(self, response: Response, site: str) -> Iterator[scrapy.Request]:
+        target = self.sites[site]
         if self.mode == "revisit":
-            yield from self._revisit_requests()
+            yield from self._revisit_requests(target)
             return
-        discovered = {s.path: s for s in discover_sections(response, response.url, self.profile)}
+        profile = target.profile
+        discovered = {s.path: s for s in discover_sections(response, response.url, profile)}
         names = {p: Section(p, n) for p, n in section_labels(response, response.url).items()}
         if self.requested_sections:
             sections = [names.get(p, Section(p, None)) for p in self.requested_sections]
         elif discovered:
-            extra = [section_path(p) for p in self.profile.extra_sections]
+            extra = [section_path(p) for p in profile.extra_sections]
             sections = list(discovered.values()) + [names.get(p, Section(p, None)) for p in extra]
         else:
             # No news children in the navigation: look on the news roots' own pages.
-            for root in self.profile.news_roots:
+            for root in profile.news_roots:
                 yield scrapy.Request(
-                    section_url(self.base_url, root),
+                    section_url(target.base_url, root),
                     callback=self.parse_news_root,
                     errback=self.request_failed,
+                    cb_kwargs={"site": site},
                 )
             return
-        self.logger.info("sections: %s", ", ".join(s.path for s in sections))
+        self.logger.info("%s sections: %s", site, ", ".join(s.path for s in sections))
         for section in sections:
-            yield self._list_request(section, 0)
+            yield self._list_request(site, section, 0)
 
-    def parse_news_root(self, response: Response) -> Iterator[scrapy.Request]:
-        sections = discover_sections(response, response.url, self.profile)
+    def parse_news_root(self, response: Response, site: str) -> Iterator[scrapy.Request]:
+        profile = self.sites[site].profile
+        sections = discover_sections(response, response.url, profile)
         if not sections:
-            self.logger.warning("no news sections found; using the profile's fallback list")
-            paths = self.profile.fallback_sections + self.profile.extra_sections
+            self.logger.warning("%s: no news sections found; using the fallback list", site)
+            paths = profile.fallback_sections + profile.extra_sections
             sections = [Section(section_path(p), None) for p in paths]
         for section in sections:
-            yield self._list_request(section, 0)
+            yield self._list_request(site, section, 0)
 
     # List pages ----------------------------------------------------------------------------
 
     def _list_request(
-        self, section: Section, page: int, pages: int | None = None, quiet: int = 0
+        self, site: str, section: Section, page: int, pages: int | None = None, quiet: int = 0
     ) -> scrapy.Request:
         return scrapy.Request(
-            list_page_url(self.base_url, section.path, page),
+            list_page_url(self.sites[site].base_url, section.path, page),
             callback=self.parse_list,
             errback=self.request_failed,
-            cb_kwargs={"section": section, "page": page, "pages": pages, "quiet": quiet},
+            cb_kwargs={
+                "site": site,
+                "section": section,
+                "page": page,
+                "pages": pages,
+                "quiet": quiet,
+            },
             # Without a pager script, the walk steps on until the site answers 404 past the
             # last page: that ends it, it is no error.
             meta={"handle_httpstatus_list": [404]} if page and pages is None else {},
         )
 
     def parse_list(
-        self, response: Response, section: Section, page: int, pages: int | None, quiet: int
+        self,
+        response: Response,
+        site: str,
+        section: Section,
+        page: int,
+        pages: int | None,
+        quiet: int,
     ) -> Iterator[ListPageItem | scrapy.Request]:
         if response.status == 404:
             return
-        articles = listed_articles(response, response.url, self.profile)
+        target = self.sites[site]
+        articles = listed_articles(response, response.url, target.profile)
         if page == 0:
             pages = page_count(response.text)
             if not articles:
                 self.logger.warning("no articles listed on %s", response.url)
         yield ListPageItem(
-            site=self.site_name,
+            site=site,
             section=section.path,
             section_name=section.name,
             list_url=response.url,
             links=[ListedLink(listed.url, listed.title) for listed in articles],
             seen_at=datetime.now(UTC),
         )
-        fresh = [listed for listed in articles if self._is_new(listed.url)]
+        fresh = [listed for listed in articles if self._is_new(target, listed.url)]
         for listed in fresh:
             yield scrapy.Request(
                 listed.url,
                 callback=self.parse_article,
                 errback=self.request_failed,
-                cb_kwargs={"section": section.path, "list_url": response.url},
+                cb_kwargs={"site": site, "section": section.path, "list_url": response.url},
             )
-        yield from self._next_list_pages(section, page, pages, quiet, bool(articles), bool(fresh))
+        yield from self._next_list_pages(
+            site, section, page, pages, quiet, bool(articles), bool(fresh)
+        )
 
-    def _is_new(self, url: str) -> bool:
-        if url in self.known:
+    def _is_new(self, target: SiteTarget, url: str) -> bool:
+        if url in target.known:
             return False
         user_agent = self.settings.get("USER_AGENT") or "*"
-        return self.robots is None or self.robots.can_fetch(url, user_agent)
+        return target.robots is None or target.robots.can_fetch(url, user_agent)
 
     def _next_list_pages(
         self,
+        site: str,
         section: Section,
         page: int,
         pages: int | None,
@@ -225,24 +315,23 @@ class NewsSpider(scrapy.Spider):
         if self.mode == "full" and pages is not None:
             if page == 0:
                 for number in range(1, pages):
-                    yield self._list_request(section, number, pages)
+                    yield self._list_request(site, section, number, pages)
             return
         quiet = 0 if fresh or self.mode == "full" else quiet + 1
         if quiet >= self.overlap or not listed or (pages is not None and page + 1 >= pages):
             return
-        yield self._list_request(section, page + 1, pages, quiet)
+        yield self._list_request(site, section, page + 1, pages, quiet)
 
     # Articles ------------------------------------------------------------------------------
 
     def parse_article(
-        self, response: Response, section: str | None, list_url: str | None
+        self, response: Response, site: str, section: str | None, list_url: str | None
     ) -> Iterator[ArticlePageItem]:
         capture = response.meta[CAPTURE_META_KEY]
+        redirects = response.meta.get("redirect_urls")
         yield ArticlePageItem(
-            site=self.site_name,
-            requested_url=response.request.url
-            if not response.meta.get("redirect_urls")
-            else response.meta["redirect_urls"][0],
+            site=site,
+            requested_url=redirects[0] if redirects else response.request.url,
             final_url=response.url,
             status=response.status,
             content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
@@ -251,32 +340,32 @@ class NewsSpider(scrapy.Spider):
             capture_id=capture.id,
             section=section,
             list_url=list_url,
-            docid=docid_of(response.url, self.profile),
+            docid=docid_of(response.url, self.sites[site].profile),
         )
 
     # Revisits ------------------------------------------------------------------------------
 
-    def _revisit_requests(self) -> Iterator[scrapy.Request]:
-        for target in self.revisits:
+    def _revisit_requests(self, target: SiteTarget) -> Iterator[scrapy.Request]:
+        for archived in target.revisits:
             headers = {}
-            if target.etag:
-                headers["If-None-Match"] = target.etag
-            if target.last_modified:
-                headers["If-Modified-Since"] = target.last_modified
+            if archived.etag:
+                headers["If-None-Match"] = archived.etag
+            if archived.last_modified:
+                headers["If-Modified-Since"] = archived.last_modified
             if headers:
                 self.crawler.stats.inc_value("revisit/conditional")
             yield scrapy.Request(
-                target.url,
+                archived.url,
                 headers=headers,
                 callback=self.parse_revisit,
                 errback=self.request_failed,
-                cb_kwargs={"kind": target.kind},
+                cb_kwargs={"site": target.name, "kind": archived.kind},
                 meta={"handle_httpstatus_list": [304, 404, 410]},
                 dont_filter=True,
             )
 
     def parse_revisit(
-        self, response: Response, kind: str
+        self, response: Response, site: str, kind: str
     ) -> Iterator[ArticlePageItem | ArticleSeenItem]:
         self.crawler.stats.inc_value(f"revisit/status_{response.status}")
         if kind != "article":
@@ -284,7 +373,7 @@ class NewsSpider(scrapy.Spider):
                 self._failed(response.url, f"HTTP {response.status} on revisit")
             return  # the capture itself is the record of a file's revisit
         if response.status == 200:
-            yield from self.parse_article(response, section=None, list_url=None)
+            yield from self.parse_article(response, site, section=None, list_url=None)
             return
         yield ArticleSeenItem(
             url=response.url,
