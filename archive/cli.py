@@ -33,6 +33,7 @@ from archive.queries import (
     get_snapshot,
     iter_articles,
     list_runs,
+    same_story,
     section_month_counts,
     version_history,
 )
@@ -259,8 +260,9 @@ def crawl(
 )
 @click.option("--output", "-o", default="-", show_default=True, help="File, or - for stdout.")
 @click.option("--section", help="Only articles listed in this section, e.g. xwdt/gsyw.")
+@click.option("--site", help="Only articles of this site, e.g. chalco (see `sites`).")
 @one_line_errors
-def export(home: Path | None, fmt: str, output: str, section: str | None) -> None:
+def export(home: Path | None, fmt: str, output: str, section: str | None, site: str | None) -> None:
     """Export every article's latest version (JSON Lines, or CSV for Excel).
 
     \b
@@ -269,7 +271,9 @@ def export(home: Path | None, fmt: str, output: str, section: str | None) -> Non
       chalco-archive export --format jsonl | jq .title
     """
     with reading(home) as (_home, session), output_stream(output, bom=(fmt == "csv")) as handle:
-        count = write_records(iter_articles(session, section=section), fmt, handle, EXPORT_FIELDS)
+        count = write_records(
+            iter_articles(session, section=section, site=site), fmt, handle, EXPORT_FIELDS
+        )
     if output != "-":
         click.echo(f"exported {count} articles to {output}", err=True)
 
@@ -327,7 +331,8 @@ def show(url: str, home: Path | None, fmt: str, version: int | None) -> None:
     """
     with reading(home) as (_home, session):
         view = get_article(session, url, version)
-    record = view.record
+        others = same_story(session, url)
+    record = dict(view.record, same_story=others)
     if fmt == "json":
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
@@ -348,13 +353,17 @@ def show(url: str, home: Path | None, fmt: str, version: int | None) -> None:
         click.echo(f"附件 {attachment['name']}  {attachment['url']}  sha256 {attachment['sha256']}")
     for image in record["images"]:
         click.echo(f"图片 {image['url']}  sha256 {image['sha256']}")
+    for other in others:
+        how = "same docid" if other["same_docid"] else "same text"
+        click.echo(f"same story on {other['site']} ({how}): {other['url']}")
 
 
 @main.command()
 @HOME_OPTION
+@click.option("--site", help="Only this site, e.g. chalco.")
 @LIST_FORMAT
 @one_line_errors
-def stats(home: Path | None, fmt: str | None) -> None:
+def stats(home: Path | None, site: str | None, fmt: str | None) -> None:
     """Count articles per section and month of publication.
 
     \b
@@ -363,9 +372,9 @@ def stats(home: Path | None, fmt: str | None) -> None:
       chalco-archive stats --format csv > counts.csv
     """
     with reading(home) as (_home, session):
-        rows = section_month_counts(session)
+        rows = section_month_counts(session, site)
     title = f"{sum(r['articles'] for r in rows)} listings"
-    emit(rows, ["section", "month", "articles"], fmt, title)
+    emit(rows, ["site", "section", "month", "articles"], fmt, title)
 
 
 @main.command()

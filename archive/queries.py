@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from archive.errors import ArticleNotFound, SnapshotCorrupt, SnapshotNotFound
@@ -143,7 +144,9 @@ def article_record(
     }
 
 
-def iter_articles(session: Session, *, section: str | None = None) -> Iterator[dict[str, Any]]:
+def iter_articles(
+    session: Session, *, section: str | None = None, site: str | None = None
+) -> Iterator[dict[str, Any]]:
     """Every article's latest version as an export record, streamed in batches."""
     latest = _latest_version_ids(session)
     query = (
@@ -361,19 +364,75 @@ def get_snapshot(
     return Snapshot(capture=capture, response=response, content=content)
 
 
-def section_month_counts(session: Session) -> list[dict[str, Any]]:
-    """Articles per section and month of publication (latest versions)."""
+def section_month_counts(session: Session, site: str | None = None) -> list[dict[str, Any]]:
+    """Articles per site, section and month of publication (latest versions)."""
     latest = _latest_version_ids(session)
     month = func.substr(ArticleVersion.published, 1, 7)
-    rows = session.execute(
-        select(Listing.section, month.label("month"), func.count(func.distinct(Article.id)))
+    query = (
+        select(
+            Article.site,
+            Listing.section,
+            month.label("month"),
+            func.count(func.distinct(Article.id)),
+        )
         .join(Article, Article.url == Listing.article_url)
         .join(latest, latest.c.article_id == Article.id)
         .join(
             ArticleVersion,
             (ArticleVersion.article_id == Article.id) & (ArticleVersion.number == latest.c.number),
         )
-        .group_by(Listing.section, month)
-        .order_by(Listing.section, month.desc())
+        .group_by(Article.site, Listing.section, month)
+        .order_by(Article.site, Listing.section, month.desc())
     )
-    return [{"section": s, "month": m, "articles": n} for s, m, n in rows]
+    if site:
+        query = query.where(Article.site == site)
+    return [
+        {"site": site_name, "section": s, "month": m, "articles": n}
+        for site_name, s, m, n in session.execute(query)
+    ]
+
+
+STORY_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def story_text(title: str | None, body: str | None) -> str:
+    """Title and body with whitespace and punctuation removed: what two republications of one
+    story share even when their templates differ."""
+    return STORY_NOISE.sub("", f"{title or ''}{body or ''}")
+
+
+def same_story(session: Session, url: str) -> list[dict[str, Any]]:
+    """Articles on other sites of the group that carry the same story: the same docid, or the
+    same title and body once whitespace and punctuation are set aside."""
+    view = get_article(session, url)
+    latest = view.versions[-1]
+    article = latest.article
+    latest_ids = _latest_version_ids(session)
+    candidates = session.execute(
+        select(Article, ArticleVersion)
+        .join(latest_ids, latest_ids.c.article_id == Article.id)
+        .join(
+            ArticleVersion,
+            (ArticleVersion.article_id == Article.id)
+            & (ArticleVersion.number == latest_ids.c.number),
+        )
+        .where(
+            Article.site != article.site,
+            or_(
+                ArticleVersion.title == latest.title,
+                Article.docid == article.docid if article.docid is not None else false(),
+            ),
+        )
+    ).all()
+    mine = story_text(latest.title, latest.body)
+    return [
+        {
+            "url": other.url,
+            "site": other.site,
+            "docid": other.docid,
+            "same_docid": other.docid is not None and other.docid == article.docid,
+        }
+        for other, version in candidates
+        if story_text(version.title, version.body) == mine
+        or (other.docid is not None and other.docid == article.docid)
+    ]
