@@ -37,6 +37,9 @@ from archive.queries import (
     section_month_counts,
     version_history,
 )
+from archive.queries import captures as capture_list
+from archive.verify import ledger_head as current_ledger_head
+from archive.verify import verify as run_verify
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -293,8 +296,9 @@ def parse_time(value: str | None) -> datetime | None:
 @HOME_OPTION
 @click.option("--at", "at", help="ISO datetime: the capture in effect then (naive = UTC).")
 @click.option("--output", "-o", default="-", show_default=True, help="File, or - for stdout.")
+@click.option("--headers", is_flag=True, help="Write the status line and headers first.")
 @one_line_errors
-def snapshot(url: str, home: Path | None, at: str | None, output: str) -> None:
+def snapshot(url: str, home: Path | None, at: str | None, output: str, headers: bool) -> None:
     """Write a page exactly as it was received (payload after content decoding).
 
     \b
@@ -305,6 +309,12 @@ def snapshot(url: str, home: Path | None, at: str | None, output: str) -> None:
     with reading(home) as (archive_home, session):
         found = get_snapshot(session, archive_home, url, parse_time(at))
     with output_stream(output, binary=True) as handle:
+        if headers:
+            # As received: the status line and headers of this capture (a revisit's own).
+            response = found.response
+            lines = [f"{response.protocol} {response.status_line}"]
+            lines += [f"{name}: {value}" for name, value in response.headers]
+            handle.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace"))
         handle.write(found.content)
     if output != "-":
         click.echo(
@@ -449,6 +459,78 @@ def diff(url: str, home: Path | None, old: int | None, new: int | None) -> None:
         click.echo("no difference in the text", err=True)
     for line in lines:
         click.echo(line)
+
+
+@main.command()
+@click.argument("url")
+@HOME_OPTION
+@LIST_FORMAT
+@one_line_errors
+def captures(url: str, home: Path | None, fmt: str | None) -> None:
+    """List every capture of a URL: time, status, digests and WARC location.
+
+    \b
+    Example:
+      chalco-archive captures https://www.chalco.com.cn/xwdt/gsyw/202602/t20260204_163644.html
+    """
+    with reading(home) as (_home, session):
+        rows = capture_list(session, url)
+    if not rows:
+        raise click.ClickException(f"no capture of {url}")
+    columns = [
+        "fetched_at",
+        "status",
+        "record_type",
+        "content_sha256",
+        "warc_file",
+        "offset",
+        "length",
+    ]
+    emit(rows, columns, fmt, url)
+
+
+@main.command()
+@HOME_OPTION
+@click.option("--since", help="Audit only what was written after this ISO date or datetime.")
+@click.option("--ledger-head", is_flag=True, help="Print the ledger's head hash and stop.")
+@one_line_errors
+def verify(home: Path | None, since: str | None, ledger_head: bool) -> None:
+    """Audit the archive: WARC digests and framing, rows against records, every record
+    indexed, the ledger's hash chain. Exits 1 on any problem.
+
+    \b
+    Example:
+      chalco-archive verify
+      chalco-archive verify --since 2026-11-01
+      chalco-archive verify --ledger-head
+    """
+    with reading(home) as (archive_home, session):
+        if ledger_head:
+            click.echo(current_ledger_head(session))
+            return
+        progress = Console(stderr=True)
+        if progress.is_terminal:
+            with progress.status("verifying…") as status:
+                report = run_verify(
+                    session,
+                    archive_home,
+                    parse_time(since),
+                    lambda name: status.update(f"verifying {name}"),
+                )
+        else:
+            report = run_verify(session, archive_home, parse_time(since))
+    for problem in report.problems:
+        click.echo(f"PROBLEM {problem.line()}")
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    verdict = "ok" if report.ok else f"{len(report.problems)} problems"
+    click.echo(
+        f"{verdict}: {report.files} WARC files ({report.bytes_read / 1e6:.1f} MB), "
+        f"{report.records} records, {report.captures} captures, "
+        f"{report.ledger_entries} ledger entries; ledger head {report.ledger_head}"
+    )
+    if not report.ok:
+        sys.exit(1)
 
 
 @main.command()

@@ -237,3 +237,20 @@ class VersionFile(Base):
     position: Mapped[int] = mapped_column(Integer)
 
     file: Mapped[File] = relationship()
+
+
+class LedgerEntry(Base):
+    """Tamper evidence: one entry per capture, version and closed WARC file, each hash
+    covering the previous one, so that a deleted, edited or replaced record breaks the chain
+    or no longer matches its entry (`chalco-archive verify`)."""
+
+    __tablename__ = "ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), doc="capture | version | warc_file")
+    ref_id: Mapped[int] = mapped_column(Integer, doc="id of the row in its table")
+    digest: Mapped[str] = mapped_column(String(64), doc="SHA-256 of the row's canonical form")
+    entry_hash: Mapped[str] = mapped_column(
+        String(64), doc="SHA-256 of the previous entry_hash and this digest"
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -436,3 +436,30 @@ def same_story(session: Session, url: str) -> list[dict[str, Any]]:
         if story_text(version.title, version.body) == mine
         or (other.docid is not None and other.docid == article.docid)
     ]
+
+
+def captures(session: Session, url: str) -> list[dict[str, Any]]:
+    """Every capture of a URL, oldest first, with where its record is."""
+    rows = session.execute(
+        select(Capture, WarcFile.name)
+        .join(WarcFile, WarcFile.id == Capture.warc_file_id)
+        .where(Capture.url == url)
+        .order_by(Capture.fetched_at, Capture.id)
+    )
+    return [
+        {
+            "url": capture.url,
+            "fetched_at": _iso(capture.fetched_at),
+            "status": capture.status,
+            "record_type": capture.record_type,
+            "record_id": capture.record_id,
+            "payload_sha256": capture.payload_sha256,
+            "content_sha256": capture.content_sha256,
+            "content_size": capture.content_size,
+            "warc_file": name,
+            "offset": capture.offset,
+            "length": capture.length,
+            "refers_to_id": capture.refers_to_id,
+        }
+        for capture, name in rows
+    ]

@@ -22,12 +22,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from archive.db import open_writer
 from archive.errors import ArchiveLocked
 from archive.home import ArchiveHome
+from archive.ledger import GENESIS, chain, row_digest
 from archive.models import (
     Article,
     ArticleVersion,
     Capture,
     CrawlRun,
     File,
+    LedgerEntry,
     Listing,
     VersionCapture,
     VersionFile,
@@ -55,6 +57,9 @@ LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
 VERSION_CAPTURES: Table = VersionCapture.__table__  # type: ignore[assignment]
 VERSION_FILES: Table = VersionFile.__table__  # type: ignore[assignment]
 WARC_FILES: Table = WarcFile.__table__  # type: ignore[assignment]
+LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
+# Tables whose rows the ledger covers, by the entry kind that names them.
+LEDGER_KINDS = {"captures": "capture", "article_versions": "version"}
 
 LOCK_NAME = ".lock"
 # Below this size a duplicate payload is not worth a revisit record (redirects, empty pages).
@@ -192,8 +197,16 @@ class ArchiveWriter:
         self._max_warc_size = max_warc_size
 
         self._prepare_statements()
+        self._ledger_head = (
+            self.connection.scalar(
+                select(LEDGER.c.entry_hash).order_by(LEDGER.c.id.desc()).limit(1)
+            )
+            or GENESIS
+        )
         # A crawl killed earlier may have left a run open and a WARC file cut mid-record.
         self.recovery = recover(self.connection, home)
+        for name in self.recovery.closed_files:
+            self._ledger_warc_file(name)
         self.commit()
 
     def _prepare_statements(self) -> None:
@@ -252,9 +265,31 @@ class ArchiveWriter:
         )
 
     def _add(self, table: Table, **values: Any) -> int:
-        """INSERT one row; its new id."""
+        """INSERT one row; its new id. Captures and versions get their ledger entry."""
         result = self.connection.execute(insert(table), values)
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        row_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        kind = LEDGER_KINDS.get(table.name)
+        if kind is not None:
+            self._ledger(kind, row_id, {column.name: None for column in table.columns} | values)
+        return row_id
+
+    def _ledger(self, kind: str, row_id: int, row: dict[str, Any]) -> None:
+        digest = row_digest(kind, dict(row, id=row_id))
+        self._ledger_head = chain(self._ledger_head, digest)
+        self.connection.execute(
+            insert(LEDGER),
+            {
+                "kind": kind,
+                "ref_id": row_id,
+                "digest": digest,
+                "entry_hash": self._ledger_head,
+                "created_at": utc_now(),
+            },
+        )
+
+    def _ledger_warc_file(self, name: str) -> None:
+        row = self.connection.execute(select(WARC_FILES).where(WARC_FILES.c.name == name)).one()
+        self._ledger("warc_file", row.id, dict(row._mapping))
 
     def _set(self, table: Table, row_id: int, **values: Any) -> None:
         """UPDATE one row by id."""
@@ -659,6 +694,7 @@ class ArchiveWriter:
                 .where(WARC_FILES.c.id == self._warc_ids[name], WARC_FILES.c.closed_at.is_(None))
                 .values(size=path.stat().st_size, sha256=file_sha256(path), closed_at=utc_now())
             )
+            self._ledger_warc_file(name)
 
     def close(self) -> None:
         try:

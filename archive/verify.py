@@ -1,0 +1,235 @@
+"""Fixity audit: WARC files against their digests and framing, database rows against the
+records they point at, every record indexed, and the ledger's hash chain."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from archive.home import ArchiveHome
+from archive.ledger import COVERED_COLUMNS, GENESIS, chain, row_digest
+from archive.models import ArticleVersion, Capture, LedgerEntry, WarcFile
+from archive.recovery import QUARANTINE_DIR, file_sha256
+from archive.warcstore import complete_prefix, sha256_hex
+
+TABLES: dict[str, Any] = {
+    "capture": Capture.__table__,
+    "version": ArticleVersion.__table__,
+    "warc_file": WarcFile.__table__,
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing found wrong, with where it is."""
+
+    what: str
+    file: str | None = None
+    offset: int | None = None
+    url: str | None = None
+
+    def line(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file + (f" @ {self.offset}" if self.offset is not None else ""))
+        if self.url:
+            where.append(self.url)
+        return self.what + (f" [{'; '.join(where)}]" if where else "")
+
+
+@dataclass
+class StoredRecord:
+    record_id: str
+    record_type: str
+    url: str | None
+    payload_sha256: str | None
+
+
+@dataclass
+class VerifyReport:
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+    records: int = 0
+    captures: int = 0
+    ledger_entries: int = 0
+    bytes_read: int = 0
+    ledger_head: str = GENESIS
+    notes: list[str] = field(default_factory=list)
+    """Things worth knowing that are not damage (bytes set aside after a killed crawl)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _read_warc(path: Path, report: VerifyReport) -> dict[int, StoredRecord]:
+    """Every record of a WARC file by offset, checking digests; problems go to the report."""
+    records: dict[int, StoredRecord] = {}
+    name = path.name
+    offset = 0
+    try:
+        with open(path, "rb") as handle:
+            iterator = ArchiveIterator(handle, check_digests=True)
+            for record in iterator:
+                payload = record.raw_stream.read()
+                iterator.read_to_end(record)
+                offset = iterator.get_record_offset()
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                for problem in record.digest_checker.problems:
+                    report.problems.append(
+                        Problem(f"digest mismatch: {problem}", name, offset, url)
+                    )
+                records[offset] = StoredRecord(
+                    record_id=record.rec_headers.get_header("WARC-Record-ID"),
+                    record_type=record.rec_type,
+                    url=url,
+                    payload_sha256=sha256_hex(payload) if record.rec_type == "response" else None,
+                )
+                report.records += 1
+    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as error:
+        report.problems.append(Problem(f"unreadable after this offset: {error}", name, offset))
+    valid = complete_prefix(path)
+    if valid != path.stat().st_size:
+        report.problems.append(Problem("record cut off or damaged gzip framing", name, valid))
+    report.bytes_read += path.stat().st_size
+    return records
+
+
+def _check_files(
+    session: Session,
+    home: ArchiveHome,
+    since: datetime | None,
+    report: VerifyReport,
+    progress: Callable[[str], None],
+) -> dict[str, dict[int, StoredRecord]]:
+    contents: dict[str, dict[int, StoredRecord]] = {}
+    rows = session.scalars(select(WarcFile).order_by(WarcFile.id)).all()
+    known = {row.name for row in rows}
+    for path in sorted(home.warc_dir.glob("*.warc.gz")):
+        if path.name not in known:
+            report.problems.append(Problem("WARC file not in the database", path.name))
+    for row in rows:
+        path = home.warc_dir / row.name
+        if since is not None and row.closed_at is not None and row.closed_at < since:
+            continue
+        if not path.exists():
+            report.problems.append(Problem("WARC file missing", row.name))
+            continue
+        progress(row.name)
+        report.files += 1
+        if row.sha256 is not None:
+            if path.stat().st_size != row.size or file_sha256(path) != row.sha256:
+                report.problems.append(
+                    Problem(
+                        "WARC file altered or replaced: SHA-256 differs from the record", row.name
+                    )
+                )
+        contents[row.name] = _read_warc(path, report)
+    return contents
+
+
+def _check_captures(
+    session: Session,
+    contents: dict[str, dict[int, StoredRecord]],
+    since: datetime | None,
+    report: VerifyReport,
+) -> None:
+    query = select(Capture, WarcFile.name).join(WarcFile, WarcFile.id == Capture.warc_file_id)
+    if since is not None:
+        query = query.where(Capture.fetched_at >= since)
+    indexed: dict[str, set[str]] = {}
+    for capture, name in session.execute(query.order_by(Capture.id)):
+        report.captures += 1
+        indexed.setdefault(name, set()).add(capture.record_id)
+        if name not in contents:
+            continue  # the file's own problem is already reported
+        stored = contents[name].get(capture.offset)
+        if stored is None or stored.record_id != capture.record_id:
+            report.problems.append(
+                Problem(
+                    f"capture {capture.id} points at no record", name, capture.offset, capture.url
+                )
+            )
+        elif stored.payload_sha256 is not None and stored.payload_sha256 != capture.payload_sha256:
+            report.problems.append(
+                Problem(
+                    f"capture {capture.id}: payload does not match its SHA-256",
+                    name,
+                    capture.offset,
+                    capture.url,
+                )
+            )
+    for name, records in contents.items():
+        for offset, stored in records.items():
+            if stored.record_type in (
+                "response",
+                "revisit",
+            ) and stored.record_id not in indexed.get(name, set()):
+                if since is None:
+                    report.problems.append(Problem("record not indexed", name, offset, stored.url))
+
+
+def _check_ledger(session: Session, report: VerifyReport) -> None:
+    rows: dict[str, dict[int, dict[str, Any]]] = {}
+    for kind, table in TABLES.items():
+        query = select(table)
+        if kind == "warc_file":
+            query = query.where(table.c.sha256.is_not(None))
+        rows[kind] = {row.id: dict(row._mapping) for row in session.execute(query)}
+    covered: dict[str, set[int]] = {kind: set() for kind in TABLES}
+    head = GENESIS
+    for entry in session.scalars(select(LedgerEntry).order_by(LedgerEntry.id)):
+        report.ledger_entries += 1
+        head = chain(head, entry.digest)
+        if head != entry.entry_hash:
+            report.problems.append(
+                Problem(f"ledger broken at entry {entry.id}: an entry was edited or removed")
+            )
+            head = entry.entry_hash
+        if entry.kind not in COVERED_COLUMNS:
+            report.problems.append(Problem(f"ledger entry {entry.id} of unknown kind"))
+            continue
+        covered[entry.kind].add(entry.ref_id)
+        row = rows[entry.kind].get(entry.ref_id)
+        if row is None:
+            report.problems.append(Problem(f"{entry.kind} {entry.ref_id} was deleted"))
+        elif row_digest(entry.kind, row) != entry.digest:
+            url = row.get("url") or row.get("name")
+            report.problems.append(Problem(f"{entry.kind} {entry.ref_id} was edited", url=url))
+    for kind, by_id in rows.items():
+        for row_id in sorted(set(by_id) - covered[kind]):
+            report.problems.append(Problem(f"{kind} {row_id} is not in the ledger"))
+    report.ledger_head = head
+
+
+def ledger_head(session: Session) -> str:
+    last = session.scalar(select(LedgerEntry.entry_hash).order_by(LedgerEntry.id.desc()).limit(1))
+    return last or GENESIS
+
+
+def verify(
+    session: Session,
+    home: ArchiveHome,
+    since: datetime | None = None,
+    progress: Callable[[str], None] = lambda name: None,
+) -> VerifyReport:
+    """Audit the archive; `since` reads only WARC files and captures written after it (the
+    ledger chain is always checked whole: it is cheap)."""
+    report = VerifyReport()
+    contents = _check_files(session, home, since, report, progress)
+    _check_captures(session, contents, since, report)
+    _check_ledger(session, report)
+    quarantine = home.warc_dir / QUARANTINE_DIR
+    if quarantine.exists():
+        for tail in sorted(quarantine.iterdir()):
+            report.notes.append(f"set aside after an interrupted crawl: {tail}")
+    return report
