@@ -23,3 +23,8 @@ class SnapshotNotFound(ArchiveError):
 
 class SnapshotCorrupt(ArchiveError):
     """A WARC record is missing, truncated or does not match its recorded digest."""
+
+
+class StorageFailed(ArchiveError):
+    """The home cannot be written (disk full, read-only, file too large). What was committed
+    before stays; what was written since is undone."""

@@ -175,10 +175,14 @@ class WarcStore:
         self._writer: _Sha256WARCWriter | None = None
         self.current_name: str | None = None
         self.closed_names: list[str] = []
+        # Where the files stood at the last commit of the rows that point into them.
+        self._commit_point: tuple[str | None, int] = (None, 0)
+        self._opened_since_commit: list[str] = []
 
     def _open_next(self) -> None:
         self._sequence += 1
         name = f"{self.prefix}-{self._sequence:05d}.warc.gz"
+        self._opened_since_commit.append(name)
         path = self.warc_dir / name
         # 'xb': never append to or overwrite a file that exists.
         self._handle = open(path, "xb")  # noqa: SIM115 (closed in close())
@@ -278,6 +282,33 @@ class WarcStore:
         if self._handle is not None:
             self._handle.flush()
             os.fsync(self._handle.fileno())
+
+    def mark_committed(self) -> None:
+        """The rows pointing at everything written so far are committed."""
+        self._commit_point = (self.current_name, self._handle.tell() if self._handle else 0)
+        self._opened_since_commit = []
+
+    def roll_back(self) -> None:
+        """Undo what was written since the last commit (after a failed write or commit), so
+        that no record is left that no row indexes. Truncation needs no free space."""
+        if self._handle is not None:
+            try:
+                self._handle.close()
+            except OSError:
+                pass  # a buffered write that cannot be flushed is what we are undoing
+        self._handle, self._writer = None, None
+        committed_name, committed_size = self._commit_point
+        for name in self._opened_since_commit:
+            if name != committed_name:
+                (self.warc_dir / name).unlink(missing_ok=True)
+                if name in self.closed_names:
+                    self.closed_names.remove(name)
+        if committed_name is not None:
+            os.truncate(self.warc_dir / committed_name, committed_size)
+            if committed_name not in self.closed_names:
+                self.closed_names.append(committed_name)
+        self.current_name = None
+        self._opened_since_commit = []
 
     def close_current(self) -> None:
         if self._handle is not None:

@@ -12,15 +12,19 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from functools import wraps
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from archive.db import open_writer
-from archive.errors import ArchiveLocked
+from archive.errors import ArchiveLocked, StorageFailed
 from archive.home import ArchiveHome
 from archive.ledger import GENESIS, chain, row_digest
 from archive.models import (
@@ -142,6 +146,20 @@ class ArticleContent:
         return hashlib.sha256(encoded).hexdigest()
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def guarded(method: F) -> F:
+    """Run a write under the writer's storage guard (see ArchiveWriter._storage_guard)."""
+
+    @wraps(method)
+    def wrapper(self: ArchiveWriter, *args: Any, **kwargs: Any) -> Any:
+        with self._storage_guard():
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class HomeLock:
     """An exclusive lock on a home: one writer at a time. Released by the OS if we die."""
 
@@ -193,6 +211,8 @@ class ArchiveWriter:
         self._payload_owner: dict[str, tuple[int, RevisitTarget] | None] = {}
         self._files: dict[str, FileRecord] = {}
         self.run_id: int | None = None
+        self.failed: str | None = None
+        """Why the home stopped taking writes, once it has."""
         self.warc: WarcStore | None = None
         self._max_warc_size = max_warc_size
 
@@ -310,6 +330,7 @@ class ArchiveWriter:
         self.warc = WarcStore(self.home.warc_dir, prefix, **kwargs)
         return self.run_id
 
+    @guarded
     def finish_run(self, status: str, exit_code: int, summary: dict[str, Any]) -> None:
         assert self.run_id is not None
         self._set(
@@ -342,6 +363,7 @@ class ArchiveWriter:
             )
         return self._payload_owner[payload_sha256]
 
+    @guarded
     def record_exchange(self, exchange: HttpExchange) -> CaptureInfo:
         """Write the exchange to WARC (a revisit if the payload is stored) and index it."""
         assert self.warc is not None and self.run_id is not None, "start_run() first"
@@ -459,6 +481,7 @@ class ArchiveWriter:
 
     # Listings -----------------------------------------------------------------------------
 
+    @guarded
     def note_listings(
         self,
         *,
@@ -490,6 +513,7 @@ class ArchiveWriter:
         )
         self._wrote()
 
+    @guarded
     def move_listings(self, from_url: str, to_url: str) -> None:
         """An article reached through a redirect: its listings belong to the final URL."""
         taken = set(
@@ -516,6 +540,7 @@ class ArchiveWriter:
             )
         return self._files[url]
 
+    @guarded
     def save_file(
         self,
         *,
@@ -556,6 +581,7 @@ class ArchiveWriter:
 
     # Articles -----------------------------------------------------------------------------
 
+    @guarded
     def save_article(
         self, content: ArticleContent, capture_id: int, seen_at: datetime
     ) -> tuple[SaveOutcome, int]:
@@ -632,6 +658,7 @@ class ArchiveWriter:
         self._wrote()
         return ("new" if latest is None else "updated"), version_id
 
+    @guarded
     def note_unchanged(self, url: str, capture_id: int, seen_at: datetime) -> bool:
         """A revisit answered 304: the article's latest version was seen again.
 
@@ -646,6 +673,7 @@ class ArchiveWriter:
         self._wrote()
         return True
 
+    @guarded
     def mark_gone(self, url: str, seen_at: datetime) -> bool:
         """The site no longer has the article (404/410). Its versions stay as they are.
 
@@ -677,12 +705,35 @@ class ArchiveWriter:
 
     def commit(self) -> None:
         """Make the WARC records durable, then commit the rows that point at them."""
-        if self.warc is not None:
-            self.warc.sync()
-        self._transaction.commit()
-        self._transaction = self.connection.begin()
+        with self._storage_guard():
+            if self.warc is not None:
+                self.warc.sync()
+            self._transaction.commit()
+            if self.warc is not None:
+                self.warc.mark_committed()
+            self._transaction = self.connection.begin()
         self._pending = 0
         self._last_commit = time.monotonic()
+
+    @contextmanager
+    def _storage_guard(self) -> Iterator[None]:
+        """A failed write or commit (disk full, read-only home) undoes the uncommitted batch
+        in the database and in the WARC files, then raises StorageFailed; the writer takes no
+        more writes after that."""
+        if self.failed is not None:
+            raise StorageFailed(self.failed)
+        try:
+            yield
+        except (OSError, DBAPIError) as error:
+            reason = getattr(error, "orig", None) or error
+            self.failed = f"cannot write to the archive in {self.home.root}: {reason}"
+            try:
+                self._transaction.rollback()
+            except DBAPIError:
+                pass  # SQLite has rolled back on its own
+            if self.warc is not None:
+                self.warc.roll_back()
+            raise StorageFailed(self.failed) from error
 
     def _close_warc_files(self) -> None:
         assert self.warc is not None
@@ -698,9 +749,13 @@ class ArchiveWriter:
 
     def close(self) -> None:
         try:
-            if self.warc is not None:
-                self._close_warc_files()
-            self.commit()
+            if self.failed is None:
+                if self.warc is not None:
+                    with self._storage_guard():
+                        self._close_warc_files()
+                self.commit()
+        except StorageFailed:
+            pass  # reported by whoever hit it first; the next run's recovery closes the files
         finally:
             self._transaction.rollback()
             self.connection.close()

@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from archive.errors import StorageFailed
 from archive.warcstore import HttpExchange
 from chalco_crawler.session import CrawlSession
 
@@ -47,7 +49,12 @@ class WarcCaptureMiddleware:
             fetched_at=datetime.now(UTC),
             ip_address=str(response.ip_address) if response.ip_address else None,
         )
-        capture = self.session.writer.record_exchange(exchange)
+        try:
+            capture = self.session.writer.record_exchange(exchange)
+        except StorageFailed as error:
+            # Nothing more can be archived: stop the crawl rather than fetch in vain.
+            self.session.storage_failed(str(error))
+            raise IgnoreRequest(str(error)) from error
         request.meta[CAPTURE_META_KEY] = capture
         self.session.stats.inc_value("archive/captures")
         self.session.stats.inc_value(f"archive/captures_{capture.record_type}")

@@ -200,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         raise error
     summary = CrawlSession.of(crawler).summary
+    if summary.storage_error and not args.json:
+        errors.print(f"error: {summary.storage_error}", markup=False)
+        return summary.exit_code
     if summary.exit_code == EXIT_UNREACHABLE and not args.json:
         reason = summary.failures[0]["reason"] if summary.failures else "no answer"
         errors.print(

@@ -9,7 +9,9 @@ from weakref import WeakKeyDictionary
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
 
+from archive.errors import StorageFailed
 from archive.home import ArchiveHome
 from archive.writer import ArchiveWriter
 from chalco_crawler import signals as project_signals
@@ -20,9 +22,19 @@ EXIT_PARTIAL = 1
 EXIT_UNREACHABLE = 2
 EXIT_LOCKED = 3
 EXIT_USAGE = 4
+EXIT_STORAGE = 5
 
 # close reasons of the spider that mean the site never answered
 UNREACHABLE_REASON = "site_unreachable"
+STORAGE_REASON = "storage_failed"
+
+
+# IgnoreRequest messages that are policy, not failure: robots.txt and the host filter.
+POLICY_REFUSALS = ("Forbidden by robots.txt", "Filtered offsite request")
+
+
+def is_policy_refusal(error: BaseException) -> bool:
+    return str(error).startswith(POLICY_REFUSALS)
 
 
 @dataclass
@@ -39,6 +51,7 @@ class CrawlSummary:
     flagged: int = 0
     close_reason: str = ""
     mode: str = ""
+    storage_error: str | None = None
     recovery: dict[str, Any] | None = None
     status: str = "running"
     exit_code: int = EXIT_OK
@@ -56,6 +69,7 @@ class CrawlSummary:
             "flagged": self.flagged,
             "close_reason": self.close_reason,
             "mode": self.mode,
+            "storage_error": self.storage_error,
             "recovery": self.recovery,
             "status": self.status,
             "exit_code": self.exit_code,
@@ -104,6 +118,14 @@ class CrawlSession:
         self.summary.failures.append({"url": url, "reason": reason})
         self.stats.inc_value("crawl/failed")
 
+    def storage_failed(self, reason: str) -> None:
+        """The home took no more writes: close the spider (once) with the reason."""
+        if self.summary.storage_error is None:
+            self.summary.storage_error = reason
+            engine = self.crawler.engine
+            assert engine is not None
+            deferred_from_coro(engine.close_spider_async(reason=STORAGE_REASON))
+
     def count(self, outcome: str) -> None:
         """Tally an article's storage outcome: new, updated or unchanged."""
         setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
@@ -115,7 +137,9 @@ class CrawlSession:
         summary.captures = self.stats.get_value("archive/captures", 0)
         summary.files = self.stats.get_value("archive/files_fetched", 0)
         summary.flagged = self.stats.get_value("extraction/flagged", 0)
-        if reason == UNREACHABLE_REASON:
+        if summary.storage_error is not None:
+            summary.status, summary.exit_code = "failed", EXIT_STORAGE
+        elif reason == UNREACHABLE_REASON:
             summary.status, summary.exit_code = "failed", EXIT_UNREACHABLE
         elif summary.failures or reason != "finished":
             summary.status, summary.exit_code = "partial", EXIT_PARTIAL
@@ -123,5 +147,8 @@ class CrawlSession:
             summary.status, summary.exit_code = "ok", EXIT_OK
         try:
             self.writer.finish_run(summary.status, summary.exit_code, summary.as_dict())
+        except StorageFailed as error:
+            summary.storage_error = summary.storage_error or str(error)
+            summary.status, summary.exit_code = "failed", EXIT_STORAGE
         finally:
             self.writer.close()

@@ -10,7 +10,7 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50%, so requests do not arrive like clockwork
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -20,15 +20,29 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 512 * 1024 * 1024
-DOWNLOAD_WARNSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # Retries that wait: Retry-After on 429/503, exponential backoff otherwise.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "chalco_crawler.politeness.BackoffRetryMiddleware": 550,
+    # robots.txt Crawl-delay per host, and the retry delays above.
+    "chalco_crawler.politeness.PolitenessMiddleware": 560,
     # Next to the downloader: sees the wire payload and every response before retry/redirect.
     "chalco_crawler.middlewares.WarcCaptureMiddleware": 950,
 }
+RETRY_BACKOFF_BASE = 1.0
+RETRY_BACKOFF_MAX = 60.0
+RETRY_AFTER_MAX = 300.0
+CRAWL_DELAY_MAX = 60.0
+REDIRECT_MAX_TIMES = 10
+
+# Limits against hostile input: a page, a file, the list pages walked per section.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+ATTACHMENT_MAXSIZE = 512 * 1024 * 1024
+MAX_LIST_PAGES = 2000
 
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,

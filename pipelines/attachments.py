@@ -18,19 +18,20 @@ from chalco_crawler import signals as project_signals
 from chalco_crawler.discovery import same_host
 from chalco_crawler.items import ArticlePageItem, FetchedFile
 from chalco_crawler.middlewares import CAPTURE_META_KEY
-from chalco_crawler.session import CrawlSession
+from chalco_crawler.session import CrawlSession, is_policy_refusal
 
 
 class AttachmentsPipeline:
-    def __init__(self, crawler: Crawler, session: CrawlSession):
+    def __init__(self, crawler: Crawler, session: CrawlSession, maxsize: int):
         self.crawler = crawler
         self.session = session
+        self.maxsize = maxsize
         # One fetch per URL even when two articles name the same file at once.
         self._fetches: dict[str, asyncio.Future[FetchedFile]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AttachmentsPipeline:
-        return cls(crawler, CrawlSession.of(crawler))
+        return cls(crawler, CrawlSession.of(crawler), crawler.settings.getint("ATTACHMENT_MAXSIZE"))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePageItem) or item.article is None:
@@ -87,13 +88,15 @@ class AttachmentsPipeline:
                 archived.size,
                 archived.media_type,
             )
-        request = Request(url, meta={"archive_role": role})
+        # Files may be far larger than pages (annual reports): their own size limit.
+        request = Request(url, meta={"archive_role": role, "download_maxsize": self.maxsize})
         try:
             response = await self.crawler.engine.download_async(request)
         except IgnoreRequest as error:
-            return FetchedFile(
-                url, role, None, None, problem=f"not fetched: {error or 'robots.txt'}"
-            )
+            reason = f"not fetched: {error or 'robots.txt'}"
+            if not is_policy_refusal(error):  # e.g. a decompression bomb: worth a failure line
+                self._report(url, reason)
+            return FetchedFile(url, role, None, None, problem=reason)
         except Exception as error:  # network failure after retries: keep the reason
             reason = f"{type(error).__name__}: {error}"
             self._report(url, reason)

@@ -16,7 +16,16 @@ from replica.server import ReplicaServer
 from replica.site import ReplicaSite, build_site
 
 # No politeness delay against our own loopback replica: tests must stay fast.
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=2"]
+FAST = [
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "RETRY_TIMES=2",
+    "-s",
+    "RETRY_BACKOFF_BASE=0.05",
+]
 
 
 @dataclass

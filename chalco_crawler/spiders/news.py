@@ -42,7 +42,7 @@ from chalco_crawler.discovery import (
 from chalco_crawler.items import ArticlePageItem, ArticleSeenItem, ListedLink, ListPageItem
 from chalco_crawler.middlewares import CAPTURE_META_KEY
 from chalco_crawler.profile import DEFAULT_SITE, SiteProfile, bundled_profile_names, load_profile
-from chalco_crawler.session import UNREACHABLE_REASON
+from chalco_crawler.session import UNREACHABLE_REASON, is_policy_refusal
 
 # The home page decides whether the site is reachable: fail fast rather than retry for minutes.
 HOME_REQUEST_META = {"max_retry_times": 1, "download_timeout": 20}
@@ -312,10 +312,23 @@ class NewsSpider(scrapy.Spider):
     ) -> Iterator[scrapy.Request]:
         """Full: every page (all at once when the pager gives the count). Incremental: page
         after page, newest first, until `overlap` pages in a row hold nothing new."""
+        cap = self.settings.getint("MAX_LIST_PAGES", 2000)
+        if page == 0 and pages is not None and pages > cap:
+            self._failed(
+                list_page_url(self.sites[site].base_url, section.path, 0),
+                f"pager claims {pages} list pages; walking the first {cap} (MAX_LIST_PAGES)",
+            )
+            pages = cap
         if self.mode == "full" and pages is not None:
             if page == 0:
                 for number in range(1, pages):
                     yield self._list_request(site, section, number, pages)
+            return
+        if page + 1 >= cap:
+            self._failed(
+                list_page_url(self.sites[site].base_url, section.path, page),
+                f"stopped after {cap} list pages (MAX_LIST_PAGES)",
+            )
             return
         quiet = 0 if fresh or self.mode == "full" else quiet + 1
         if quiet >= self.overlap or not listed or (pages is not None and page + 1 >= pages):
@@ -385,11 +398,18 @@ class NewsSpider(scrapy.Spider):
     # Failures ------------------------------------------------------------------------------
 
     def request_failed(self, failure: Failure) -> None:
+        request = failure.request
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            # robots.txt or the off-site filter said no: policy, not failure.
-            self.crawler.stats.inc_value("crawl/ignored")
-            return
-        self._failed(failure.request.url, _failure_reason(failure))
+            if is_policy_refusal(failure.value) and not request.meta.get("redirect_urls"):
+                # robots.txt or the host filter said no to a link: policy, not failure.
+                self.crawler.stats.inc_value("crawl/ignored")
+                return
+            if request.meta.get("redirect_urls"):
+                # A listed page that redirects off the configured hosts is not archived.
+                origin = request.meta["redirect_urls"][0]
+                self._failed(origin, f"redirected to {request.url}: {failure.value}")
+                return
+        self._failed(request.url, _failure_reason(failure))
 
     def _failed(self, url: str, reason: str) -> None:
         self.logger.warning("failed: %s (%s)", url, reason)
