@@ -100,9 +100,7 @@ def test_incremental_crawl_finds_every_new_article_cheaply(history, session):
         assert sorted(record["sections"]) == sorted(truth.sections)
     counted = [r for r in history.incremental_requests if r.path not in ("/", "/robots.txt")]
     sections = len(history.server.site.sections)
-    assert len(counted) <= len(history.later.new_articles) + sections + 2, [
-        r.path for r in counted
-    ]
+    assert len(counted) <= len(history.later.new_articles) + sections + 2, [r.path for r in counted]
 
 
 def test_revisit_makes_the_edit_version_2_and_keeps_version_1(history, session):
@@ -129,8 +127,7 @@ def test_revisit_asks_conditionally(history):
     revisits = [r for r in history.revisit_requests if r.path not in ("/", "/robots.txt")]
     assert revisits
     conditional = [
-        r for r in revisits
-        if "If-None-Match" in r.headers or "If-Modified-Since" in r.headers
+        r for r in revisits if "If-None-Match" in r.headers or "If-Modified-Since" in r.headers
     ]
     assert len(conditional) / len(revisits) >= 0.9
     assert sum(r.status == 304 for r in revisits) >= len(revisits) - 5
