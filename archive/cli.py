@@ -139,10 +139,15 @@ LIST_FORMAT = click.option(
 )
 
 
+def list_format(fmt: str | None) -> str:
+    """The asked format, else a table on a terminal and JSON Lines for scripts."""
+    return fmt or ("table" if sys.stdout.isatty() else "jsonl")
+
+
 def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str | None, title: str) -> None:
     """Print a listing the same way in every verb: a table for people, JSON Lines or CSV
     (with every field) for scripts."""
-    fmt = fmt or ("table" if sys.stdout.isatty() else "jsonl")
+    fmt = list_format(fmt)
     if fmt == "table":
         print_table(rows, columns, title=title)
     else:
@@ -431,7 +436,7 @@ def versions(url: str, home: Path | None, fmt: str | None) -> None:
     """
     with reading(home) as (_home, session):
         rows = version_history(session, url)
-    if (fmt or ("table" if sys.stdout.isatty() else "jsonl")) == "table":
+    if list_format(fmt) == "table":
         for row in rows:
             row["captures"] = ", ".join(
                 f"{c['fetched_at']} {c['status']} {c['record_type']}" for c in row["captures"]

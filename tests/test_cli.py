@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from archive.cli import main
 from archive.home import ArchiveHome
+from archive.queries import EXPORT_FIELDS
 from archive.writer import HomeLock
 from tests.conftest import run_crawl
 
@@ -31,22 +32,7 @@ def test_export_jsonl_has_the_contract_fields(crawled, replica_site):
     records = [json.loads(line) for line in out.decode("utf-8").splitlines()]
     assert len(records) == len(replica_site.live_articles())
     for record in records:
-        assert set(record) >= {
-            "url",
-            "sections",
-            "title",
-            "source",
-            "author",
-            "published",
-            "body",
-            "attachments",
-            "images",
-            "snapshot",
-            "version",
-            "status",
-            "first_seen",
-            "last_seen",
-        }
+        assert set(record) >= set(EXPORT_FIELDS)
         assert set(record["snapshot"]) == {"sha256", "fetched_at"}
 
 
