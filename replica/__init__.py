@@ -1,4 +1,5 @@
-"""Local replica of www.chalco.com.cn for crawling tests: generated site plus HTTP server."""
+"""Local replica of www.chalco.com.cn (and of a member site of the 中铝网站群) for crawling
+tests: generated sites plus an HTTP server."""
 
 from replica.server import ReplicaServer, RequestLog
 from replica.site import (
@@ -7,6 +8,7 @@ from replica.site import (
     FileTruth,
     LaterState,
     ReplicaSite,
+    build_group,
     build_site,
     default_later_state,
 )
@@ -19,6 +21,7 @@ __all__ = [
     "ReplicaServer",
     "ReplicaSite",
     "RequestLog",
+    "build_group",
     "build_site",
     "default_later_state",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
@@ -54,6 +54,89 @@ Disallow: /
 
 
 @dataclass(frozen=True)
+class Chrome:
+    """The furniture of one site of the group: name, menu, footer, header style."""
+
+    site_name: str
+    news_root: str
+    """Menu path of the news parent ("xwdt/"); its children are the news sections."""
+    menu: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]
+    """(path, name, children) of the top menu, paths relative to the root; the news
+    parent's children are filled in from the sections."""
+    footer_links: tuple[tuple[str, str], ...]
+    """(href, name): absolute http URLs open in a new window, others are root-relative."""
+    footer_lines: tuple[str, ...]
+    logo_h1: bool = False
+    """Whether the header puts the logo and site name in an <h1 class="logo">."""
+    keywords: str = ""
+    robots: str = field(default="", repr=False)
+
+
+CHALCO = Chrome(
+    site_name=SITE_NAME,
+    news_root="xwdt/",
+    menu=(
+        ("", "首页", ()),
+        ("gywm/", "关于我们", (("gywm/", "企业简介"), ("gywm/cyqy/", "成员企业"))),
+        ("xwdt/", "新闻动态", ()),
+        ("tzzgx/", "投资者关系", (("tzzgx/thygg/", "通函与公告"),)),
+        ("kjcx/", "科技创新", ()),
+        ("en/", "English", ()),
+    ),
+    footer_links=(
+        ("http://www.chinalco.com.cn/", "中国铝业集团有限公司网站"),
+        ("gywm/", "企业简介"),
+        ("gywm/lxwm/", "联系我们"),
+        ("gywm/cyqy/", "成员企业"),
+        ("gywm/xflx/", "信访联系"),
+        ("flsm/", "法律声明"),
+    ),
+    footer_lines=(
+        "版权所有 中国铝业股份有限公司 京ICP备05024156号-1 京公网安备11040102700155",
+        "地址：中华人民共和国北京市海淀区西直门北大街62号 技术支持：中铝信息科技有限公司",
+    ),
+    keywords="中国铝业,中铝股份,氧化铝,电解铝",
+    robots=ROBOTS_TXT,
+)
+
+MEMBER_SITE_NAME = "中铝中州铝业有限公司"
+MEMBER_SHORT_NAME = "中州铝业"
+MEMBER_HOST = "zzly.chinalco.com.cn"
+
+MEMBER_ROBOTS_TXT = """# robots.txt for zzly.chinalco.com.cn
+User-agent: *
+Disallow: /search/
+Disallow: /xwzx/gsyw/nbzl/
+Disallow: /wcm/
+"""
+
+MEMBER = Chrome(
+    site_name=MEMBER_SITE_NAME,
+    news_root="xwzx/",
+    menu=(
+        ("", "首页", ()),
+        ("zjzz/", "走进中州", (("zjzz/gsjj/", "公司简介"), ("zjzz/zzjg/", "组织机构"))),
+        ("xwzx/", "新闻中心", ()),
+        ("djgz/", "党建工作", ()),
+        ("lxwm/", "联系我们", ()),
+    ),
+    footer_links=(
+        ("http://www.chinalco.com.cn/", "中国铝业集团有限公司"),
+        ("http://www.chalco.com.cn/", "中国铝业股份有限公司"),
+        ("lxwm/", "联系我们"),
+        ("zjzz/gsjj/", "公司简介"),
+    ),
+    footer_lines=(
+        f"版权所有 {MEMBER_SITE_NAME} 豫ICP备05008673号-1",
+        "地址：河南省焦作市修武县 技术支持：中铝信息科技有限公司",
+    ),
+    logo_h1=True,
+    keywords="中州铝业,氧化铝,中铝",
+    robots=MEMBER_ROBOTS_TXT,
+)
+
+
+@dataclass(frozen=True)
 class ListItem:
     """One <li> of a list as written on a given page."""
 
@@ -91,23 +174,25 @@ def topbar() -> str:
     )
 
 
-def nav(root: str, news_children: Iterable[tuple[str, str]], current: str = "") -> str:
+def nav(
+    root: str,
+    news_children: Iterable[tuple[str, str]],
+    current: str = "",
+    chrome: Chrome = CHALCO,
+) -> str:
     """The main menu; children of 新闻动态 are nested <li>s, which is how the crawler finds them."""
     news = "".join(
         f'<li><a href="{root}{path}/">{esc(name)}</a></li>' for path, name in news_children
     )
     items = [
-        ("", "首页", ""),
         (
-            "gywm/",
-            "关于我们",
-            f'<li><a href="{root}gywm/">企业简介</a></li>'
-            f'<li><a href="{root}gywm/cyqy/">成员企业</a></li>',
-        ),
-        ("xwdt/", "新闻动态", news),
-        ("tzzgx/", "投资者关系", f'<li><a href="{root}tzzgx/thygg/">通函与公告</a></li>'),
-        ("kjcx/", "科技创新", ""),
-        ("en/", "English", ""),
+            path,
+            name,
+            news
+            if path == chrome.news_root
+            else "".join(f'<li><a href="{root}{href}">{esc(text)}</a></li>' for href, text in kids),
+        )
+        for path, name, kids in chrome.menu
     ]
     out = ['<div class="nav"><div class="w1200"><ul class="menu">']
     for path, name, children in items:
@@ -118,25 +203,37 @@ def nav(root: str, news_children: Iterable[tuple[str, str]], current: str = "") 
     return "".join(out)
 
 
-def header(root: str) -> str:
+def header(root: str, chrome: Chrome = CHALCO, logo_h1: bool | None = None) -> str:
+    """The logo and search box; some templates put the logo and site name in an <h1>."""
+    if chrome.logo_h1 if logo_h1 is None else logo_h1:
+        logo = (
+            f'<h1 class="logo"><a href="{root}"><img src="{root}images/logo.png" '
+            f'alt="{chrome.site_name}">{esc(chrome.site_name)}</a></h1>'
+        )
+    else:
+        logo = (
+            f'<a class="logo" href="{root}">'
+            f'<img src="{root}images/logo.png" alt="{chrome.site_name}"></a>'
+        )
     return (
-        f'<div class="header"><div class="w1200"><a class="logo" href="{root}">'
-        f'<img src="{root}images/logo.png" alt="{SITE_NAME}"></a>'
+        f'<div class="header"><div class="w1200">{logo}'
         f'<form class="search" action="{root}search/" method="get">'
         '<input type="text" name="searchword" placeholder="请输入关键字">'
         '<button type="submit">搜索</button></form></div></div>\n'
     )
 
 
-def footer(root: str) -> str:
+def footer(root: str, chrome: Chrome = CHALCO) -> str:
+    links = "|".join(
+        f'<a href="{href}" target="_blank">{esc(name)}</a>'
+        if href.startswith("http")
+        else f'<a href="{root}{href}">{esc(name)}</a>'
+        for href, name in chrome.footer_links
+    )
+    lines = "".join(f"<p>{esc(line)}</p>\n" for line in chrome.footer_lines)
     return (
         '<div class="footer"><div class="w1200">\n'
-        '<div class="footer-links"><a href="http://www.chinalco.com.cn/" target="_blank">'
-        f'中国铝业集团有限公司网站</a>|<a href="{root}gywm/">企业简介</a>|'
-        f'<a href="{root}gywm/lxwm/">联系我们</a>|<a href="{root}gywm/cyqy/">成员企业</a>|'
-        f'<a href="{root}gywm/xflx/">信访联系</a>|<a href="{root}flsm/">法律声明</a></div>\n'
-        "<p>版权所有 中国铝业股份有限公司 京ICP备05024156号-1 京公网安备11040102700155</p>\n"
-        "<p>地址：中华人民共和国北京市海淀区西直门北大街62号 技术支持：中铝信息科技有限公司</p>\n"
+        f'<div class="footer-links">{links}</div>\n{lines}'
         "</div></div>\n"
     )
 
@@ -179,8 +276,10 @@ def list_page(
     pages: int,
     current: int,
     ellipsis: str,
+    chrome: Chrome = CHALCO,
 ) -> str:
     root = "../../"
+    name = chrome.site_name
     script = CREATE_PAGE_HTML_JS if pager_style == "createPageHTML" else ""
     side = "".join(
         ('<li class="on">' if name == channel else "<li>")
@@ -188,14 +287,12 @@ def list_page(
         for path, name in siblings
     )
     return (
-        head(
-            f"{channel}_{SITE_NAME}", root, metas=[("ColumnName", channel), ("SiteName", SITE_NAME)]
-        )
+        head(f"{channel}_{name}", root, metas=[("ColumnName", channel), ("SiteName", name)])
         + script
         + "\n</head>\n<body>\n"
         + topbar()
-        + header(root)
-        + nav(root, news_children, current=parent[0] + "/")
+        + header(root, chrome)
+        + nav(root, news_children, current=parent[0] + "/", chrome=chrome)
         + f'<div class="w1200 position">当前位置：<a href="{root}">首页</a> &gt; '
         f'<a href="../">{esc(parent[1])}</a> &gt; <a href="./">{esc(channel)}</a></div>\n'
         + '<div class="w1200 main">\n<div class="side">'
@@ -208,7 +305,7 @@ def list_page(
         + "\n</ul>\n"
         + pager(pager_style, pages, current)
         + "\n</div></div>\n"
-        + footer(root)
+        + footer(root, chrome)
         + "</body>\n</html>\n"
     )
 
@@ -301,8 +398,17 @@ def trs_article(view: ArticleView) -> str:
     )
 
 
-def member_article(view: ArticleView, news_children: Sequence[tuple[str, str]]) -> str:
-    """The member-site template: <h1> title, attr spans, 作者 after the time."""
+def member_article(
+    view: ArticleView,
+    news_children: Sequence[tuple[str, str]],
+    chrome: Chrome = CHALCO,
+    logo_h1: bool = False,
+) -> str:
+    """The member-site template: <h1> title, attr spans, 作者 after the time.
+
+    With `logo_h1` the header holds an <h1 class="logo"> with the site name before the
+    title's own <h1>, as on member sites whose older pages kept that header.
+    """
     root = "../../../"
     c = view.colon
     author = f'<span class="attr-author">作者{c}{esc(view.author or "")}</span>'
@@ -313,11 +419,11 @@ def member_article(view: ArticleView, news_children: Sequence[tuple[str, str]]) 
         else ""
     )
     return (
-        head(f"{view.title}-{SITE_NAME}", root, view.charset, view.metas)
+        head(f"{view.title}-{chrome.site_name}", root, view.charset, view.metas)
         + "</head>\n<body>\n"
         + topbar()
-        + header(root)
-        + nav(root, news_children, current=view.parent[0] + "/")
+        + header(root, chrome, logo_h1)
+        + nav(root, news_children, current=view.parent[0] + "/", chrome=chrome)
         + f'<div class="w1200 location">您现在的位置：<a href="{root}">首页</a> &gt; '
         + f'<a href="../../">{esc(view.parent[1])}</a> &gt; '
         + f'<a href="../">{esc(view.channel)}</a></div>\n'
@@ -334,7 +440,7 @@ def member_article(view: ArticleView, news_children: Sequence[tuple[str, str]]) 
         + '<div class="w1200 article-rel"><h4>相关阅读</h4><ul>\n'
         + list_items(view.related, 30, "…")
         + "\n</ul></div>\n"
-        + footer(root)
+        + footer(root, chrome)
         + "</body>\n</html>\n"
     )
 
@@ -373,18 +479,56 @@ def home_page(
     )
 
 
+def member_home(
+    chrome: Chrome,
+    news_children: Sequence[tuple[str, str]],
+    blocks: Sequence[tuple[str, str, Sequence[ListItem]]],
+) -> str:
+    """A member site's home page: blocks of (more-link path, heading, items)."""
+    root = "./"
+    columns = "".join(
+        f'<div class="index-col"><div class="index-title"><h2>{esc(heading)}</h2>'
+        f'<a class="more" href="./{path}">更多&gt;&gt;</a></div>\n<ul class="list">\n'
+        + list_items(items, 28, "…")
+        + "\n</ul></div>\n"
+        for path, heading, items in blocks
+    )
+    return (
+        head(
+            chrome.site_name,
+            root,
+            metas=[("keywords", chrome.keywords), ("SiteName", chrome.site_name)],
+        )
+        + "</head>\n<body>\n"
+        + topbar()
+        + header(root, chrome)
+        + nav(root, news_children, current="", chrome=chrome)
+        + '<div class="w1200 banner"><img src="./images/logo.png" alt=""></div>\n'
+        + '<div class="w1200 index-main">\n'
+        + columns
+        + "</div>\n"
+        + footer(root, chrome)
+        + "</body>\n</html>\n"
+    )
+
+
 def plain_page(
-    title: str, root: str, news_children: Sequence[tuple[str, str]], body: str, current: str = ""
+    title: str,
+    root: str,
+    news_children: Sequence[tuple[str, str]],
+    body: str,
+    current: str = "",
+    chrome: Chrome = CHALCO,
 ) -> str:
     """Landing and static pages: header, menu, a block of content, footer."""
     return (
-        head(f"{title}_{SITE_NAME}", root)
+        head(f"{title}_{chrome.site_name}", root)
         + "</head>\n<body>\n"
         + topbar()
-        + header(root)
-        + nav(root, news_children, current=current)
+        + header(root, chrome)
+        + nav(root, news_children, current=current, chrome=chrome)
         + f'<div class="w1200 main">\n<h2 class="page-title">{esc(title)}</h2>\n{body}\n</div>\n'
-        + footer(root)
+        + footer(root, chrome)
         + "</body>\n</html>\n"
     )
 

@@ -1,4 +1,9 @@
-"""A deterministic generated replica of www.chalco.com.cn (TRS WCM), following SITE.md."""
+"""A deterministic generated replica of www.chalco.com.cn (TRS WCM), following SITE.md.
+
+Two flavours: "chalco" (www.chalco.com.cn, the default) and "member", a member site of
+the 中铝网站群 (中州铝业, zzly.chinalco.com.cn) with its news under /xwzx/, some of it
+republished from the chalco flavour of the same seed (see `build_group`).
+"""
 
 from __future__ import annotations
 
@@ -78,6 +83,64 @@ STATIC_PAGES = {
 }
 
 
+# -- the member flavour (a member site of the group: zzly.chinalco.com.cn) ---------------
+
+MEMBER_NEWS_SECTIONS = {
+    "xwzx/gsyw": "公司要闻",
+    "xwzx/qydt": "企业动态",
+    "xwzx/mtjj": "媒体聚焦",
+}
+MEMBER_PARENTS = {"xwzx": "新闻中心"}
+MEMBER_PAGER_STYLES: dict[str, str | None] = {
+    "xwzx/gsyw": "createPageHTML",
+    "xwzx/qydt": "countPage",
+    "xwzx/mtjj": None,
+}
+_MEMBER_WEIGHTS = {"xwzx/gsyw": 0.40, "xwzx/qydt": 0.35, "xwzx/mtjj": 0.25}
+MEMBER_MIN_ARTICLES = 12
+MEMBER_DOCID_BASE = 500_000
+"""Member docids are above this; the chalco flavour's are all below it (163644 is its
+sample). The one exception is the shared story that keeps the main site's docid."""
+SHARED_STORIES = 3
+"""Member articles republishing a chalco-flavour article (one of them with its docid)."""
+# Member article pages made before this keep the old header with an <h1 class="logo">.
+MEMBER_REDESIGN = dt.datetime(2026, 1, 1, tzinfo=CST)
+MEMBER_DEFAULT_NEW_ARTICLES = {"xwzx/gsyw": 2, "xwzx/qydt": 2}
+MEMBER_PRIVATE_TITLE = "关于加强内部资料保密管理的通知"
+MEMBER_STATIC_PAGES = {
+    "/zjzz/": (
+        "走进中州",
+        "中铝中州铝业有限公司位于河南省焦作市，是中国铝业股份有限公司的全资子公司。",
+    ),
+    "/zjzz/gsjj/": (
+        "公司简介",
+        "中州铝业是我国重要的氧化铝生产基地，拥有氧化铝、精细氧化铝、热电等生产系统。",
+    ),
+    "/zjzz/zzjg/": ("组织机构", "公司设综合管理部、党委工作部、安全环保健康部、生产运行部等部门。"),
+    "/djgz/": ("党建工作", "坚持以高质量党建引领保障企业高质量发展。"),
+    "/lxwm/": ("联系我们", "地址：河南省焦作市修武县　邮编：454171"),
+    "/search/": ("站内搜索", "请输入关键字进行搜索。"),
+}
+FLAVOURS = ("chalco", "member")
+
+
+@dataclass(frozen=True)
+class _Profile:
+    """What differs between the flavours, for rendering and later states."""
+
+    chrome: pages.Chrome
+    news_sections: dict[str, str]
+    parents: dict[str, str]
+    pager_styles: dict[str, str | None]
+    ellipsis: dict[str, str]
+    static_pages: dict[str, tuple[str, str]]
+    template: str
+    """Template of an ordinary article page."""
+    default_new: dict[str, int]
+    edit_section: str
+    removal_section: str
+
+
 @dataclass
 class FileTruth:
     """An attachment or inline image as served."""
@@ -101,9 +164,11 @@ class ArticleTruth:
     url_path: str
     """Absolute path, /<section>/<YYYYMM>/t<YYYYMMDD>_<docid>.html."""
     docid: int
-    """TRS document id, unique across the site and growing with the URL date."""
+    """TRS document id, unique across the site group and growing with the URL date; a
+    member-site shared story that quotes a main-site document keeps that docid."""
     sections: list[str]
-    """Sections listing it, home section first, e.g. ["xwdt/gsyw"]; no slashes at the ends."""
+    """Sections listing it, home section first, e.g. ["xwdt/gsyw"] (member flavour:
+    ["xwzx/gsyw"]); no slashes at the ends."""
     title: str
     source: str | None
     """来源 as printed; None when the page prints an empty 来源."""
@@ -171,6 +236,8 @@ class _Look:
     static page is not regenerated when a related article is later edited or removed."""
     related_offsite: bool = False
     original: str | None = None
+    logo_h1: bool = False
+    """Member template only: the header's logo is an <h1 class="logo"> with the site name."""
 
 
 @dataclass(frozen=True)
@@ -215,8 +282,35 @@ class LaterState:
         return [a.url_path for a in self.new_articles]
 
 
-# What `ReplicaSite.advance()` adds when called without arguments.
+# What `ReplicaSite.advance()` adds when called without arguments (chalco flavour).
 DEFAULT_NEW_ARTICLES = {"xwdt/gsyw": 3, "xwdt/qydt": 2}
+
+_PROFILES = {
+    "chalco": _Profile(
+        chrome=pages.CHALCO,
+        news_sections=NEWS_SECTIONS,
+        parents=PARENTS,
+        pager_styles=PAGER_STYLES,
+        ellipsis=_ELLIPSIS,
+        static_pages=STATIC_PAGES,
+        template="trs",
+        default_new=DEFAULT_NEW_ARTICLES,
+        edit_section="xwdt/gsyw",
+        removal_section="xwdt/ggdt",
+    ),
+    "member": _Profile(
+        chrome=pages.MEMBER,
+        news_sections=MEMBER_NEWS_SECTIONS,
+        parents=MEMBER_PARENTS,
+        pager_styles=MEMBER_PAGER_STYLES,
+        ellipsis={},
+        static_pages=MEMBER_STATIC_PAGES,
+        template="member",
+        default_new=MEMBER_DEFAULT_NEW_ARTICLES,
+        edit_section="xwzx/gsyw",
+        removal_section="xwzx/qydt",
+    ),
+}
 # Title words an editor swaps when correcting a headline (first match wins).
 _TITLE_SWAPS = (
     ("召开", "举行"),
@@ -248,6 +342,11 @@ class ReplicaSite:
     """Seed of the generated text; later states draw from it too."""
     changes: list[LaterState] = field(default_factory=list)
     """Every `advance()` applied so far, oldest first."""
+    flavour: str = "chalco"
+    """chalco (www.chalco.com.cn) or member (a member site of the group, news under /xwzx/)."""
+    shared_stories: list[tuple[str, str]] = field(default_factory=list)
+    """Member flavour: (member url_path, chalco url_path) of the articles republished from
+    the chalco flavour of the same seed (same title and paragraphs), newest first."""
     _looks: dict[str, _Look] = field(default_factory=dict, repr=False)
     _files: dict[str, _File] = field(default_factory=dict, repr=False)
     _extras: dict[str, list[_Entry]] = field(default_factory=dict, repr=False)
@@ -263,7 +362,22 @@ class ReplicaSite:
     """Per section, when a later state last changed its list other than by adding."""
 
     def __post_init__(self) -> None:
+        if self.flavour not in _PROFILES:
+            raise ValueError(f"unknown flavour: {self.flavour}")
         self.reindex()
+
+    @property
+    def profile(self) -> _Profile:
+        return _PROFILES[self.flavour]
+
+    @property
+    def site_name(self) -> str:
+        """中国铝业股份有限公司, or the member's 中铝中州铝业有限公司."""
+        return self.profile.chrome.site_name
+
+    @property
+    def robots_txt(self) -> str:
+        return self.profile.chrome.robots
 
     def live_articles(self) -> list[ArticleTruth]:
         return [a for a in self.articles if a.status == 200]
@@ -317,9 +431,9 @@ class ReplicaSite:
             "/css/style.css": ("css", ""),
             "/images/logo.png": ("logo", ""),
         }
-        for parent in PARENTS:
+        for parent in self.profile.parents:
             routes[f"/{parent}/"] = routes[f"/{parent}/index.html"] = ("landing", parent)
-        for path in STATIC_PAGES:
+        for path in self.profile.static_pages:
             routes[path] = routes[path + "index.html"] = ("static", path)
         for section in self.sections:
             for page, path in enumerate(self.list_paths(section)):
@@ -347,10 +461,12 @@ class ReplicaSite:
     ) -> LaterState:
         """Move the site on by a day, in place: a running ReplicaServer serves it at once.
 
-        With no arguments at all, applies the defaults: `DEFAULT_NEW_ARTICLES`, an edit of
-        `default_edit()` and a removal of `default_removal()`. Otherwise only what is given:
-        - new_articles: {section: count}; text-only TRS articles (no images, no attachments)
-          on top of those sections, docids and dates after everything on the site.
+        With no arguments at all, applies the defaults: `DEFAULT_NEW_ARTICLES` (member
+        flavour: `MEMBER_DEFAULT_NEW_ARTICLES`), an edit of `default_edit()` and a removal
+        of `default_removal()`. Otherwise only what is given:
+        - new_articles: {section: count}; text-only articles (no images, no attachments) in
+          the flavour's ordinary template on top of those sections, docids and dates after
+          everything on the site.
         - edit: url_path of a live article; one title word changes and a paragraph is
           appended; its Last-Modified moves to the new day, so its ETag changes too.
         - remove: url_path of a live article; it answers `remove_status` (404 or 410), leaves
@@ -360,7 +476,7 @@ class ReplicaSite:
         items, as static pages do. Records the result in `changes` and returns it.
         """
         if new_articles is None and edit is None and remove is None:
-            new_articles = dict(DEFAULT_NEW_ARTICLES)
+            new_articles = dict(self.profile.default_new)
             edit = self.default_edit()
             remove = self.default_removal()
         new_articles = dict(new_articles or {})
@@ -405,17 +521,20 @@ class ReplicaSite:
 
     def default_edit(self) -> str:
         """The article `advance()` edits by default: the newest ordinary live 公司要闻
-        article (TRS, UTF-8, listed only there, no attachments, not the sample nor any
-        other special case, not added or edited by an earlier advance)."""
-        return self._ordinary("xwdt/gsyw", lambda a: not a.attachments)
+        article (the flavour's usual template, UTF-8, listed only there, no attachments,
+        not the sample, a shared story nor any other special case, not added or edited by
+        an earlier advance)."""
+        return self._ordinary(self.profile.edit_section, lambda a: not a.attachments)
 
     def default_removal(self) -> str:
         """The article `advance()` removes by default: the newest ordinary live 高管动态
-        article (listed only there, not special), preferring one without files."""
+        (member flavour: 企业动态) article (listed only there, not special), preferring one
+        without files."""
+        section = self.profile.removal_section
         try:
-            return self._ordinary("xwdt/ggdt", lambda a: not a.attachments and not a.images)
+            return self._ordinary(section, lambda a: not a.attachments and not a.images)
         except LookupError:
-            return self._ordinary("xwdt/ggdt", lambda a: True)
+            return self._ordinary(section, lambda a: True)
 
     def _special_paths(self) -> set[str]:
         s = self.specials
@@ -428,10 +547,12 @@ class ReplicaSite:
             s.disallowed,
             s.news_attachment,
             *s.legacy,
-            *s.member,
             *s.empty_source,
             *s.ascii_colon,
+            *(member for member, _ in self.shared_stories),
         }
+        if self.flavour == "chalco":
+            paths.update(s.member)  # on chalco.com.cn the member template is the odd one
         shared_images = set(s.shared_image)
         paths.update(
             a.url_path for a in self.articles if any(f.url_path in shared_images for f in a.images)
@@ -450,7 +571,7 @@ class ReplicaSite:
                 and not entry.verbatim
                 and a.status == 200
                 and a.sections == [section]
-                and a.template == "trs"
+                and a.template == self.profile.template
                 and a.encoding == "utf-8"
                 and a.url_path not in special
                 and accept(a)
@@ -505,6 +626,8 @@ class ReplicaSite:
         near: list[ArticleTruth],
         rng: random.Random,
     ) -> tuple[ArticleTruth, _Look]:
+        if self.flavour == "member":
+            return self._new_member_article(writer, section, docid, created, near, rng)
         text_rng = random.Random(f"{self.seed}:{docid}")
         shown = created.date()
         if section == ANNOUNCEMENTS:
@@ -543,6 +666,49 @@ class ReplicaSite:
             created=created,
             related=[_related_item(t) for t in near],
             original=original,
+        )
+        return truth, look
+
+    def _new_member_article(
+        self,
+        writer: Writer,
+        section: str,
+        docid: int,
+        created: dt.datetime,
+        near: list[ArticleTruth],
+        rng: random.Random,
+    ) -> tuple[ArticleTruth, _Look]:
+        """A text-only article in the member template, shown at its creation time."""
+        text_rng = random.Random(f"{self.seed}:member:{docid}")
+        story = writer.member_news(
+            text_rng, section.split("/")[1], created.date(), pages.MEMBER_SHORT_NAME
+        )
+        blocks: list[tuple[str, str, str | None]] = [("p", t, None) for t in story.paragraphs]
+        truth = ArticleTruth(
+            url_path=f"/{section}/{created:%Y%m}/t{created:%Y%m%d}_{docid}.html",
+            docid=docid,
+            sections=[section],
+            title=story.title,
+            source=story.source,
+            author=writer.author(text_rng),
+            published=created.isoformat(),
+            paragraphs=_reader_lines(blocks),
+            attachments=[],
+            images=[],
+            status=200,
+            template="member",
+            encoding="utf-8",
+            created=created.isoformat(),
+        )
+        look = _Look(
+            colon="：",
+            paragraph_style=rng.choice(["mso", "indent", "ideographic"]),
+            published_raw=created.strftime("%Y-%m-%d %H:%M:%S"),
+            blocks=blocks,
+            modified=created + dt.timedelta(minutes=rng.randint(1, 30)),
+            created=created,
+            related=[_related_item(t) for t in near],
+            logo_h1=created < MEMBER_REDESIGN,
         )
         return truth, look
 
@@ -595,7 +761,7 @@ class ReplicaSite:
             file = self._files[key]
             return 200, _validators(file.media_type, file.payload, file.modified), file.payload
         if kind == "home":
-            return self._home()
+            return self._member_home() if self.flavour == "member" else self._home()
         if kind == "landing":
             return self._landing(key)
         if kind == "static":
@@ -605,7 +771,7 @@ class ReplicaSite:
         if kind == "redirect":
             return _redirect(host, key)
         if kind == "robots":
-            body = pages.ROBOTS_TXT.encode("utf-8")
+            body = self.robots_txt.encode("utf-8")
             return 200, _validators("text/plain; charset=utf-8", body, STATIC_MODIFIED), body
         if kind == "logo":
             return 200, _validators("image/png", _LOGO, STATIC_MODIFIED), _LOGO
@@ -613,7 +779,7 @@ class ReplicaSite:
         return 200, _validators("text/css", body, STATIC_MODIFIED), body
 
     def _news_children(self) -> list[tuple[str, str]]:
-        return list(NEWS_SECTIONS.items())
+        return list(self.profile.news_sections.items())
 
     def _items(self, entries: list[_Entry], from_dir: str) -> list[pages.ListItem]:
         return [
@@ -637,33 +803,53 @@ class ReplicaSite:
                 )
             )
             hot.append(pages.ListItem(f"{MIRROR}{newest.target}", newest.title, newest.date))
+        profile = self.profile
         html = pages.list_page(
             channel=self.sections[section],
-            parent=(parent, PARENTS[parent]),
+            parent=(parent, profile.parents[parent]),
             siblings=[(s, n) for s, n in self.sections.items() if s.startswith(parent + "/")],
             news_children=self._news_children(),
             items=self._items(shown, f"/{section}/"),
             hot=hot,
-            pager_style=PAGER_STYLES.get(section),
+            pager_style=profile.pager_styles.get(section),
             pages=self.list_pages[section],
             current=page,
-            ellipsis=_ELLIPSIS.get(section, "…"),
+            ellipsis=profile.ellipsis.get(section, "…"),
+            chrome=profile.chrome,
         )
         return _html(html, self._modified[section])
 
-    def _home(self) -> Response:
+    def _recent(self, count: int) -> list[_Entry]:
+        """The newest live articles over the news sections, each once."""
         seen: set[str] = set()
         recent: list[_Entry] = []
         for entry in sorted(
-            (e for s in NEWS_SECTIONS for e in self._entries[s] if e.target in self._by_path),
+            (
+                e
+                for s in self.profile.news_sections
+                for e in self._entries[s]
+                if e.target in self._by_path
+            ),
             key=lambda e: (e.date, e.docid),
             reverse=True,
         ):
             if entry.target not in seen and self._by_path[entry.target].status == 200:
                 seen.add(entry.target)
                 recent.append(entry)
-            if len(recent) == 8:
+            if len(recent) == count:
                 break
+        return recent
+
+    def _member_home(self) -> Response:
+        parent, name = next(iter(self.profile.parents.items()))
+        blocks = [(f"{parent}/", name, self._items(self._recent(8), "/"))]
+        for section, channel in list(self.profile.news_sections.items())[1:]:
+            blocks.append((f"{section}/", channel, self._items(self._entries[section][:5], "/")))
+        html = pages.member_home(self.profile.chrome, self._news_children(), blocks)
+        return _html(html, max(self._modified.values()))
+
+    def _home(self) -> Response:
+        recent = self._recent(8)
         notices = self._entries[ANNOUNCEMENTS][:5]
         html = pages.home_page(
             self._news_children(), self._items(recent, "/"), self._items(notices, "/")
@@ -682,23 +868,37 @@ class ReplicaSite:
                 f'<a class="more" href="./{slug}/">更多&gt;&gt;</a></div>'
             )
         html = pages.plain_page(
-            PARENTS[parent], "../", self._news_children(), "\n".join(blocks), current=parent + "/"
+            self.profile.parents[parent],
+            "../",
+            self._news_children(),
+            "\n".join(blocks),
+            current=parent + "/",
+            chrome=self.profile.chrome,
         )
         return _html(html, max(self._modified[s] for s, _ in children))
 
     def _static(self, path: str) -> Response:
-        title, text = STATIC_PAGES[path]
+        title, text = self.profile.static_pages[path]
         root = "../" * (path.count("/") - 1)
         body = f'<div class="static-con"><p>{pages.esc(text)}</p></div>'
-        html = pages.plain_page(title, root, self._news_children(), body, current=path.lstrip("/"))
+        html = pages.plain_page(
+            title,
+            root,
+            self._news_children(),
+            body,
+            current=path.lstrip("/"),
+            chrome=self.profile.chrome,
+        )
         return _html(html, STATIC_MODIFIED)
 
     def _private_page(self, path: str) -> Response:
         title, modified = self._private[path]
+        section = "/".join(path.split("/")[1:3])
+        parent = section.split("/")[0]
         view = pages.ArticleView(
             charset="utf-8",
-            channel="公司要闻",
-            parent=("xwdt", "新闻动态"),
+            channel=self.sections[section],
+            parent=(parent, self.profile.parents[parent]),
             title=title,
             source="办公室",
             published_raw=modified.strftime("%Y-%m-%d"),
@@ -710,7 +910,11 @@ class ReplicaSite:
             related=[],
             original=None,
         )
-        return _html(pages.trs_article(view), modified)
+        if self.flavour == "member":
+            html = pages.member_article(view, self._news_children(), pages.MEMBER, logo_h1=True)
+        else:
+            html = pages.trs_article(view)
+        return _html(html, modified)
 
     def _article_page(self, article: ArticleTruth, host: str) -> Response:
         if article.status != 200:
@@ -729,7 +933,7 @@ class ReplicaSite:
                 href = _relative(folder, path)
             related.append(pages.ListItem(href, title, date))
         metas = [
-            ("SiteName", pages.SITE_NAME),
+            ("SiteName", self.site_name),
             ("ColumnName", self.sections[section]),
             ("ArticleTitle", article.title),
             ("PubDate", look.created.strftime("%Y-%m-%d %H:%M")),
@@ -739,7 +943,7 @@ class ReplicaSite:
         view = pages.ArticleView(
             charset=article.encoding,
             channel=self.sections[section],
-            parent=(parent, PARENTS[parent]),
+            parent=(parent, self.profile.parents[parent]),
             title=article.title,
             source=article.source or "",
             published_raw=look.published_raw,
@@ -752,7 +956,9 @@ class ReplicaSite:
             original=look.original,
         )
         if article.template == "member":
-            html = pages.member_article(view, self._news_children())
+            html = pages.member_article(
+                view, self._news_children(), self.profile.chrome, look.logo_h1
+            )
         else:
             html = pages.trs_article(view)
         return _html(html, look.modified, article.encoding)
@@ -814,13 +1020,44 @@ def _redirect(host: str, target: str) -> Response:
 # -- generation ----------------------------------------------------------------------
 
 
-def build_site(articles: int = 60, page_size: int = 5, seed: int = 2026) -> ReplicaSite:
-    """Generate the site: `articles` counts news and announcements together."""
+def build_site(
+    articles: int = 60, page_size: int = 5, seed: int = 2026, flavour: str = "chalco"
+) -> ReplicaSite:
+    """Generate the site: `articles` counts news and announcements together.
+
+    flavour="chalco" is www.chalco.com.cn; flavour="member" a member site of the group
+    with `articles` news articles under /xwzx/, the same as
+    `build_group(seed, articles=60, member_articles=articles, page_size=page_size)[1]`
+    (its shared stories republish articles of the default-sized chalco flavour).
+    """
+    if flavour not in FLAVOURS:
+        raise ValueError(f"flavour must be one of {', '.join(FLAVOURS)}, got {flavour!r}")
+    if flavour == "member":
+        return build_group(seed, articles=60, member_articles=articles, page_size=page_size)[1]
     if articles < MIN_ARTICLES:
         raise ValueError(f"articles must be at least {MIN_ARTICLES}, got {articles}")
     if page_size < 1:
         raise ValueError(f"page_size must be positive, got {page_size}")
     return _Builder(articles, page_size, seed).build()
+
+
+def build_group(
+    seed: int = 2026, articles: int = 60, member_articles: int = 40, page_size: int = 5
+) -> tuple[ReplicaSite, ReplicaSite]:
+    """The main site (chalco flavour, as `build_site(articles, page_size, seed)`) and a
+    member site (member flavour) whose shared stories republish main-site articles.
+
+    The member site has `SHARED_STORIES` shared stories in 公司要闻, recorded in its
+    `shared_stories` as (member url_path, chalco url_path): same title and paragraphs as
+    the chalco article, other URL, other template, its own docid (above
+    `MEMBER_DOCID_BASE`), except one that keeps the chalco docid and URL date.
+    """
+    main = build_site(articles=articles, page_size=page_size, seed=seed)
+    if member_articles < MEMBER_MIN_ARTICLES:
+        raise ValueError(
+            f"member_articles must be at least {MEMBER_MIN_ARTICLES}, got {member_articles}"
+        )
+    return main, _MemberBuilder(member_articles, page_size, seed, main).build()
 
 
 def default_later_state(site: ReplicaSite) -> LaterState:
@@ -830,7 +1067,13 @@ def default_later_state(site: ReplicaSite) -> LaterState:
 
 def section_counts(articles: int, page_size: int) -> dict[str, int]:
     """Articles per section: largest remainder over _WEIGHTS, then news sections topped up."""
-    raw = {s: articles * w for s, w in _WEIGHTS.items()}
+    return _counts(articles, page_size, _WEIGHTS, NEWS_SECTIONS)
+
+
+def _counts(
+    articles: int, page_size: int, weights: dict[str, float], news: dict[str, str]
+) -> dict[str, int]:
+    raw = {s: articles * w for s, w in weights.items()}
     counts = {s: int(v) for s, v in raw.items()}
     for s in sorted(raw, key=lambda s: raw[s] - counts[s], reverse=True)[
         : articles - sum(counts.values())
@@ -838,7 +1081,7 @@ def section_counts(articles: int, page_size: int) -> dict[str, int]:
         counts[s] += 1
     # Three list pages per news section when the total allows it, so pagers get exercised.
     floor = 2 * page_size + 1
-    for s in NEWS_SECTIONS:
+    for s in news:
         while counts[s] < floor:
             donor = max(counts, key=lambda d: counts[d])
             if counts[donor] <= floor:
@@ -858,6 +1101,10 @@ class _Plan:
     shown: dt.datetime = NEWEST
     template: str = "trs"
     roles: set[str] = field(default_factory=set)
+    origin: ArticleTruth | None = None
+    """Member flavour: the chalco-flavour article a shared story republishes."""
+    same_docid: bool = False
+    """Member flavour: the shared story keeps the origin's docid (and its URL date)."""
 
 
 class _Builder:
@@ -1235,3 +1482,237 @@ def _reader_lines(blocks: list[tuple[str, str, str | None]]) -> list[str]:
 
 def _file_truth(path: str, name: str | None, payload: bytes, media_type: str) -> FileTruth:
     return FileTruth(path, name, hashlib.sha256(payload).hexdigest(), len(payload), media_type)
+
+
+class _MemberBuilder(_Builder):
+    """A member site (中州铝业): news under /xwzx/, member template throughout, a docid
+    block of its own above MEMBER_DOCID_BASE, and stories republished from `main`."""
+
+    def __init__(self, articles: int, page_size: int, seed: int, main: ReplicaSite) -> None:
+        super().__init__(articles, page_size, seed)
+        self.rng = random.Random(f"{seed}:member")
+        self.main = main
+        self.specials = Specials(sample="", redirect_from="")
+
+    def build(self) -> ReplicaSite:
+        plans = self._plan(_counts(self.n, self.page_size, _MEMBER_WEIGHTS, MEMBER_NEWS_SECTIONS))
+        self._assign_docids(plans)
+        self._style(plans)
+        by_section = {
+            s: sorted(
+                (p for p in plans if p.section == s),
+                key=lambda p: (p.shown.date(), p.docid),
+                reverse=True,
+            )
+            for s in MEMBER_NEWS_SECTIONS
+        }
+        self._assign_roles(by_section)
+
+        truths: list[ArticleTruth] = []
+        looks: dict[str, _Look] = {}
+        by_docid: dict[int, ArticleTruth] = {}
+        for plan in sorted(plans, key=lambda p: p.docid, reverse=True):
+            truth, look = self._article(plan)
+            truths.append(truth)
+            looks[truth.url_path] = look
+            by_docid[plan.docid] = truth
+        self._relate(by_section, by_docid, looks)
+        shared = sorted(
+            (p for p in plans if p.origin is not None), key=lambda p: p.created, reverse=True
+        )
+        site = ReplicaSite(
+            articles=truths,
+            sections=dict(MEMBER_NEWS_SECTIONS),
+            page_size=self.page_size,
+            specials=self.specials,
+            flaky_paths=set(),
+            seed=self.seed,
+            flavour="member",
+            shared_stories=[
+                (by_docid[p.docid].url_path, p.origin.url_path)
+                for p in shared
+                if p.origin is not None
+            ],
+            _looks=looks,
+            _files=self.files,
+        )
+        self._add_extras(site, by_section, by_docid)
+        site.reindex()
+        return site
+
+    def _origins(self) -> list[ArticleTruth]:
+        """Main-site articles to republish: recent text-only 公司要闻 (then other news)
+        pages, not the sample nor another deliberate hard case, and none that the main
+        site's default later state edits or removes."""
+        main = self.main
+        s = main.specials
+        avoid = {s.sample, s.missing, s.flaky, s.redirect_to, s.news_attachment}
+        for default in (main.default_edit, main.default_removal):
+            try:
+                avoid.add(default())
+            except LookupError:  # a small main site may have no ordinary article there
+                pass
+        candidates = [
+            a
+            for section in NEWS_SECTIONS
+            for a in main.articles
+            if a.sections == [section]
+            and a.status == 200
+            and a.encoding == "utf-8"
+            and not a.images
+            and not a.attachments
+            and a.url_path not in avoid
+        ]
+        count = min(SHARED_STORIES, len(candidates))
+        if count < 2:
+            raise ValueError("the main site has too few plain articles to share")
+        chosen = self.rng.sample(candidates[: max(count, 8)], count)
+        return sorted(chosen, key=lambda a: a.docid, reverse=True)
+
+    def _plan(self, counts: dict[str, int]) -> list[_Plan]:
+        rng = self.rng
+        remaining = dict(counts)
+        plans: list[_Plan] = []
+        origins = self._origins()
+        same = len(origins) // 2
+        for i, origin in enumerate(origins):
+            created = dt.datetime.fromisoformat(origin.created)
+            if i != same:
+                # Republished a few hours to a day and a half after the main site.
+                created += dt.timedelta(
+                    hours=rng.randint(2, 36), minutes=rng.randrange(60), seconds=rng.randrange(60)
+                )
+            plan = _Plan("xwzx/gsyw", "republish", created, template="member")
+            plan.origin, plan.same_docid = origin, i == same
+            plans.append(plan)
+        remaining["xwzx/gsyw"] -= len(origins)
+        labels = [s for s, c in remaining.items() for _ in range(c)]
+        rng.shuffle(labels)
+        mean_gap = min(2.0, 1800 / self.n)
+        moment = NEWEST - dt.timedelta(minutes=rng.randint(30, 600))
+        for label in labels:
+            plans.append(_Plan(label, "regular", moment.replace(microsecond=0), template="member"))
+            moment -= dt.timedelta(days=rng.uniform(0.05, 2 * mean_gap - 0.05))
+        return plans
+
+    def _assign_docids(self, plans: list[_Plan]) -> None:
+        # The member site's own block of ids; steps of at least 2 leave docid + 1 free.
+        running = MEMBER_DOCID_BASE
+        ordered = sorted((p for p in plans if not p.same_docid), key=lambda p: p.created)
+        previous = ordered[0].created
+        for plan in ordered:
+            days = (plan.created - previous).total_seconds() / 86400
+            running += self.rng.randint(2, 9) + int(days * 3)
+            plan.docid = running
+            previous = plan.created
+        for plan in plans:
+            if plan.same_docid and plan.origin is not None:
+                plan.docid = plan.origin.docid
+
+    def _style(self, plans: list[_Plan]) -> None:
+        rng = self.rng
+        for plan in plans:
+            # Mostly released minutes after creation; some pages show an earlier day's time.
+            lag = 0 if plan.kind == "republish" else rng.choices([0, 1, 2], [60, 30, 10])[0]
+            if lag:
+                plan.shown = (plan.created - dt.timedelta(days=lag)).replace(
+                    hour=rng.randint(8, 21), minute=rng.randrange(60), second=rng.randrange(60)
+                )
+            else:
+                plan.shown = plan.created + dt.timedelta(
+                    minutes=rng.randint(2, 90), seconds=rng.randrange(60)
+                )
+
+    def _assign_roles(self, by_section: dict[str, list[_Plan]]) -> None:
+        def pick(section: str, k: int, role: str) -> None:
+            free = [p for p in by_section[section] if p.kind == "regular" and not p.roles]
+            free[min(k, len(free) - 1)].roles.add(role)
+
+        pick("xwzx/gsyw", 0, "image")
+        pick("xwzx/qydt", 1, "empty_source")
+        pick("xwzx/mtjj", 0, "image")
+
+    def _article(self, plan: _Plan) -> tuple[ArticleTruth, _Look]:
+        rng = random.Random(f"{self.seed}:member:{plan.docid}")
+        folder = f"/{plan.section}/{plan.created:%Y%m}/"
+        url_path = f"{folder}t{plan.created:%Y%m%d}_{plan.docid}.html"
+        origin = plan.origin
+        if origin is not None:
+            # A shared story: the main site's title and text; a quoted document (same
+            # docid) keeps its source, a copy credits the main site.
+            source = origin.source if plan.same_docid else "中铝股份"
+            story = Story(origin.title, source, list(origin.paragraphs))
+        else:
+            story = self.writer.member_news(
+                rng, plan.section.split("/")[1], plan.shown.date(), pages.MEMBER_SHORT_NAME
+            )
+        modified = plan.created + dt.timedelta(minutes=rng.randint(3, 240))
+        source = story.source
+        if "empty_source" in plan.roles or (origin is None and rng.random() < 0.1):
+            source = None
+        colon = rng.choices(["：", ":", ": "], [80, 12, 8])[0]
+        style = rng.choice(["mso", "indent", "ideographic"])
+
+        blocks: list[tuple[str, str, str | None]] = [("p", text, None) for text in story.paragraphs]
+        images: list[FileTruth] = []
+        forced = "image" in plan.roles
+        if origin is None and (forced or rng.random() < 0.4):
+            count = 2 if rng.random() < 0.25 else 1
+            at = 1 if rng.random() < 0.7 else rng.randint(1, len(blocks))
+            for index in range(count):
+                name, payload = self._image(plan, rng, index, shared=False)
+                media_type = "image/jpeg" if name.endswith(".jpg") else "image/png"
+                path = self._add_file(folder, name, payload, media_type, modified)
+                images.append(_file_truth(path, None, payload, media_type))
+                caption = story.captions[index] if forced or rng.random() < 0.85 else None
+                blocks.insert(at, ("img", name, caption))
+                at += 1
+        if rng.random() < 0.2:
+            for _ in range(rng.randint(1, 2)):
+                blocks.insert(rng.randint(1, len(blocks)), ("blank", "", None))
+
+        truth = ArticleTruth(
+            url_path=url_path,
+            docid=plan.docid,
+            sections=[plan.section],
+            title=story.title,
+            source=source,
+            author=self.writer.author(rng),
+            published=plan.shown.isoformat(),
+            paragraphs=_reader_lines(blocks),
+            attachments=[],
+            images=images,
+            status=200,
+            template="member",
+            encoding="utf-8",
+            created=plan.created.isoformat(),
+        )
+        look = _Look(
+            colon=colon,
+            paragraph_style=style,
+            published_raw=plan.shown.strftime("%Y-%m-%d %H:%M:%S"),
+            blocks=blocks,
+            modified=modified,
+            created=plan.created,
+            related_offsite=rng.random() < 0.2,
+            logo_h1=plan.created < MEMBER_REDESIGN,
+        )
+        self._note(plan, truth, colon)
+        return truth, look
+
+    def _add_extras(
+        self,
+        site: ReplicaSite,
+        by_section: dict[str, list[_Plan]],
+        by_docid: dict[int, ArticleTruth],
+    ) -> None:
+        # A 公司要闻 item under a robots.txt Disallow, beside a recent item of the site's own.
+        own = [p for p in by_section["xwzx/gsyw"] if not p.same_docid]
+        anchor = by_docid[own[min(1, len(own) - 1)].docid]
+        created = dt.datetime.fromisoformat(anchor.created)
+        private = f"/xwzx/gsyw/nbzl/t{created:%Y%m%d}_{anchor.docid + 1}.html"
+        site._private[private] = (MEMBER_PRIVATE_TITLE, created)
+        site._extras.setdefault("xwzx/gsyw", []).append(
+            _Entry(private, MEMBER_PRIVATE_TITLE, anchor.published[:10], anchor.docid + 1)
+        )
+        self.specials.disallowed = private

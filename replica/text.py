@@ -223,6 +223,70 @@ class Writer:
             captions=self.captions(rng, company),
         )
 
+    def member_news(self, rng: random.Random, channel: str, shown: dt.date, company: str) -> Story:
+        """News of a member site: `channel` is gsyw (公司要闻), qydt (企业动态) or mtjj (媒体聚焦),
+        `company` the member's short name (中州铝业)."""
+        speaker = self._pick(rng, "people")
+        role = self._pick(rng, "roles")
+        place = self._pick(rng, "member_places")
+        when = _month_day(shown)
+        source: str | None = rng.choice(["党委工作部", "党委工作部", "办公室", "工会"])
+        if channel == "qydt":
+            unit = self._pick(rng, "member_units")
+            source = unit
+            if rng.random() < 0.5:
+                achievement = self._pick(rng, "achievements")
+                title = f"{unit}{achievement}"
+                lead = f"近日，{company}{unit}{achievement}。"
+            else:
+                activity = self._pick(rng, "activities")
+                title = f"{unit}开展{activity}"
+                lead = f"{when}，{unit}组织开展{activity}，{rng.randint(2, 30)}0余名职工参加。"
+            event = "活动"
+        elif channel == "mtjj":
+            media = self._pick(rng, "media")
+            headline = self._pick(rng, "headlines")
+            source = media
+            title = f"【{media}】{company}：{headline}"
+            lead = (
+                f"近日，{media}以《{headline}》为题，"
+                f"报道了{company}{self._clauses(rng, 1)}的做法和成效。"
+            )
+            event = "相关工作"
+        else:
+            choice = rng.random()
+            if choice < 0.45:
+                meeting = self._pick(rng, "meetings")
+                title = f"{company}召开{shown.year}年{meeting}"
+                lead = (
+                    f"{when}，{company}{shown.year}年{meeting}在{place}召开。"
+                    f"会议{self._clauses(rng, 3)}。"
+                )
+                event = "会议"
+            elif choice < 0.7:
+                partner = self._pick(rng, "partners")
+                title = f"{company}与{partner}开展交流座谈"
+                lead = (
+                    f"{when}，{partner}一行到{company}交流座谈。"
+                    f"{company}{role}{speaker}参加座谈并介绍公司生产经营情况。"
+                )
+                event = "座谈"
+            else:
+                project = self._pick(rng, "projects")
+                milestone = self._pick(rng, "milestones")
+                title = f"{company}{project}{milestone}"
+                lead = (
+                    f"近日，{company}{project}{milestone}，"
+                    f"标志着{company}{self._clauses(rng, 1)}迈出坚实一步。"
+                )
+                event = "相关工作"
+        return Story(
+            title=title,
+            source=source,
+            paragraphs=self._body(rng, lead, speaker, company, event, shown),
+            captions=self.captions(rng, company),
+        )
+
     def legacy(self, rng: random.Random, shown: dt.date, in_title: bool) -> Story:
         """A migrated page whose text needs characters outside GB2312."""
         company = self._pick(rng, "companies")
