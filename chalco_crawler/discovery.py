@@ -49,8 +49,16 @@ def list_page_url(base_url: str, path: str, page: int) -> str:
     return root if page == 0 else urljoin(root, f"index_{page}.html")
 
 
-def same_host(url: str, host: str) -> bool:
-    return (urlsplit(url).hostname or "").lower() == host.lower()
+def netloc_of(url: str) -> str:
+    """`host:port` with the scheme's default port written out, lower case."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return f"{(parts.hostname or '').lower()}:{port}"
+
+
+def same_host(url: str, other_url: str) -> bool:
+    """Same host and port: two sites may share a host name on different ports (replicas)."""
+    return netloc_of(url) == netloc_of(other_url)
 
 
 def _text(anchor: Selector) -> str:
@@ -59,11 +67,10 @@ def _text(anchor: Selector) -> str:
 
 def section_labels(page: Selector, page_url: str) -> dict[str, str | None]:
     """Every same-host link to a section root (`/xwdt/gsyw/`) and its first non-empty label."""
-    host = urlsplit(page_url).hostname or ""
     labels: dict[str, str | None] = {}
     for anchor in page.css("a[href]"):
         url = urljoin(page_url, anchor.attrib["href"].strip())
-        if not same_host(url, host) or not SECTION_ROOT.search(urlsplit(url).path):
+        if not same_host(url, page_url) or not SECTION_ROOT.search(urlsplit(url).path):
             continue
         path = section_path(url)
         if path and not labels.get(path):
@@ -96,11 +103,10 @@ def listed_articles(page: Selector, page_url: str, profile: SiteProfile) -> list
     Side boxes (hot news, other sections) also link articles, so the links are grouped by
     the list element that holds them and the largest group is taken as the page's list.
     """
-    host = urlsplit(page_url).hostname or ""
     groups: dict[str, list[ListedArticle]] = defaultdict(list)
     for anchor in page.xpath("//a[@href]"):
         url = urljoin(page_url, anchor.attrib["href"].strip())
-        if not same_host(url, host) or not is_article_url(url, profile):
+        if not same_host(url, page_url) or not is_article_url(url, profile):
             continue
         container = anchor.xpath("ancestor::*[self::ul or self::ol or self::table][1]")
         key = container[0].root.getroottree().getpath(container[0].root) if container else ""

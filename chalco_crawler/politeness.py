@@ -1,5 +1,6 @@
-"""Politeness and backoff: retries wait (Retry-After, else exponential backoff), and
-robots.txt's Crawl-delay spaces the requests to each host, which Scrapy itself ignores."""
+"""Politeness and backoff: retries wait (Retry-After, else exponential backoff), robots.txt's
+Crawl-delay spaces the requests to each host (Scrapy itself ignores it), and nothing is
+requested outside the configured sites' host and port."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from protego import Protego
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.response import response_status_message
 
@@ -83,7 +85,8 @@ class PolitenessMiddleware:
     """Holds each request until its host's Crawl-delay has passed since the previous one,
     and until any retry delay (`not_before`) is over."""
 
-    def __init__(self, user_agent: str, max_crawl_delay: float):
+    def __init__(self, crawler: Crawler, user_agent: str, max_crawl_delay: float):
+        self.crawler = crawler
         self.user_agent = user_agent
         self.max_crawl_delay = max_crawl_delay
         self.crawl_delay: dict[str, float] = {}
@@ -92,9 +95,15 @@ class PolitenessMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PolitenessMiddleware:
         settings = crawler.settings
-        return cls(settings.get("USER_AGENT") or "*", settings.getfloat("CRAWL_DELAY_MAX", 60.0))
+        return cls(
+            crawler, settings.get("USER_AGENT") or "*", settings.getfloat("CRAWL_DELAY_MAX", 60.0)
+        )
 
     async def process_request(self, request: Request) -> None:
+        allows = getattr(self.crawler.spider, "allows", None)
+        if allows is not None and not allows(request.url):
+            # Same wording as Scrapy's own host filter: policy, not failure.
+            raise IgnoreRequest(f"Filtered offsite request to {urlsplit(request.url).netloc!r}")
         now = time.time()
         ready = request.meta.get(NOT_BEFORE, now)
         host = urlsplit(request.url).netloc

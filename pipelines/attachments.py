@@ -36,12 +36,12 @@ class AttachmentsPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePageItem) or item.article is None:
             return item
-        host = self.crawler.spider.host_of(item.site)  # type: ignore[union-attr]
+        site_url = self.crawler.spider.base_url_of(item.site)  # type: ignore[union-attr]
         wanted = [(link, "attachment") for link in item.article.attachments]
         wanted += [(link, "image") for link in item.article.images]
         files = []
         for link, role in wanted:
-            if host and not same_host(link.url, host):
+            if not same_host(link.url, site_url):
                 files.append(
                     FetchedFile(link.url, role, link.name, None, problem="off-host: not fetched")
                 )

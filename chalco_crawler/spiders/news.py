@@ -34,6 +34,7 @@ from chalco_crawler.discovery import (
     docid_of,
     list_page_url,
     listed_articles,
+    netloc_of,
     page_count,
     section_labels,
     section_path,
@@ -128,6 +129,8 @@ class NewsSpider(scrapy.Spider):
             url = (urls.get(name) or profile.base_url).rstrip("/") + "/"
             self.sites[profile.name] = SiteTarget(profile, url)
         self.allowed_domains = sorted({target.host for target in self.sites.values()})
+        # Scrapy's filter compares host names only; replicas differ by port.
+        self.allowed_netlocs = {netloc_of(target.base_url) for target in self.sites.values()}
         # For the run's record: which sites, served where.
         self.site_name = ",".join(self.sites)
         self.base_url = ",".join(target.base_url for target in self.sites.values())
@@ -145,8 +148,12 @@ class NewsSpider(scrapy.Spider):
     def profile_for(self, site: str) -> SiteProfile:
         return self.sites[site].profile
 
-    def host_of(self, site: str) -> str:
-        return self.sites[site].host
+    def base_url_of(self, site: str) -> str:
+        return self.sites[site].base_url
+
+    def allows(self, url: str) -> bool:
+        """Only the configured sites' own host and port are ever requested."""
+        return netloc_of(url) in self.allowed_netlocs
 
     # Start: the home pages -----------------------------------------------------------------
 
