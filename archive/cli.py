@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from archive.db import open_reader, session_factory
 from archive.errors import ArchiveError
 from archive.home import HOME_ENV, ArchiveHome
+from archive.package import package_command
 from archive.queries import (
     EXPORT_FIELDS,
     diff_versions,
@@ -650,6 +651,8 @@ The demo archive is in {target}. Try:
     # The replica holds a deliberate 404, so "partial" is the expected outcome of the demo.
     sys.exit(0 if code in (0, 1) else code)
 
+
+main.add_command(package_command())
 
 if __name__ == "__main__":
     main()
