@@ -23,10 +23,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from archive.browse import browse
 from archive.db import open_reader, session_factory
 from archive.errors import ArchiveError
 from archive.home import HOME_ENV, ArchiveHome
 from archive.package import package_command
+from archive.parquet import write_parquet
 from archive.queries import (
     EXPORT_FIELDS,
     diff_versions,
@@ -39,6 +41,7 @@ from archive.queries import (
     version_history,
 )
 from archive.queries import captures as capture_list
+from archive.report import report as report_command
 from archive.verify import ledger_head as current_ledger_head
 from archive.verify import verify as run_verify
 
@@ -265,24 +268,35 @@ def crawl(
 @main.command()
 @HOME_OPTION
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default="jsonl",
+    show_default=True,
 )
 @click.option("--output", "-o", default="-", show_default=True, help="File, or - for stdout.")
 @click.option("--section", help="Only articles listed in this section, e.g. xwdt/gsyw.")
 @click.option("--site", help="Only articles of this site, e.g. chalco (see `sites`).")
 @one_line_errors
 def export(home: Path | None, fmt: str, output: str, section: str | None, site: str | None) -> None:
-    """Export every article's latest version (JSON Lines, or CSV for Excel).
+    """Export every article's latest version (JSON Lines, CSV for Excel, or Parquet).
 
     \b
     Example:
       chalco-archive export --format csv --output chalco.csv
       chalco-archive export --format jsonl | jq .title
+      chalco-archive export --format parquet --output chalco.parquet
     """
-    with reading(home) as (_home, session), output_stream(output, bom=(fmt == "csv")) as handle:
-        count = write_records(
-            iter_articles(session, section=section, site=site), fmt, handle, EXPORT_FIELDS
-        )
+    if fmt == "parquet":
+        if output == "-":
+            raise click.UsageError("--format parquet writes a file: give --output FILE")
+        with reading(home) as (_home, session):
+            count = write_parquet(iter_articles(session, section=section, site=site), Path(output))
+    else:
+        with reading(home) as (_home, session), output_stream(output, bom=(fmt == "csv")) as handle:
+            count = write_records(
+                iter_articles(session, section=section, site=site), fmt, handle, EXPORT_FIELDS
+            )
     if output != "-":
         click.echo(f"exported {count} articles to {output}", err=True)
 
@@ -653,6 +667,8 @@ The demo archive is in {target}. Try:
 
 
 main.add_command(package_command())
+main.add_command(browse)
+main.add_command(report_command)
 
 if __name__ == "__main__":
     main()

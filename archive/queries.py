@@ -164,6 +164,8 @@ def iter_articles(
                 select(Listing.article_url).where(Listing.section == section.strip("/"))
             )
         )
+    if site:
+        query = query.where(Article.site == site)
     last_id = 0
     while True:
         batch = session.execute(query.where(Article.id > last_id).limit(EXPORT_BATCH)).all()
