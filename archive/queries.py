@@ -404,8 +404,9 @@ def story_text(title: str | None, body: str | None) -> str:
 
 
 def same_story(session: Session, url: str) -> list[dict[str, Any]]:
-    """Articles on other sites of the group that carry the same story: the same docid, or the
-    same title and body once whitespace and punctuation are set aside."""
+    """Other articles (another site of the group, or another URL of the same site) that carry
+    the same story: the same docid, or the same title and body once whitespace and
+    punctuation are set aside."""
     view = get_article(session, url)
     latest = view.versions[-1]
     article = latest.article
@@ -419,7 +420,7 @@ def same_story(session: Session, url: str) -> list[dict[str, Any]]:
             & (ArticleVersion.number == latest_ids.c.number),
         )
         .where(
-            Article.site != article.site,
+            Article.id != article.id,
             or_(
                 ArticleVersion.title == latest.title,
                 Article.docid == article.docid if article.docid is not None else false(),

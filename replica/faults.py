@@ -54,12 +54,15 @@ LOOP_B = "/loop/b"
 DUPLICATE_DOCID = 999001
 HUGE_CHUNK = 64 * 1024
 
-ROBOTS_TXT = f"""# robots.txt of the fault replica
-User-agent: *
-Crawl-delay: 1
-Disallow: {PRIVATE_DIR}
-Disallow: /cgi-bin/
-"""
+
+def robots_txt(crawl_delay: float | None = 1) -> str:
+    """The site's robots.txt: a Crawl-delay (omitted when None) and a Disallow rule."""
+    delay = f"Crawl-delay: {crawl_delay:g}\n" if crawl_delay is not None else ""
+    return (
+        "# robots.txt of the fault replica\n"
+        f"User-agent: *\n{delay}Disallow: {PRIVATE_DIR}\nDisallow: /cgi-bin/\n"
+    )
+
 
 _PAGER_SOURCE = Path(__file__).parent / "data" / "createPageHTML.js"
 _PAGER_JS = (
@@ -551,6 +554,8 @@ class FaultServer:
     huge_size: size of the huge attachment, streamed in chunks, never built in memory.
     slow_interval / slow_seconds: the trickling page sends one byte per interval, and gives
     up (closing the connection short) after slow_seconds.
+    crawl_delay: the robots.txt Crawl-delay (None leaves the line out). A crawler honouring
+    1 s needs a minute or more for the whole site; a crawl test may lower it.
     """
 
     def __init__(
@@ -562,6 +567,7 @@ class FaultServer:
         huge_size: int = 30 * 1024 * 1024,
         slow_interval: float = 1.0,
         slow_seconds: float = 120.0,
+        crawl_delay: float | None = 1,
     ) -> None:
         self.host = host
         self.port = port
@@ -569,6 +575,7 @@ class FaultServer:
         self.huge_size = huge_size
         self.slow_interval = slow_interval
         self.slow_seconds = slow_seconds
+        self.crawl_delay = crawl_delay
         self.requests: list[FaultRequest] = []
         self.cases: dict[str, FaultCase] = {}
         self.good_articles: list[GoodArticle] = []
@@ -686,8 +693,8 @@ class FaultServer:
         ]
         for slug, section, day, k, lag, names in plain:
             d = doc(slug, section, day, docid(day, k), lag)
-            files = [(self._add_pdf(d, i, name, d.title), name) for i, name in enumerate(names)]
-            d = _replace_files(d, [(href, _esc(name)) for (href, _), name in files])
+            files = [self._add_pdf(d, i, name, d.title) for i, name in enumerate(names)]
+            d = _replace_files(d, [(href, _esc(t.name)) for href, t in files])
             self._add_article(d)
             self.good_articles.append(_good(d, [truth for _, truth in files]))
 
@@ -1074,7 +1081,9 @@ class FaultServer:
         self._routes["/xwdt/"] = (None, self._static(200, html_type, parent.encode("utf-8")))
         self._routes["/robots.txt"] = (
             None,
-            self._static(200, "text/plain; charset=utf-8", ROBOTS_TXT.encode("utf-8")),
+            self._static(
+                200, "text/plain; charset=utf-8", robots_txt(self.crawl_delay).encode("utf-8")
+            ),
         )
 
     # -- answering
@@ -1094,7 +1103,10 @@ class FaultServer:
         )
         with self._lock:
             self.requests.append(entry)
-        entry.status = route(handler, head)
+        # _send notes the status before the response goes out, so the log is complete by
+        # the time a client has read the answer.
+        handler.log_entry = entry
+        route(handler, head)
 
     def _lookup(self, path: str) -> tuple[str | None, _Route]:
         if path.endswith("/index.html"):
@@ -1121,6 +1133,8 @@ class FaultServer:
         head: bool,
         close: bool = False,
     ) -> int:
+        if handler.log_entry is not None:
+            handler.log_entry.status = status
         handler.send_response(status)
         for name, value in headers.items():
             handler.send_header(name, value)
@@ -1329,6 +1343,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     timeout = 30  # idle keep-alive connections and stuck writes end eventually
     server: _HTTPServer
+    log_entry: FaultRequest | None = None
 
     def do_GET(self) -> None:
         self.server.faults._handle(self, head=False)

@@ -48,6 +48,7 @@ from chalco_crawler.session import UNREACHABLE_REASON, is_policy_refusal
 # The home page decides whether the site is reachable: fail fast rather than retry for minutes.
 HOME_REQUEST_META = {"max_retry_times": 1, "download_timeout": 20}
 MODES = ("incremental", "full", "revisit")
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 
 
 def _failure_reason(failure: Failure) -> str:
@@ -291,12 +292,7 @@ class NewsSpider(scrapy.Spider):
         )
         fresh = [listed for listed in articles if self._is_new(target, listed.url)]
         for listed in fresh:
-            yield scrapy.Request(
-                listed.url,
-                callback=self.parse_article,
-                errback=self.request_failed,
-                cb_kwargs={"site": site, "section": section.path, "list_url": response.url},
-            )
+            yield self._article_request(listed.url, site, section.path, response.url, [])
         yield from self._next_list_pages(
             site, section, page, pages, quiet, bool(articles), bool(fresh)
         )
@@ -331,7 +327,7 @@ class NewsSpider(scrapy.Spider):
                 for number in range(1, pages):
                     yield self._list_request(site, section, number, pages)
             return
-        if page + 1 >= cap:
+        if pages is None and page + 1 >= cap:
             self._failed(
                 list_page_url(self.sites[site].base_url, section.path, page),
                 f"stopped after {cap} list pages (MAX_LIST_PAGES)",
@@ -344,11 +340,34 @@ class NewsSpider(scrapy.Spider):
 
     # Articles ------------------------------------------------------------------------------
 
+    def _article_request(
+        self, url: str, site: str, section: str | None, list_url: str | None, chain: list[str]
+    ) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.request_failed,
+            cb_kwargs={"site": site, "section": section, "list_url": list_url, "chain": chain},
+            # Redirects are followed here, not by Scrapy: a loop or a hop off the configured
+            # hosts then becomes a failure with its reason instead of a silent drop.
+            meta={"dont_redirect": True, "handle_httpstatus_list": list(REDIRECT_STATUSES)},
+            dont_filter=bool(chain),
+        )
+
     def parse_article(
-        self, response: Response, site: str, section: str | None, list_url: str | None
-    ) -> Iterator[ArticlePageItem]:
+        self,
+        response: Response,
+        site: str,
+        section: str | None,
+        list_url: str | None,
+        chain: list[str] | None = None,
+    ) -> Iterator[ArticlePageItem | scrapy.Request]:
+        chain = chain or []
+        if response.status in REDIRECT_STATUSES:
+            yield from self._follow_redirect(response, site, section, list_url, chain)
+            return
         capture = response.meta[CAPTURE_META_KEY]
-        redirects = response.meta.get("redirect_urls")
+        redirects = chain or response.meta.get("redirect_urls")
         yield ArticlePageItem(
             site=site,
             requested_url=redirects[0] if redirects else response.request.url,
@@ -362,6 +381,29 @@ class NewsSpider(scrapy.Spider):
             list_url=list_url,
             docid=docid_of(response.url, self.sites[site].profile),
         )
+
+    def _follow_redirect(
+        self,
+        response: Response,
+        site: str,
+        section: str | None,
+        list_url: str | None,
+        chain: list[str],
+    ) -> Iterator[scrapy.Request]:
+        location = response.headers.get("Location", b"").decode("latin-1")
+        chain = [*chain, response.url]
+        if not location:
+            self._failed(chain[0], f"HTTP {response.status} without a Location")
+            return
+        target = response.urljoin(location)
+        if not self.allows(target):
+            self._failed(chain[0], f"redirected off the configured hosts to {target}")
+        elif target in chain:
+            self._failed(chain[0], f"redirect loop: {' -> '.join([*chain, target])}")
+        elif len(chain) >= self.settings.getint("REDIRECT_MAX_TIMES", 10):
+            self._failed(chain[0], f"more than {len(chain)} redirects")
+        else:
+            yield self._article_request(target, site, section, list_url, chain)
 
     # Revisits ------------------------------------------------------------------------------
 
@@ -386,7 +428,7 @@ class NewsSpider(scrapy.Spider):
 
     def parse_revisit(
         self, response: Response, site: str, kind: str
-    ) -> Iterator[ArticlePageItem | ArticleSeenItem]:
+    ) -> Iterator[ArticlePageItem | ArticleSeenItem | scrapy.Request]:
         self.crawler.stats.inc_value(f"revisit/status_{response.status}")
         if kind != "article":
             if response.status in (404, 410):
