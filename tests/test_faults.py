@@ -213,3 +213,15 @@ def test_the_summary_lists_every_failure_once_with_a_reason(crawl):
     assert summary["failed"] == len(summary["failures"]) == len(crawl.failures)
     assert all(reason for reason in crawl.failures.values())
     json.dumps(summary)  # the run's record stays serialisable whatever the input
+
+
+def test_robots_crawl_delay_spaces_the_requests_to_a_host(tmp_path):
+    with FaultServer(crawl_delay=1) as server:
+        result = run_crawl(
+            tmp_path / "home", server.base_url, "--sections", "xwdt/ggdt", *LIMITS, timeout=120
+        )
+        times = [r.at for r in server.requests if r.path != "/robots.txt"]
+    assert result.exit_code in (0, 1), result.stderr
+    assert len(times) >= 3
+    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 0.9, gaps
