@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from typing import IO, Any, TypeVar
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.orm import Session
 
 from archive.browse import browse
@@ -42,10 +44,17 @@ from archive.queries import (
 )
 from archive.queries import captures as capture_list
 from archive.report import report as report_command
+from archive.search import hit_record
+from archive.search import reindex as rebuild_index
+from archive.search import search as run_search
 from archive.verify import ledger_head as current_ledger_head
 from archive.verify import verify as run_verify
+from archive.writer import ArchiveWriter
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# A search hit's snippet marks each occurrence with [ ] (archive.search.SNIPPET_OPEN/CLOSE).
+SNIPPET_MARK = re.compile(r"(\[[^\[\]]*\])")
 
 HOME_OPTION = click.option(
     "--home",
@@ -479,6 +488,91 @@ def diff(url: str, home: Path | None, old: int | None, new: int | None) -> None:
         click.echo("no difference in the text", err=True)
     for line in lines:
         click.echo(line)
+
+
+@main.command(name="search")
+@click.argument("query")
+@HOME_OPTION
+@click.option("--section", help="Only articles listed in this section, e.g. xwdt/gsyw.")
+@click.option("--since", help="Published on or after (2026, 2026-02 or 2026-02-03).")
+@click.option("--until", help="Published on or before (same forms).")
+@click.option("--source", help="Only this 来源, exactly.")
+@click.option("--site", help="Only this site, e.g. chalco.")
+@click.option("--limit", default=50, show_default=True, help="At most this many (0: all).")
+@click.option("--all-versions", is_flag=True, help="Search earlier versions too.")
+@LIST_FORMAT
+@one_line_errors
+def search_command(
+    query: str,
+    home: Path | None,
+    section: str | None,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+    site: str | None,
+    limit: int,
+    all_versions: bool,
+    fmt: str | None,
+) -> None:
+    """Find the articles whose title or body contains every word of QUERY, exactly as
+    typed (any length: 铝 and 中铝 work); ranked, title matches first.
+
+    \b
+    Example:
+      chalco-archive search 中铝 --since 2026-01
+      chalco-archive search "几内亚 铝土矿" --section xwdt/gsyw --format csv > hits.csv
+    """
+    with reading(home) as (_home, session):
+        try:
+            hits = run_search(
+                session,
+                query,
+                section=section,
+                since=since,
+                until=until,
+                source=source,
+                site=site,
+                limit=limit or None,
+                all_versions=all_versions,
+            )
+        except ValueError as error:
+            raise click.UsageError(str(error)) from error
+    rows = [hit_record(hit) for hit in hits]
+    if list_format(fmt) != "table":
+        write_records(rows, list_format(fmt), sys.stdout, list(rows[0]) if rows else ["url"])
+        return
+    table = Table(title=f"{len(rows)} articles containing {query}")
+    for column in ("published", "title", "snippet", "url"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        snippet = Text()
+        for part in SNIPPET_MARK.split(row["snippet"] or ""):
+            if part.startswith("[") and part.endswith("]"):
+                snippet.append(part[1:-1], style="bold black on yellow")
+            else:
+                snippet.append(part)
+        table.add_row(row["published"] or "", row["title"] or "", snippet, row["url"])
+    Console().print(table)
+
+
+@main.command()
+@HOME_OPTION
+@one_line_errors
+def reindex(home: Path | None) -> None:
+    """Rebuild the search index from every stored version (it is kept in step as versions
+    are stored; this is for repairs and upgrades).
+
+    \b
+    Example:
+      chalco-archive reindex
+    """
+    writer = ArchiveWriter(ArchiveHome.at(home))
+    try:
+        count = rebuild_index(writer.connection)
+        writer.commit()
+    finally:
+        writer.close()
+    click.echo(f"indexed {count} versions")
 
 
 @main.command()

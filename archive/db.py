@@ -42,7 +42,7 @@ def upgrade(engine: Engine) -> None:
     config = _alembic_config(str(engine.url))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+        command.upgrade(config, "head")
 
 
 def open_writer(home: ArchiveHome) -> Engine:

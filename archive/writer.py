@@ -41,6 +41,7 @@ from archive.models import (
     utc_now,
 )
 from archive.recovery import file_sha256, recover
+from archive.search import index_version
 from archive.warcstore import (
     HttpExchange,
     RevisitTarget,
@@ -636,6 +637,8 @@ class ArchiveWriter:
             last_seen_at=seen_at,
         )
         self._link_capture(version_id, capture_id)
+        # In the same transaction as the version: search never lags behind the archive.
+        index_version(self.connection, version_id, content.title, content.body)
         named: set[tuple[int, str]] = set()
         for position, link in enumerate(content.files):
             # A file not fetched (e.g. off-host) is still named by the version.

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from archive.cli import main
@@ -199,3 +200,28 @@ def test_demo_crawls_the_replica_and_says_what_next(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "chalco-archive show" in completed.stdout
     assert (tmp_path / "demo" / "archive.sqlite3").exists()
+
+
+@pytest.mark.parametrize("query", ["铝", "中铝", "职工代表", "中铝 会议", "AND (", "无此词语"])
+def test_search_finds_exactly_the_articles_containing_the_text(crawled, query):
+    """The index is filled by the crawl itself (no reindex), in step with the archive."""
+    code, _err, out = invoke(
+        "search", query, "--home", str(crawled.home), "--limit", "0", "--format", "jsonl"
+    )
+    assert code == 0
+    found = {json.loads(line)["url"] for line in out.decode("utf-8").splitlines()}
+    _code, _err, exported = invoke("export", "--home", str(crawled.home))
+    expected = {
+        record["url"]
+        for record in map(json.loads, exported.decode("utf-8").splitlines())
+        if all(
+            word in (record["title"] or "") + "\n" + (record["body"] or "")
+            for word in query.split()
+        )
+    }
+    assert found == expected
+
+
+def test_an_empty_search_is_a_usage_error(crawled):
+    code, err, _out = invoke("search", "  ", "--home", str(crawled.home))
+    assert code == 4 and "empty query" in err
