@@ -747,15 +747,19 @@ def demo(home: Path | None) -> None:
         )
     sample = server.base_url + "xwdt/gsyw/202602/t20260204_163644.html"
     click.echo(f"""
-The demo archive is in {target}. Try:
+The demo archive is in {target} (the one failure above is the replica's deliberate 404).
+Try:
   export {HOME_ENV}={target}
   chalco-archive stats
   chalco-archive show {sample}
+  chalco-archive search 中铝 --since 2026-01
   chalco-archive export --format csv --output demo.csv
   chalco-archive snapshot {sample} --output page.html
-  sqlite3 {target}/archive.sqlite3 \\
-    'select a.url, v.title from articles a join article_versions v on v.article_id = a.id'
+  chalco-archive verify
+  chalco-archive report --output demo.html
+  chalco-archive browse          (datasette on http://127.0.0.1:8001/)
 """)
+
     # The replica holds a deliberate 404, so "partial" is the expected outcome of the demo.
     sys.exit(0 if code in (0, 1) else code)
 
