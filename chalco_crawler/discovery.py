@@ -81,14 +81,17 @@ def section_labels(page: Selector, page_url: str) -> dict[str, str | None]:
 def discover_sections(page: Selector, page_url: str, profile: SiteProfile) -> list[Section]:
     """The children of the news roots (新闻动态 …) linked from a page's navigation.
 
-    A child is a link one level below a root: `/xwdt/gsyw/`. Links to other hosts are ignored.
+    A root is a profile path (`xwdt/`) or the target of a link labelled with a root label,
+    in case a site moves its news under another slug. A child is a link one level below a
+    root: `/xwdt/gsyw/`. Links to other hosts are ignored.
     """
-    roots = [section_path(root) for root in profile.news_roots]
+    labels = section_labels(page, page_url)
+    roots = {section_path(root) for root in profile.news_roots}
+    roots |= {path for path, name in labels.items() if name in profile.news_root_labels}
     return [
         Section(path, name)
-        for path, name in section_labels(page, page_url).items()
-        for root in roots
-        if path.startswith(root + "/") and "/" not in path[len(root) + 1 :]
+        for path, name in labels.items()
+        if any(path.startswith(root + "/") and "/" not in path[len(root) + 1 :] for root in roots)
     ]
 
 

@@ -99,3 +99,9 @@ def test_list_page_urls_follow_trs_naming():
 def test_docid_comes_from_the_article_url():
     assert docid_of(BASE + "xwdt/gsyw/202602/t20260204_163644.html", PROFILE) == 163644
     assert docid_of(BASE + "zgly/xwdt/webinfo/2016/12/1.htm", PROFILE) is None
+
+
+def test_a_news_root_moved_to_another_slug_is_found_by_its_label():
+    moved = HOME.replace("/xwdt/", "/news/")
+    sections = discover_sections(Selector(moved), BASE, PROFILE)
+    assert [s.path for s in sections] == ["news/gsyw", "news/ggdt", "news/qydt"]
