@@ -30,10 +30,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import urlsplit
 
 from replica import media
+from replica.background import BackgroundServer
 
 SITE_NAME = "中国铝业股份有限公司"
 GSYW = "xwdt/gsyw"
@@ -547,7 +547,7 @@ _Route = Callable[["_Handler", bool], int | None]
 """Answers one request (head: headers only); returns the status sent, None for no response."""
 
 
-class FaultServer:
+class FaultServer(BackgroundServer):
     """Serves the fault site from a ThreadingHTTPServer in a daemon thread (context manager).
 
     bomb_size: decoded size of the gzip bomb (its wire size is about a thousandth of it).
@@ -557,6 +557,8 @@ class FaultServer:
     crawl_delay: the robots.txt Crawl-delay (None leaves the line out). A crawler honouring
     1 s needs a minute or more for the whole site; a crawl test may lower it.
     """
+
+    thread_name = "fault-http"
 
     def __init__(
         self,
@@ -569,8 +571,7 @@ class FaultServer:
         slow_seconds: float = 120.0,
         crawl_delay: float | None = 1,
     ) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.bomb_size = bomb_size
         self.huge_size = huge_size
         self.slow_interval = slow_interval
@@ -587,56 +588,23 @@ class FaultServer:
         self._routes: dict[str, tuple[str | None, _Route]] = {}
         self._listings: dict[str, list[tuple[str, str, str, int]]] = {GSYW: [], GGDT: []}
         self._endless_items: list[tuple[str, str, str]] = []
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._build()
 
     # -- lifecycle
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
 
     @property
     def offhost_base_url(self) -> str:
         """The same server under another host name (`localhost`)."""
         return f"http://{OFFHOST_NAME}:{self.port}/"
 
-    def start(self) -> FaultServer:
-        if self._httpd is not None:
-            return self
+    def make_server(self) -> _HTTPServer:
         self._stopping.clear()
         httpd = _HTTPServer((self.host, self.port), _Handler)
         httpd.faults = self
-        self.port = httpd.server_address[1]
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, args=(0.05,), name="fault-http", daemon=True
-        )
-        self._thread.start()
-        return self
+        return httpd
 
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
+    def before_stop(self) -> None:
         self._stopping.set()  # ends trickles and streams in their handler threads
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
-
-    def __enter__(self) -> FaultServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- the log
 

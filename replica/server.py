@@ -10,10 +10,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from urllib.parse import urlsplit
 
 from replica import pages
+from replica.background import BackgroundServer
 from replica.site import ReplicaSite, Response
 
 
@@ -32,7 +32,7 @@ class RequestLog:
     """When the request was answered, UTC."""
 
 
-class ReplicaServer:
+class ReplicaServer(BackgroundServer):
     """Runs a ThreadingHTTPServer for a site in a daemon thread; use as a context manager."""
 
     def __init__(
@@ -41,52 +41,15 @@ class ReplicaServer:
         self.site = site
         # Seconds each response waits before it is sent, as over a real network (benchmarks).
         self.latency = latency
-        self.host = host
-        self.port = port
+        super().__init__(host, port)
         self.requests: list[RequestLog] = []
         self._lock = threading.Lock()
         self._failed_once: set[str] = set()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
-
-    def start(self) -> ReplicaServer:
-        if self._httpd is not None:
-            return self
+    def make_server(self) -> _HTTPServer:
         httpd = _HTTPServer((self.host, self.port), _Handler)
         httpd.replica = self
-        self.port = httpd.server_address[1]
-        self._httpd = httpd
-        # A short poll interval lets stop() return in milliseconds, not half a second.
-        self._thread = threading.Thread(
-            target=httpd.serve_forever, args=(0.05,), name="replica-http", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
-
-    def __enter__(self) -> ReplicaServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return httpd
 
     def hosts_seen(self) -> set[str | None]:
         with self._lock:
