@@ -286,8 +286,20 @@ def crawl(
 @click.option("--output", "-o", default="-", show_default=True, help="File, or - for stdout.")
 @click.option("--section", help="Only articles listed in this section, e.g. xwdt/gsyw.")
 @click.option("--site", help="Only articles of this site, e.g. chalco (see `sites`).")
+@click.option("--since", help="Published on or after (2026, 2026-02 or 2026-02-03).")
+@click.option("--until", help="Published on or before (same forms).")
+@click.option("--source", help="Only this 来源, exactly.")
 @one_line_errors
-def export(home: Path | None, fmt: str, output: str, section: str | None, site: str | None) -> None:
+def export(
+    home: Path | None,
+    fmt: str,
+    output: str,
+    section: str | None,
+    site: str | None,
+    since: str | None,
+    until: str | None,
+    source: str | None,
+) -> None:
     """Export every article's latest version (JSON Lines, CSV for Excel, or Parquet).
 
     \b
@@ -296,16 +308,15 @@ def export(home: Path | None, fmt: str, output: str, section: str | None, site: 
       chalco-archive export --format jsonl | jq .title
       chalco-archive export --format parquet --output chalco.parquet
     """
+    filters = {"section": section, "site": site, "since": since, "until": until, "source": source}
     if fmt == "parquet":
         if output == "-":
             raise click.UsageError("--format parquet writes a file: give --output FILE")
         with reading(home) as (_home, session):
-            count = write_parquet(iter_articles(session, section=section, site=site), Path(output))
+            count = write_parquet(iter_articles(session, **filters), Path(output))
     else:
         with reading(home) as (_home, session), output_stream(output, bom=(fmt == "csv")) as handle:
-            count = write_records(
-                iter_articles(session, section=section, site=site), fmt, handle, EXPORT_FIELDS
-            )
+            count = write_records(iter_articles(session, **filters), fmt, handle, EXPORT_FIELDS)
     if output != "-":
         click.echo(f"exported {count} articles to {output}", err=True)
 

@@ -145,7 +145,13 @@ def article_record(
 
 
 def iter_articles(
-    session: Session, *, section: str | None = None, site: str | None = None
+    session: Session,
+    *,
+    section: str | None = None,
+    site: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    source: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every article's latest version as an export record, streamed in batches."""
     latest = _latest_version_ids(session)
@@ -166,6 +172,13 @@ def iter_articles(
         )
     if site:
         query = query.where(Article.site == site)
+    if source:
+        query = query.where(ArticleVersion.source == source)
+    # The same date filters as search: a year, a month or a day, inclusive, on `published`.
+    if since:
+        query = query.where(ArticleVersion.published >= since)
+    if until:
+        query = query.where(func.substr(ArticleVersion.published, 1, len(until)) <= until)
     last_id = 0
     while True:
         batch = session.execute(query.where(Article.id > last_id).limit(EXPORT_BATCH)).all()

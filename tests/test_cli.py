@@ -225,3 +225,26 @@ def test_search_finds_exactly_the_articles_containing_the_text(crawled, query):
 def test_an_empty_search_is_a_usage_error(crawled):
     code, err, _out = invoke("search", "  ", "--home", str(crawled.home))
     assert code == 4 and "empty query" in err
+
+
+def test_export_takes_the_same_filters_as_search(crawled):
+    code, _err, out = invoke(
+        "export",
+        "--home",
+        str(crawled.home),
+        "--since",
+        "2026-01",
+        "--until",
+        "2026-01",
+        "--source",
+        "党委宣传部",
+    )
+    records = [json.loads(line) for line in out.decode("utf-8").splitlines()]
+    _code, _err, everything = invoke("export", "--home", str(crawled.home))
+    expected = [
+        r["url"]
+        for r in map(json.loads, everything.decode("utf-8").splitlines())
+        if (r["published"] or "")[:7] == "2026-01" and r["source"] == "党委宣传部"
+    ]
+    assert code == 0 and expected
+    assert [r["url"] for r in records] == expected
