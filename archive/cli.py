@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from archive.browse import browse
 from archive.db import open_reader, session_factory
 from archive.errors import ArchiveError
-from archive.home import HOME_ENV, ArchiveHome
+from archive.home import DB_ENV, HOME_ENV, ArchiveHome
 from archive.package import package_command
 from archive.parquet import write_parquet
 from archive.queries import (
@@ -143,6 +143,13 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | Non
     Console().print(table)
 
 
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 LIST_FORMAT = click.option(
     "--format",
     "fmt",
@@ -190,13 +197,26 @@ class ArchiveGroup(click.Group):
 
 @click.group(cls=ArchiveGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="chalco-archive")
-def main() -> None:
+@click.option(
+    "--db",
+    metavar="URL",
+    help=f"Database as an SQLAlchemy URL, e.g. postgresql+psycopg://host/chalco [env {DB_ENV}; "
+    "default: the home's SQLite file].",
+)
+@click.pass_context
+def main(ctx: click.Context, db: str | None) -> None:
     """Crawl and archive the news of Chalco (中国铝业) and the 中铝网站群.
 
     \b
     Quick start, offline:   chalco-archive demo
     Crawl the live site:    chalco-archive crawl --home ~/chalco
     """
+    if db:
+        # Every verb, and the crawl's own process, open the archive through ArchiveHome,
+        # which reads the variable; it is put back when the command ends.
+        previous = os.environ.get(DB_ENV)
+        os.environ[DB_ENV] = db
+        ctx.call_on_close(lambda: _restore_env(DB_ENV, previous))
 
 
 @main.command(context_settings={"ignore_unknown_options": False})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from importlib import resources
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -49,9 +50,17 @@ def open_writer(home: ArchiveHome) -> Engine:
     """The single writer engine: creates the home and migrates the schema."""
     home.create()
     engine = create_engine(home.database_url, pool_size=1, max_overflow=0)
-    event.listen(engine, "connect", _on_connect_writer)
+    if home.is_sqlite:
+        event.listen(engine, "connect", _on_connect_writer)
     upgrade(engine)
     return engine
+
+
+def _on_connect_server_reader(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_connection.commit()
 
 
 def open_reader(home: ArchiveHome) -> Engine:
@@ -60,6 +69,10 @@ def open_reader(home: ArchiveHome) -> Engine:
         raise ArchiveNotFound(
             f"no archive in {home.root}: run `chalco-archive crawl --home {home.root}` first"
         )
+    if not home.is_sqlite:
+        engine = create_engine(home.database_url)
+        event.listen(engine, "connect", _on_connect_server_reader)
+        return engine
     uri = f"file:{home.database_path}?mode=ro"
     engine = create_engine(
         "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOME_ENV = "CHALCO_ARCHIVE_HOME"
+# Any SQLAlchemy URL (postgresql+psycopg://…) puts the database outside the home; the WARC
+# files stay in the home.
+DB_ENV = "CHALCO_ARCHIVE_DB"
 DEFAULT_HOME = Path("~/.local/share/chalco-archive")
 DATABASE_NAME = "archive.sqlite3"
 WARC_DIR_NAME = "warc"
@@ -25,10 +28,13 @@ def default_home() -> Path:
 @dataclass(frozen=True)
 class ArchiveHome:
     root: Path
+    db_url: str | None = None
+    """The database when it is not the home's SQLite file (`--db`, $CHALCO_ARCHIVE_DB)."""
 
     @classmethod
-    def at(cls, root: str | os.PathLike[str] | None) -> ArchiveHome:
-        return cls(Path(root).expanduser().resolve() if root else default_home().resolve())
+    def at(cls, root: str | os.PathLike[str] | None, db_url: str | None = None) -> ArchiveHome:
+        path = Path(root).expanduser().resolve() if root else default_home().resolve()
+        return cls(path, db_url or os.environ.get(DB_ENV) or None)
 
     @property
     def database_path(self) -> Path:
@@ -40,10 +46,15 @@ class ArchiveHome:
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.database_path}"
+        return self.db_url or f"sqlite:///{self.database_path}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
 
     def exists(self) -> bool:
-        return self.database_path.exists()
+        """Is there an archive? (A server database is taken to exist; connecting tells.)"""
+        return self.database_path.exists() if self.is_sqlite else True
 
     def create(self) -> None:
         self.warc_dir.mkdir(parents=True, exist_ok=True)

@@ -707,10 +707,52 @@ def search(
     plan = _plan(query)
     if plan is None or limit == 0:
         return []
+    connection_or_engine = (
+        session_or_connection
+        if isinstance(session_or_connection, Engine)
+        else _connection(session_or_connection)
+    )
+    if connection_or_engine.dialect.name == "postgresql":
+        options = {
+            "section": section,
+            "since": since,
+            "until": until,
+            "source": source,
+            "site": site,
+            "limit": limit,
+            "all_versions": all_versions,
+        }
+        if isinstance(connection_or_engine, Engine):
+            with connection_or_engine.connect() as connection:
+                return _search_on_postgresql(connection, plan, options)
+        return _search_on_postgresql(connection_or_engine, plan, options)
     if isinstance(session_or_connection, Engine):
         with session_or_connection.connect() as connection:
             return _search(connection, plan, filters, limit)
     return _search(_connection(session_or_connection), plan, filters, limit)
+
+
+def _search_on_postgresql(
+    connection: Connection, plan: _Plan, options: dict[str, Any]
+) -> list[SearchHit]:
+    from archive.search_postgresql import search_postgresql, sections_of
+
+    rows = search_postgresql(connection, plan.words, **options)
+    sections = sections_of(connection, [row["url"] for row in rows])
+    return [
+        SearchHit(
+            url=row["url"],
+            site=row["site"],
+            title=row["title"],
+            source=row["source"],
+            published=row["published"],
+            sections=sections.get(row["url"], []),
+            version=row["number"],
+            snippet=snippet(row["body"], plan.words),
+            score=float(sum((row["body"] or "").count(w) for w in plan.words)),
+        )
+        for row in rows
+    ]
 
 
 def _search(

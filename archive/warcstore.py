@@ -341,12 +341,16 @@ def read_record(path: Path, offset: int, length: int) -> StoredResponse:
         protocol = record.http_headers.protocol if record.http_headers else ""
         headers = list(record.http_headers.headers) if record.http_headers else []
         payload = record.raw_stream.read()
+        iterator.read_to_end(record)
         warc_headers = list(record.rec_headers.headers)
         expected = record.rec_headers.get_header("WARC-Payload-Digest")
+        problems = list(record.digest_checker.problems)
     except (ArchiveLoadFailed, StopIteration, OSError, EOFError, zlib.error, ValueError) as error:
         raise SnapshotCorrupt(
             f"unreadable WARC record in {path} at offset {offset}: {error}"
         ) from error
+    if problems:
+        raise SnapshotCorrupt(f"digest mismatch in {path} at offset {offset}: {problems[0]}")
     if record.rec_type == "response" and expected and expected != warc_digest(sha256_hex(payload)):
         raise SnapshotCorrupt(f"payload digest mismatch in {path} at offset {offset}")
     try:
