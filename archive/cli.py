@@ -29,6 +29,7 @@ from archive.browse import browse
 from archive.db import open_reader, session_factory
 from archive.errors import ArchiveError
 from archive.home import DB_ENV, HOME_ENV, ArchiveHome
+from archive.migrate import migrate_database
 from archive.package import package_command
 from archive.parquet import write_parquet
 from archive.queries import (
@@ -676,6 +677,33 @@ def verify(home: Path | None, since: str | None, ledger_head: bool) -> None:
     )
     if not report.ok:
         sys.exit(1)
+
+
+@main.command(name="migrate-db")
+@HOME_OPTION
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URL",
+    help="The database to copy into, e.g. postgresql+psycopg://host/chalco (empty).",
+)
+@one_line_errors
+def migrate_db(home: Path | None, target: str) -> None:
+    """Copy the home's SQLite archive into another database, rows and WARC index, ids kept.
+
+    The WARC files stay in the home; afterwards use the archive with `--db URL`.
+
+    \b
+    Example:
+      chalco-archive migrate-db --to postgresql+psycopg://archivist@dbhost/chalco
+      chalco-archive --db postgresql+psycopg://archivist@dbhost/chalco verify
+    """
+    source = ArchiveHome.at(home, f"sqlite:///{ArchiveHome.at(home).database_path}")
+    report = migrate_database(source, target)
+    total = sum(report.rows.values())
+    details = ", ".join(f"{count} {name}" for name, count in report.rows.items() if count)
+    click.echo(f"copied {total} rows to {target}: {details}")
 
 
 @main.command()

@@ -106,3 +106,35 @@ def test_snapshot_versions_and_verify_work_on_postgresql(pg_home, replica, repli
     code, out = cli("verify", "--home", str(pg_home))
     assert code == 0, out
     assert out.startswith("ok:")
+
+
+def test_migrate_db_copies_an_sqlite_archive_that_then_verifies(crawled, tmp_path):
+    psycopg = pytest.importorskip("psycopg")
+    name = f"chalco_migrated_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.connect(
+        "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
+    )
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{SERVER}/{name}"
+    try:
+        sqlite_url = f"sqlite:///{crawled.home}/archive.sqlite3"
+        code, out = cli("--db", sqlite_url, "migrate-db", "--home", str(crawled.home), "--to", url)
+        assert code == 0, out
+        assert out.startswith("copied ")
+        code, out = cli("--db", url, "verify", "--home", str(crawled.home))
+        assert code == 0, out
+        code, head_after = cli("--db", url, "verify", "--home", str(crawled.home), "--ledger-head")
+        code, head_before = cli(
+            "--db", sqlite_url, "verify", "--home", str(crawled.home), "--ledger-head"
+        )
+        assert head_after == head_before
+        migrated = records("--db", url, "export", "--home", str(crawled.home))
+        original = records("--db", sqlite_url, "export", "--home", str(crawled.home))
+        assert migrated == original
+        again = CliRunner().invoke(
+            main, ["--db", url, "migrate-db", "--home", str(crawled.home), "--to", url]
+        )
+        assert again.exit_code == 1 and "already holds" in again.stderr
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
