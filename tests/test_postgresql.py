@@ -138,3 +138,20 @@ def test_migrate_db_copies_an_sqlite_archive_that_then_verifies(crawled, tmp_pat
     finally:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.close()
+
+
+def test_the_analyst_views_answer_on_postgresql(pg_home, database_url):
+    psycopg = pytest.importorskip("psycopg")
+    name = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(f"host=127.0.0.1 port=5432 user=postgres dbname={name}") as db:
+        articles = db.execute("select count(*) from articles").fetchone()[0]
+        rows = db.execute(
+            "select url, sections, version, snapshot_sha256 from latest_articles"
+            " where site = 'chalco'"
+        ).fetchall()
+        assert len(rows) == articles
+        assert all(sections and version == 1 and sha for _url, sections, version, sha in rows)
+        runs = db.execute("select mode, new, failed from crawl_run_summary").fetchall()
+        assert runs == [("incremental", articles, 1)]
+        for view in ("article_sections", "article_files", "capture_log"):
+            assert db.execute(f"select count(*) from {view}").fetchone()[0] > 0
