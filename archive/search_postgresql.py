@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from archive.models import Article, ArticleVersion, Listing
 
@@ -45,9 +46,13 @@ def search_postgresql(
         case((and_(*[_contains(version.title, w) for w in words]), 1), else_=0).label("in_title"),
     ).join(Article, Article.id == version.article_id)
     if not all_versions:
+        other = aliased(
+            ArticleVersion
+        )  # not the outer row's table, or the subquery is not correlated
         newest = (
-            select(func.max(ArticleVersion.number))
-            .where(ArticleVersion.article_id == version.article_id)
+            select(func.max(other.number))
+            .where(other.article_id == version.article_id)
+            .correlate(version)
             .scalar_subquery()
         )
         query = query.where(version.number == newest)

@@ -155,3 +155,79 @@ def test_the_analyst_views_answer_on_postgresql(pg_home, database_url):
         assert runs == [("incremental", articles, 1)]
         for view in ("article_sections", "article_files", "capture_log"):
             assert db.execute(f"select count(*) from {view}").fetchone()[0] > 0
+
+
+def test_search_on_postgresql_sees_each_articles_latest_version(tmp_path):
+    """Articles at different version numbers: each is searched in its own latest version."""
+    psycopg = pytest.importorskip("psycopg")
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine
+
+    from archive.home import ArchiveHome
+    from archive.search import search
+    from archive.warcstore import HttpExchange
+    from archive.writer import ArchiveWriter, ArticleContent
+
+    name = f"chalco_versions_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.connect(
+        "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
+    )
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{SERVER}/{name}"
+    try:
+        writer = ArchiveWriter(ArchiveHome.at(tmp_path / "home", url))
+        writer.start_run("chalco", "http://x/", "full")
+        now = datetime.now(UTC)
+        capture = writer.record_exchange(
+            HttpExchange(
+                url="http://x/a.html",
+                method="GET",
+                request_headers=[],
+                status=200,
+                protocol="HTTP/1.1",
+                response_headers=[],
+                payload=b"<html></html>",
+                fetched_at=now,
+            )
+        )
+
+        def save(page: str, body: str) -> None:
+            writer.save_article(
+                ArticleContent(
+                    url=page,
+                    site="chalco",
+                    docid=None,
+                    title="标题",
+                    source=None,
+                    source_raw=None,
+                    author=None,
+                    author_raw=None,
+                    published="2026-02-03",
+                    published_raw=None,
+                    info_raw=None,
+                    body=body,
+                    body_html=None,
+                ),
+                capture.id,
+                now,
+            )
+
+        save("http://x/one.html", "旧的铝土矿")
+        save("http://x/one.html", "新的氧化铝")  # version 2 of one
+        save("http://x/two.html", "只有一版的氧化铝")  # version 1 of two
+        writer.close()
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            assert {h.url for h in search(connection, "氧化铝", limit=None)} == {
+                "http://x/one.html",
+                "http://x/two.html",
+            }
+            assert [h.url for h in search(connection, "铝土矿", limit=None)] == []
+            assert [
+                h.version for h in search(connection, "铝土矿", limit=None, all_versions=True)
+            ] == [1]
+        engine.dispose()
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
