@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from archive.child import run_forwarding_signals
 from archive.home import HOME_ENV, ArchiveHome
 
 METADATA_NAME = "datasette-metadata.json"
@@ -67,6 +67,11 @@ def browse(home: Path | None, port: int, host: str) -> None:
     Example: chalco-archive browse --port 8001
     """
     archive_home = ArchiveHome.at(home)
+    if not archive_home.is_sqlite:
+        raise click.ClickException(
+            "browse opens the home's SQLite file (datasette); copy the archive there or query "
+            "PostgreSQL directly"
+        )
     if not archive_home.exists():
         raise click.ClickException(
             f"no archive in {archive_home.root}: "
@@ -77,9 +82,6 @@ def browse(home: Path | None, port: int, host: str) -> None:
     with metadata_path() as metadata:
         command = datasette_command(archive_home.database_path, metadata, host, port)
         click.echo(f"serving {archive_home.database_path} at http://{host}:{port}/", err=True)
-        try:
-            completed = subprocess.run(command, check=False)
-        except KeyboardInterrupt:
-            return  # Ctrl-C reached datasette too; it has stopped
-    if completed.returncode != 0:
-        raise click.ClickException(f"datasette stopped with exit code {completed.returncode}")
+        code = run_forwarding_signals(command)
+    if code not in (0, -2, -15):  # stopped by Ctrl-C or SIGTERM is how browsing ends
+        raise click.ClickException(f"datasette stopped with exit code {code}")

@@ -26,6 +26,7 @@ from rich.text import Text
 from sqlalchemy.orm import Session
 
 from archive.browse import browse
+from archive.child import exec_python_module
 from archive.db import open_reader, session_factory
 from archive.errors import ArchiveError
 from archive.home import DB_ENV, HOME_ENV, ArchiveHome
@@ -270,7 +271,7 @@ def crawl(
     Exit codes: 0 ok, 1 partial (some URLs failed), 2 site unreachable, 3 home in use,
     4 usage error.
     """
-    command = [sys.executable, "-m", "chalco_crawler.run", "--home", str(ArchiveHome.at(home).root)]
+    command = ["--home", str(ArchiveHome.at(home).root)]
     for url in base_url:
         command += ["--base-url", url]
     for name in site:
@@ -292,7 +293,7 @@ def crawl(
         command += ["-s", pair]
     if as_json:
         command.append("--json")
-    sys.exit(subprocess.call(command))
+    exec_python_module("chalco_crawler.run", command)
 
 
 @main.command()
@@ -753,20 +754,19 @@ def replica(host: str, port: int, articles: int, page_size: int) -> None:
     Example:
       chalco-archive replica --port 8000 --articles 2000 --page-size 20
     """
-    command = [
-        sys.executable,
-        "-m",
+    exec_python_module(
         "replica",
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--articles",
-        str(articles),
-        "--page-size",
-        str(page_size),
-    ]
-    sys.exit(subprocess.call(command))
+        [
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--articles",
+            str(articles),
+            "--page-size",
+            str(page_size),
+        ],
+    )
 
 
 @main.command()

@@ -23,6 +23,8 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote-control server would listen on a local port during every crawl: off.
+REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     # Retries that wait: Retry-After on 429/503, exponential backoff otherwise.

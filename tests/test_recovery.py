@@ -163,3 +163,37 @@ def test_sigterm_stops_cleanly_after_the_writes_in_flight(tmp_path, slow_replica
     ).fetchone() == (0,)
     for path in (home / "warc").glob("*.warc.gz"):
         assert complete_prefix(path) == path.stat().st_size
+
+
+def test_sigterm_to_the_cli_reaches_the_crawler(tmp_path, slow_replica):
+    """`chalco-archive crawl` becomes the crawler (exec), so systemd's SIGTERM stops the
+    crawl itself cleanly instead of orphaning it."""
+    home = tmp_path / "home"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "crawl",
+            "--home",
+            str(home),
+            "--base-url",
+            slow_replica.base_url,
+            "--full",
+            "--json",
+            *FAST,
+            "-s",
+            "CONCURRENT_REQUESTS=2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for_warc_bytes(home, 60_000)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    assert json.loads(stdout)["close_reason"] == "shutdown"
+    assert not (home / ".lock").exists() or sqlite3.connect(home / "archive.sqlite3").execute(
+        "select status from crawl_runs"
+    ).fetchall() == [("partial",)]
