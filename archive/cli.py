@@ -18,11 +18,13 @@ from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import IO, Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from archive.browse import browse
@@ -46,7 +48,7 @@ from archive.queries import (
 )
 from archive.queries import captures as capture_list
 from archive.report import report as report_command
-from archive.search import hit_record
+from archive.search import date_bound, hit_record
 from archive.search import reindex as rebuild_index
 from archive.search import search as run_search
 from archive.verify import ledger_head as current_ledger_head
@@ -62,7 +64,8 @@ HOME_OPTION = click.option(
     "--home",
     envvar=HOME_ENV,
     type=click.Path(file_okay=False, path_type=Path),
-    help=f"Archive home directory [env {HOME_ENV}; default ~/.local/share/chalco-archive].",
+    help=f"Archive home directory [env {HOME_ENV}; default $XDG_DATA_HOME/chalco-archive "
+    "or ~/.local/share/chalco-archive].",
 )
 
 
@@ -75,6 +78,11 @@ def one_line_errors(command: F) -> F:
             return command(*args, **kwargs)
         except ArchiveError as error:
             raise click.ClickException(str(error)) from error
+        except OSError as error:  # an output file that cannot be written, a missing folder
+            raise click.ClickException(f"{error.strerror}: {error.filename}") from error
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise click.ClickException(f"cannot use the database: {reason}") from error
 
     return wrapper  # type: ignore[return-value]
 
@@ -172,8 +180,10 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str | None, title:
     fmt = list_format(fmt)
     if fmt == "table":
         print_table(rows, columns, title=title)
-    else:
-        write_records(rows, fmt, sys.stdout, list(rows[0]) if rows else columns)
+        return
+    if fmt == "csv":
+        sys.stdout.write("\ufeff")  # UTF-8 BOM: Excel then reads the Chinese right
+    write_records(rows, fmt, sys.stdout, list(rows[0]) if rows else columns)
 
 
 # Exit codes shared with `crawl` (README): 1 failure, 2 site unreachable, 3 home in use,
@@ -187,7 +197,9 @@ class ArchiveGroup(click.Group):
         try:
             return super().main(*args, **kwargs)
         except click.UsageError as error:
-            error.show()
+            # One line, as every error here: the usage text is one --help away.
+            verb = error.ctx.command_path if error.ctx else "chalco-archive"
+            click.echo(f"Error: {error.format_message()} (see `{verb} --help`)", err=True)
             sys.exit(EXIT_USAGE)
         except click.ClickException as error:
             error.show()
@@ -239,7 +251,7 @@ def main(ctx: click.Context, db: str | None) -> None:
 @click.option("--revisit-days", type=float, help="With --revisit: only the last N days.")
 @click.option(
     "--overlap",
-    type=int,
+    type=click.IntRange(min=1),
     default=1,
     show_default=True,
     help="Incremental: list pages in a row with nothing new before a section stops.",
@@ -269,7 +281,7 @@ def crawl(
         -s DOWNLOAD_DELAY=0
 
     Exit codes: 0 ok, 1 partial (some URLs failed), 2 site unreachable, 3 home in use,
-    4 usage error.
+    4 usage error, 5 the home cannot be written.
     """
     command = ["--home", str(ArchiveHome.at(home).root)]
     for url in base_url:
@@ -282,6 +294,12 @@ def crawl(
         command += ["--sections", *sections]
     if incremental + full + revisit > 1:
         raise click.UsageError("--incremental, --full and --revisit exclude each other")
+    if revisit_days is not None and not revisit:
+        raise click.UsageError("--revisit-days goes with --revisit")
+    for url in base_url:
+        target = url.partition("=")[2] if "=" in url and "://" not in url.partition("=")[0] else url
+        if urlsplit(target).scheme not in ("http", "https") or not urlsplit(target).hostname:
+            raise click.UsageError(f"--base-url takes an http(s) URL, not {url!r}")
     if full:
         command.append("--full")
     if revisit:
@@ -330,6 +348,10 @@ def export(
       chalco-archive export --format jsonl | jq .title
       chalco-archive export --format parquet --output chalco.parquet
     """
+    try:
+        since, until = date_bound("since", since), date_bound("until", until)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
     filters = {"section": section, "site": site, "since": since, "until": until, "source": source}
     if fmt == "parquet":
         if output == "-":
@@ -518,7 +540,9 @@ def diff(url: str, home: Path | None, old: int | None, new: int | None) -> None:
     with reading(home) as (_home, session):
         lines = diff_versions(session, url, old, new)
     if not lines:
-        click.echo("no difference in the text", err=True)
+        click.echo(
+            "no difference in the text (is there more than one version? see `versions`)", err=True
+        )
     for line in lines:
         click.echo(line)
 
@@ -572,7 +596,18 @@ def search_command(
             raise click.UsageError(str(error)) from error
     rows = [hit_record(hit) for hit in hits]
     if list_format(fmt) != "table":
-        write_records(rows, list_format(fmt), sys.stdout, list(rows[0]) if rows else ["url"])
+        columns = [
+            "url",
+            "site",
+            "sections",
+            "title",
+            "source",
+            "published",
+            "version",
+            "snippet",
+            "score",
+        ]
+        emit(rows, columns, fmt, "")
         return
     table = Table(title=f"{len(rows)} articles containing {query}")
     for column in ("published", "title", "snippet", "url"):
@@ -599,7 +634,11 @@ def reindex(home: Path | None) -> None:
     Example:
       chalco-archive reindex
     """
-    writer = ArchiveWriter(ArchiveHome.at(home))
+    archive_home = ArchiveHome.at(home)
+    if not archive_home.is_sqlite:
+        click.echo("nothing to rebuild: on PostgreSQL, search uses the database's own indexes")
+        return
+    writer = ArchiveWriter(archive_home)
     try:
         count = rebuild_index(writer.connection)
         writer.commit()
@@ -670,9 +709,9 @@ def verify(home: Path | None, since: str | None, ledger_head: bool) -> None:
         click.echo(f"PROBLEM {problem.line()}")
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
-    verdict = "ok" if report.ok else f"{len(report.problems)} problems"
+    verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
     click.echo(
-        f"{verdict}: {report.files} WARC files ({report.bytes_read / 1e6:.1f} MB), "
+        f"{verdict}: {report.files} WARC file(s) ({report.bytes_read / 1e6:.1f} MB), "
         f"{report.records} records, {report.captures} captures, "
         f"{report.ledger_entries} ledger entries; ledger head {report.ledger_head}"
     )

@@ -73,10 +73,21 @@ def open_reader(home: ArchiveHome) -> Engine:
         engine = create_engine(home.database_url)
         event.listen(engine, "connect", _on_connect_server_reader)
         return engine
-    uri = f"file:{home.database_path}?mode=ro"
-    engine = create_engine(
-        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
-    )
+    path = home.database_path
+
+    def connect() -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            connection.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+            return connection
+        except sqlite3.OperationalError:
+            # On a read-only filesystem SQLite cannot make the WAL index file; nothing can
+            # write there either, so reading the file as immutable is safe.
+            return sqlite3.connect(
+                f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False
+            )
+
+    engine = create_engine("sqlite://", creator=connect)
     event.listen(engine, "connect", _on_connect_reader)
     return engine
 

@@ -308,6 +308,11 @@ def _plan(query: str) -> _Plan | None:
     return _Plan(words=words, sql_words=sql_words, phrases=phrases)
 
 
+def date_bound(name: str, value: str | None) -> str | None:
+    """A --since/--until value checked: a year, a month or a day (2026, 2026-02, 2026-02-03)."""
+    return _date_bound(name, value)
+
+
 def _date_bound(name: str, value: str | None) -> str | None:
     if value is None:
         return None

@@ -51,6 +51,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", 300.0)
 
     def _delay(self, request: Request) -> float:
+        if request.url.endswith("/robots.txt"):
+            return 0.0  # every other request waits on it: an unreachable site shows at once
         tries = request.meta.get("retry_times", 0)
         return min(self.backoff_max, self.backoff_base * 2**tries)
 

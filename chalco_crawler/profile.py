@@ -112,8 +112,11 @@ def profile_from_dict(data: dict) -> SiteProfile:
 
 
 def load_profile_file(path: Path) -> SiteProfile:
-    with open(path, "rb") as handle:
-        return profile_from_dict(tomllib.load(handle))
+    try:
+        with open(path, "rb") as handle:
+            return profile_from_dict(tomllib.load(handle))
+    except (tomllib.TOMLDecodeError, KeyError) as error:
+        raise ValueError(f"site profile {path}: {error}") from error
 
 
 def bundled_profile_names(profile_dirs: list[str] | None = None) -> list[str]:

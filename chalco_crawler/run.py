@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from archive.home import ArchiveHome
 from chalco_crawler.profile import PROFILE_DIR_NAME
 from chalco_crawler.session import (
     EXIT_LOCKED,
+    EXIT_STORAGE,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     CrawlSession,
@@ -96,7 +98,7 @@ def build_settings(args: argparse.Namespace, home: ArchiveHome) -> Settings:
     for pair in args.settings:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise SystemExit(f"error: -s takes KEY=VALUE, got {pair!r}")
+            raise ValueError(f"-s takes KEY=VALUE, not {pair!r}")
         settings.set(key.strip(), value, priority="cmdline")
     return settings
 
@@ -163,12 +165,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     # soft_wrap: one message, one line, whatever the terminal's width (cron mails, grep).
     console = Console(stderr=False, highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    if args.revisit_days is not None and not args.revisit:
+        errors.print("Error: --revisit-days goes with --revisit", markup=False)
+        return EXIT_USAGE
     try:
         settings = build_settings(args, home)
-    except (OSError, SystemExit) as error:
-        errors.print(f"error: {error}", markup=False)
+    except ValueError as error:
+        errors.print(f"Error: {error}", markup=False)
         return EXIT_USAGE
-    process = CrawlerProcess(settings)
+    except OSError as error:
+        errors.print(
+            f"Error: cannot write to the archive in {home.root}: {error.strerror}", markup=False
+        )
+        return EXIT_STORAGE
+    # A full disk must not flood the terminal with logging's own tracebacks.
+    logging.raiseExceptions = False
+    try:
+        process = CrawlerProcess(settings)
+    except OSError as error:  # the log file cannot be created: the home is not writable
+        errors.print(
+            f"Error: cannot write to the archive in {home.root}: {error.strerror}", markup=False
+        )
+        return EXIT_STORAGE
     crawler = process.create_crawler(NewsSpider)
     failures: list[BaseException] = []
     spider_args: dict[str, Any] = {
@@ -193,20 +211,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if failures:
         error = failures[0]
         if isinstance(error, ArchiveLocked):
-            errors.print(f"error: {error}", markup=False)
+            errors.print(f"Error: {error}", markup=False)
             return EXIT_LOCKED
         if isinstance(error, LookupError | ValueError):
-            errors.print(f"error: {error}", markup=False)
+            errors.print(f"Error: {error}", markup=False)
             return EXIT_USAGE
+        if isinstance(error, OSError):
+            errors.print(
+                f"Error: cannot write to the archive in {home.root}: {error}", markup=False
+            )
+            return EXIT_STORAGE
         raise error
     summary = CrawlSession.of(crawler).summary
     if summary.storage_error and not args.json:
-        errors.print(f"error: {summary.storage_error}", markup=False)
+        errors.print(f"Error: {summary.storage_error}", markup=False)
         return summary.exit_code
     if summary.exit_code == EXIT_UNREACHABLE and not args.json:
         reason = summary.failures[0]["reason"] if summary.failures else "no answer"
         errors.print(
-            f"error: {reason} ({', '.join(args.base_url) or 'the live site'})", markup=False
+            f"Error: {reason} ({', '.join(args.base_url) or 'the live site'})", markup=False
         )
         return summary.exit_code
     if args.json:

@@ -248,3 +248,40 @@ def test_export_takes_the_same_filters_as_search(crawled):
     ]
     assert code == 0 and expected
     assert [r["url"] for r in records] == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["crawl", "--full", "--revisit"],
+        ["crawl", "--revisit-days", "3"],
+        ["crawl", "--base-url", "notaurl"],
+        ["crawl", "--overlap", "0"],
+        ["runs", "--format", "xml"],
+        ["export", "--since", "notadate"],
+    ],
+)
+def test_usage_errors_are_one_line_with_exit_4(tmp_path, args):
+    completed = subprocess.run(
+        [sys.executable, "-m", "archive.cli", *args, "--home", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 4, completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+    assert completed.stderr.startswith("Error: ")
+
+
+def test_an_unwritable_output_is_a_one_line_error(crawled, tmp_path):
+    code, err, _out = invoke(
+        "export",
+        "--home",
+        str(crawled.home),
+        "--format",
+        "csv",
+        "--output",
+        str(tmp_path / "no" / "such" / "dir.csv"),
+    )
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1 and "No such file or directory" in err

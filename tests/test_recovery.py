@@ -196,3 +196,21 @@ def test_sigterm_to_the_cli_reaches_the_crawler(tmp_path, slow_replica):
     assert json.loads(stdout)["close_reason"] == "shutdown"
     runs = sqlite3.connect(home / "archive.sqlite3").execute("select status from crawl_runs")
     assert runs.fetchall() == [("partial",)]
+
+
+def test_verify_beside_a_running_crawl_raises_no_false_alarm(tmp_path, slow_replica):
+    from click.testing import CliRunner
+
+    from archive.cli import main
+
+    home = tmp_path / "home"
+    process = start_crawl(home, slow_replica.base_url)
+    try:
+        wait_for_warc_bytes(home, 60_000)
+        time.sleep(0.5)  # let the first batch of rows commit
+        result = CliRunner().invoke(main, ["verify", "--home", str(home)])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+    assert result.exit_code == 0, result.stdout
+    assert "open WARC file" in result.stderr

@@ -41,6 +41,6 @@ def test_a_full_disk_ends_the_crawl_cleanly_and_the_archive_verifies(tmp_path, r
     )
     assert completed.returncode == 5, completed.stderr
     lines = completed.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: cannot write to the archive in")
+    assert len(lines) == 1 and lines[0].startswith("Error: cannot write to the archive in")
     result = CliRunner().invoke(main, ["verify", "--home", str(home)])
     assert result.exit_code == 0, result.stdout

@@ -133,4 +133,4 @@ def test_ledger_head_is_printed_and_moves_with_the_archive(home, replica):
 def test_since_audits_only_recent_work(home):
     code, out = verify(home, "--since", "2999-01-01")
     assert code == 0, out
-    assert "0 WARC files" in out
+    assert "0 WARC file(s)" in out
