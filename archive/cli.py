@@ -147,7 +147,8 @@ def write_records(
 def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
     table = Table(title=title)
     for column in columns:
-        table.add_column(column)
+        # Fold rather than cut: a narrow terminal still shows whole times and digests.
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
     Console().print(table)
