@@ -51,6 +51,7 @@ from archive.report import report as report_command
 from archive.search import date_bound, hit_record
 from archive.search import reindex as rebuild_index
 from archive.search import search as run_search
+from archive.search_postgresql import reindex_postgresql
 from archive.verify import ledger_head as current_ledger_head
 from archive.verify import verify as run_verify
 from archive.writer import ArchiveWriter
@@ -635,13 +636,12 @@ def reindex(home: Path | None) -> None:
     Example:
       chalco-archive reindex
     """
-    archive_home = ArchiveHome.at(home)
-    if not archive_home.is_sqlite:
-        click.echo("nothing to rebuild: on PostgreSQL, search uses the database's own indexes")
-        return
-    writer = ArchiveWriter(archive_home)
+    writer = ArchiveWriter(ArchiveHome.at(home))
     try:
-        count = rebuild_index(writer.connection)
+        if writer.engine.dialect.name == "postgresql":
+            count = reindex_postgresql(writer.connection)
+        else:
+            count = rebuild_index(writer.connection)
         writer.commit()
     finally:
         writer.close()

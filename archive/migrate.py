@@ -23,6 +23,7 @@ from archive.models import (
     VersionFile,
     WarcFile,
 )
+from archive.search_postgresql import reindex_postgresql
 
 # Parents before children, so foreign keys hold at every insert.
 TABLES: list[Table] = [
@@ -81,6 +82,7 @@ def migrate_database(
                     progress(table.name, copied)
                 rows[table.name] = copied
             if write.dialect.name == "postgresql":
+                reindex_postgresql(write)  # the search column is PostgreSQL's own
                 # Ids were copied, so each sequence must continue after the largest one.
                 for table in TABLES:
                     column = table.c.get("id")

@@ -220,6 +220,11 @@ def index_version(
     """Index one article version, after its row is inserted (its `published` is read from
     it). A version already indexed is left as it is: versions never change. Runs in the
     caller's transaction, so the row and its index entry commit together."""
+    if connection.dialect.name == "postgresql":
+        from archive.search_postgresql import index_version_postgresql
+
+        index_version_postgresql(connection, version_id, title, body)
+        return
     if not _is_sqlite(connection):
         return
     published = connection.exec_driver_sql(

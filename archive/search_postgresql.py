@@ -1,7 +1,12 @@
-"""Search on PostgreSQL: the same exact-substring semantics as on SQLite (every word must
-occur in the title or body, as typed), with `strpos`; pg_trgm GIN indexes (migration 0005)
-let PostgreSQL find candidates for words of three or more characters without reading every
-body, and shorter words are checked by a scan."""
+"""Search on PostgreSQL, with the same exact-substring semantics as on SQLite: every word
+must occur in the title or body, as typed.
+
+Candidates come from the character-pair index of the SQLite design, kept as a tsvector with
+a GIN index (migration 0007): a word is a phrase query over its pairs, a one-character word
+a prefix query. `strpos` then checks every candidate exactly. Bodies longer than a tsvector
+can position (16,383) are always checked by `strpos`. Title matches come first, then the
+newest; each part stops at the limit, so common words do not sort every match.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,113 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, or_, select
+from sqlalchemy import Connection, and_, func, literal, literal_column, not_, or_, select, text
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import ColumnClause
 
 from archive.models import Article, ArticleVersion, Listing
+
+# tsvector positions stop at 16,383: index at most this many pairs, scan longer texts.
+MAX_PAIRS = 15_000
+PAIRS: ColumnClause[Any] = literal_column("article_versions.search_pairs")
+
+
+def pairs_of(title: str | None, body: str | None) -> str:
+    """The text stored in `search_pairs`: the title's pairs, then the body's, at most
+    MAX_PAIRS (longer texts are found by scanning)."""
+    from archive.search import index_text
+
+    return " ".join((index_text(title) + " " + index_text(body)).split()[:MAX_PAIRS])
+
+
+def index_version_postgresql(
+    connection: Connection, version_id: int, title: str | None, body: str | None
+) -> None:
+    connection.execute(
+        text(
+            "UPDATE article_versions SET search_pairs = to_tsvector('simple', :pairs)"
+            " WHERE id = :id"
+        ),
+        {"pairs": pairs_of(title, body), "id": version_id},
+    )
+
+
+def reindex_postgresql(connection: Connection, batch: int = 500) -> int:
+    """Fill `search_pairs` for every version (after a migration or a copy); the count."""
+    count = 0
+    last = 0
+    while True:
+        rows = connection.execute(
+            text(
+                "SELECT id, title, body FROM article_versions WHERE id > :last ORDER BY id"
+                " LIMIT :batch"
+            ),
+            {"last": last, "batch": batch},
+        ).all()
+        if not rows:
+            return count
+        connection.execute(
+            text(
+                "UPDATE article_versions SET search_pairs = to_tsvector('simple', :pairs)"
+                " WHERE id = :id"
+            ),
+            [{"id": row.id, "pairs": pairs_of(row.title, row.body)} for row in rows],
+        )
+        count += len(rows)
+        last = rows[-1].id
+
+
+def _word_query(word: str) -> Any:
+    """The index condition for one word, or None when it has no token characters."""
+    from archive.search import END, index_text
+
+    pairs = index_text(word).split()
+    if not pairs:
+        return None
+    if len(pairs) == 1:  # one character: every pair that starts with it
+        token = pairs[0].removesuffix(END)
+        return PAIRS.op("@@")(func.to_tsquery("simple", literal(token + ":*")))
+    phrase = " ".join(pair for pair in pairs if not pair.endswith(END))
+    return PAIRS.op("@@")(func.phraseto_tsquery("simple", literal(phrase)))
 
 
 def _contains(column: Any, word: str) -> Any:
     return func.strpos(func.coalesce(column, ""), literal(word)) > 0
+
+
+def _query(words: Sequence[str], *, in_title: bool, all_versions: bool) -> Any:
+    version = ArticleVersion
+    query = select(
+        version.id,
+        version.number,
+        Article.url,
+        Article.site,
+        version.title,
+        version.source,
+        version.published,
+        version.body,
+    ).join(Article, Article.id == version.article_id)
+    if not all_versions:
+        other = aliased(ArticleVersion)  # not the outer table, or the subquery is not correlated
+        newest = (
+            select(func.max(other.number))
+            .where(other.article_id == version.article_id)
+            .correlate(version)
+            .scalar_subquery()
+        )
+        query = query.where(version.number == newest)
+    title_has_all = and_(*[_contains(version.title, w) for w in words])
+    if in_title:
+        return query.where(title_has_all)
+    long_text = (
+        func.length(func.coalesce(version.title, "")) + func.length(func.coalesce(version.body, ""))
+        > MAX_PAIRS
+    )
+    for word in words:
+        indexed = _word_query(word)
+        exact = or_(_contains(version.title, word), _contains(version.body, word))
+        query = query.where(exact if indexed is None else and_(or_(indexed, long_text), exact))
+    return query.where(not_(title_has_all))
 
 
 def search_postgresql(
@@ -31,58 +135,31 @@ def search_postgresql(
     limit: int | None,
     all_versions: bool,
 ) -> list[dict[str, Any]]:
-    """Matching versions as dicts (id, number, url, site, title, source, published, body,
-    in_title), title matches first, then newest first."""
-    version = ArticleVersion
-    query = select(
-        version.id,
-        version.number,
-        Article.url,
-        Article.site,
-        version.title,
-        version.source,
-        version.published,
-        version.body,
-        case((and_(*[_contains(version.title, w) for w in words]), 1), else_=0).label("in_title"),
-    ).join(Article, Article.id == version.article_id)
-    if not all_versions:
-        other = aliased(
-            ArticleVersion
-        )  # not the outer row's table, or the subquery is not correlated
-        newest = (
-            select(func.max(other.number))
-            .where(other.article_id == version.article_id)
-            .correlate(version)
-            .scalar_subquery()
-        )
-        query = query.where(version.number == newest)
-    for word in words:
-        # LIKE lets the trigram index find candidates; strpos keeps the test exact.
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(
-                and_(version.title.like(pattern, escape="\\"), _contains(version.title, word)),
-                and_(version.body.like(pattern, escape="\\"), _contains(version.body, word)),
+    """Matching versions as dicts (id, number, url, site, title, source, published, body):
+    title matches first, then body matches, each newest first."""
+    rows: list[dict[str, Any]] = []
+    for in_title in (True, False):
+        query = _query(words, in_title=in_title, all_versions=all_versions)
+        version = ArticleVersion
+        if section:
+            query = query.where(
+                Article.url.in_(select(Listing.article_url).where(Listing.section == section))
             )
-        )
-    if section:
-        query = query.where(
-            Article.url.in_(select(Listing.article_url).where(Listing.section == section))
-        )
-    if since:
-        query = query.where(version.published >= since)
-    if until:
-        query = query.where(func.substr(version.published, 1, len(until)) <= until)
-    if source:
-        query = query.where(version.source == source)
-    if site:
-        query = query.where(Article.site == site)
-    query = query.order_by(
-        literal(1) - query.selected_columns.in_title, version.published.desc(), version.id.desc()
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return [dict(row._mapping) for row in connection.execute(query)]
+        if since:
+            query = query.where(version.published >= since)
+        if until:
+            query = query.where(func.substr(version.published, 1, len(until)) <= until)
+        if source:
+            query = query.where(version.source == source)
+        if site:
+            query = query.where(Article.site == site)
+        query = query.order_by(version.published.desc().nulls_last(), version.id.desc())
+        if limit is not None:
+            if len(rows) >= limit:
+                break
+            query = query.limit(limit - len(rows))
+        rows += [dict(row._mapping) for row in connection.execute(query)]
+    return rows
 
 
 def sections_of(connection: Connection, urls: Sequence[str]) -> dict[str, list[str]]:

@@ -216,6 +216,8 @@ def test_search_on_postgresql_sees_each_articles_latest_version(tmp_path):
         save("http://x/one.html", "旧的铝土矿")
         save("http://x/one.html", "新的氧化铝")  # version 2 of one
         save("http://x/two.html", "只有一版的氧化铝")  # version 1 of two
+        # Longer than a tsvector can position: found by scanning, still exactly.
+        save("http://x/long.html", "电解铝" * 7000 + "镓锗回收")
         writer.close()
         engine = create_engine(url)
         with engine.connect() as connection:
@@ -224,6 +226,8 @@ def test_search_on_postgresql_sees_each_articles_latest_version(tmp_path):
                 "http://x/two.html",
             }
             assert [h.url for h in search(connection, "铝土矿", limit=None)] == []
+            assert [h.url for h in search(connection, "镓锗", limit=None)] == ["http://x/long.html"]
+            assert [h.url for h in search(connection, "锗回", limit=None)] == ["http://x/long.html"]
             assert [
                 h.version for h in search(connection, "铝土矿", limit=None, all_versions=True)
             ] == [1]
