@@ -22,6 +22,9 @@ from archive.models import Article, ArticleVersion, Listing
 
 # tsvector positions stop at 16,383: index at most this many pairs, scan longer texts.
 MAX_PAIRS = 15_000
+# Put in the vector of a text cut at MAX_PAIRS, so that every query also matches it and
+# strpos decides; no pair can look like it (pairs are one or two characters).
+LONG_TEXT = "chalcolongtext"
 PAIRS: ColumnClause[Any] = literal_column("article_versions.search_pairs")
 
 
@@ -30,7 +33,10 @@ def pairs_of(title: str | None, body: str | None) -> str:
     MAX_PAIRS (longer texts are found by scanning)."""
     from archive.search import index_text
 
-    return " ".join((index_text(title) + " " + index_text(body)).split()[:MAX_PAIRS])
+    pairs = (index_text(title) + " " + index_text(body)).split()
+    if len(pairs) > MAX_PAIRS:
+        return " ".join([*pairs[:MAX_PAIRS], LONG_TEXT])
+    return " ".join(pairs)
 
 
 def index_version_postgresql(
@@ -79,9 +85,12 @@ def _word_query(word: str) -> Any:
         return None
     if len(pairs) == 1:  # one character: every pair that starts with it
         token = pairs[0].removesuffix(END)
-        return PAIRS.op("@@")(func.to_tsquery("simple", literal(token + ":*")))
-    phrase = " ".join(pair for pair in pairs if not pair.endswith(END))
-    return PAIRS.op("@@")(func.phraseto_tsquery("simple", literal(phrase)))
+        words = func.to_tsquery("simple", literal(token + ":*"))
+    else:
+        phrase = " ".join(pair for pair in pairs if not pair.endswith(END))
+        words = func.phraseto_tsquery("simple", literal(phrase))
+    # One @@ on the GIN index: the word's pairs, or a text too long to be indexed whole.
+    return PAIRS.op("@@")(words.op("||")(func.to_tsquery("simple", literal(LONG_TEXT))))
 
 
 def _contains(column: Any, word: str) -> Any:
@@ -112,14 +121,10 @@ def _query(words: Sequence[str], *, in_title: bool, all_versions: bool) -> Any:
     title_has_all = and_(*[_contains(version.title, w) for w in words])
     if in_title:
         return query.where(title_has_all)
-    long_text = (
-        func.length(func.coalesce(version.title, "")) + func.length(func.coalesce(version.body, ""))
-        > MAX_PAIRS
-    )
     for word in words:
         indexed = _word_query(word)
         exact = or_(_contains(version.title, word), _contains(version.body, word))
-        query = query.where(exact if indexed is None else and_(or_(indexed, long_text), exact))
+        query = query.where(exact if indexed is None else and_(indexed, exact))
     return query.where(not_(title_has_all))
 
 
