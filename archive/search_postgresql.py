@@ -25,6 +25,9 @@ MAX_PAIRS = 15_000
 # Put in the vector of a text cut at MAX_PAIRS, so that every query also matches it and
 # strpos decides; no pair can look like it (pairs are one or two characters).
 LONG_TEXT = "chalcolongtext"
+SET_PAIRS = text(
+    "UPDATE article_versions SET search_pairs = to_tsvector('simple', :pairs) WHERE id = :id"
+)
 PAIRS: ColumnClause[Any] = literal_column("article_versions.search_pairs")
 
 
@@ -43,10 +46,7 @@ def index_version_postgresql(
     connection: Connection, version_id: int, title: str | None, body: str | None
 ) -> None:
     connection.execute(
-        text(
-            "UPDATE article_versions SET search_pairs = to_tsvector('simple', :pairs)"
-            " WHERE id = :id"
-        ),
+        SET_PAIRS,
         {"pairs": pairs_of(title, body), "id": version_id},
     )
 
@@ -66,10 +66,7 @@ def reindex_postgresql(connection: Connection, batch: int = 500) -> int:
         if not rows:
             return count
         connection.execute(
-            text(
-                "UPDATE article_versions SET search_pairs = to_tsvector('simple', :pairs)"
-                " WHERE id = :id"
-            ),
+            SET_PAIRS,
             [{"id": row.id, "pairs": pairs_of(row.title, row.body)} for row in rows],
         )
         count += len(rows)
