@@ -260,6 +260,13 @@ def main(ctx: click.Context, db: str | None) -> None:
 )
 @click.option("-s", "settings", multiple=True, metavar="KEY=VALUE", help="Scrapy setting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--workers-redis",
+    metavar="URL",
+    help="Crawl as one worker of a fleet sharing this Redis (needs --db postgresql…).",
+)
+@click.option("--fleet", help="The fleet's name in Redis (default: default).")
+@click.option("--worker", help="This worker's name (default: HOSTNAME-PID).")
 def crawl(
     home: Path | None,
     base_url: tuple[str, ...],
@@ -273,6 +280,9 @@ def crawl(
     overlap: int,
     settings: tuple[str, ...],
     as_json: bool,
+    workers_redis: str | None,
+    fleet: str | None,
+    worker: str | None,
 ) -> None:
     """Crawl the news sections into the archive.
 
@@ -313,6 +323,9 @@ def crawl(
         command += ["-s", pair]
     if as_json:
         command.append("--json")
+    for option, value in (("--workers-redis", workers_redis), ("--fleet", fleet), ("--worker", worker)):
+        if value:
+            command += [option, value]
     exec_python_module("chalco_crawler.run", command)
 
 

@@ -8,11 +8,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.errors import ArchiveNotFound
 from archive.home import ArchiveHome
+
+# PostgreSQL advisory lock keys: migrations, and the ledger's chain (one appender at a time).
+MIGRATION_LOCK = 0x63680001
+LEDGER_LOCK = 0x63680002
 
 
 def _alembic_config(url: str) -> Config:
@@ -42,6 +46,9 @@ def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration; the only way the schema changes."""
     config = _alembic_config(str(engine.url))
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Workers of a distributed crawl start together: one migrates, the others wait.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

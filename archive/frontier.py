@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from archive.db import open_reader, session_factory
 from archive.home import ArchiveHome
-from archive.models import Article, ArticleVersion, Capture, File, VersionFile
+from archive.models import Article, ArticleVersion, Capture, CrawlRun, File, VersionFile
 
 # Statuses after which a listed URL needs no fetch in an incremental crawl: it redirected to
 # an archived article, or it is missing (a revisit re-checks those).
@@ -34,6 +34,31 @@ def known_listed_urls(session: Session, site: str) -> set[str]:
     articles = select(Article.url).where(Article.site == site)
     settled = select(Capture.url).where(Capture.status.in_(SETTLED_STATUSES))
     return set(session.scalars(articles)) | set(session.scalars(settled))
+
+
+def interrupted_walk(session: Session, site: str) -> bool:
+    """Was a crawl of the site interrupted with no crawl started since then finished?
+
+    A killed crawl (or a killed worker of a distributed crawl) may have taken list pages
+    or articles that nobody fetched; an incremental crawl then walks every list page, once.
+    """
+    of_site = or_(
+        CrawlRun.site == site,
+        CrawlRun.site.like(f"{site},%"),
+        CrawlRun.site.like(f"%,{site}"),
+        CrawlRun.site.like(f"%,{site},%"),
+    )
+    found = session.scalar(
+        select(func.max(CrawlRun.finished_at)).where(of_site, CrawlRun.status == "interrupted")
+    )
+    if found is None:
+        return False
+    walked = session.scalar(
+        select(func.max(CrawlRun.started_at)).where(
+            of_site, CrawlRun.status.in_(("ok", "partial")), CrawlRun.mode != "revisit"
+        )
+    )
+    return walked is None or walked < found
 
 
 def last_robots_txt(session: Session, home: ArchiveHome, base_url: str) -> str | None:

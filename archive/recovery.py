@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, text, update
 
 from archive.home import ArchiveHome
 from archive.models import CrawlRun, WarcFile, utc_now
@@ -18,6 +20,15 @@ from archive.warcstore import complete_prefix
 RUNS: Table = CrawlRun.__table__  # type: ignore[assignment]
 WARC_FILES: Table = WarcFile.__table__  # type: ignore[assignment]
 QUARANTINE_DIR = "quarantine"
+# WARC file names carry their run: chalco-<stamp>-run<id>-<worker or pid>-<sequence>.warc.gz
+RUN_IN_NAME = re.compile(r"-run(\d+)-")
+# Recovery by workers of a distributed crawl: one at a time (PostgreSQL advisory lock key).
+RECOVERY_LOCK = 0x63680003
+
+
+def safe_name(name: str) -> str:
+    """A worker's name as it may appear in a file name."""
+    return re.sub(r"[^A-Za-z0-9_.@]+", "_", name)[:64] or "_"
 
 
 @dataclass
@@ -63,25 +74,54 @@ def _set_aside_tail(path: Path, valid_end: int, quarantine: Path) -> dict[str, o
     return {"file": path.name, "offset": valid_end, "bytes": size - valid_end, "to": str(target)}
 
 
-def recover(connection: Connection, home: ArchiveHome) -> RecoveryReport:
-    """Run under the home's lock, before a new crawl writes anything."""
+def recover(
+    connection: Connection,
+    home: ArchiveHome,
+    *,
+    worker_gone: Callable[[str], bool] | None = None,
+) -> RecoveryReport:
+    """Run under the home's lock, before a new crawl writes anything.
+
+    A one-process crawl (no `worker_gone`) holds the home alone: every run left running
+    was interrupted, and every WARC file left open is cut back and closed. A worker of a
+    distributed crawl recovers only the runs of workers that `worker_gone` says are gone
+    (and of one-process crawls, which cannot run beside workers), and only their files.
+    """
     report = RecoveryReport()
-    report.interrupted_runs = list(
-        connection.scalars(select(RUNS.c.id).where(RUNS.c.status == "running"))
-    )
+    running = select(RUNS.c.id, RUNS.c.worker).where(RUNS.c.status == "running")
+    if worker_gone is not None and connection.dialect.name == "postgresql":
+        # Two workers starting together must not cut back the same file twice.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECOVERY_LOCK})
+    report.interrupted_runs = [
+        run_id
+        for run_id, worker in connection.execute(running.order_by(RUNS.c.id))
+        if worker_gone is None or worker is None or worker_gone(worker)
+    ]
     if report.interrupted_runs:
         connection.execute(
             update(RUNS)
             .where(RUNS.c.id.in_(report.interrupted_runs))
             .values(status="interrupted", exit_code=None)
         )
+        # When it was found interrupted: a later incremental crawl walks every list page
+        # until a crawl that started after this finishes (archive.frontier).
+        connection.execute(
+            update(RUNS)
+            .where(RUNS.c.id.in_(report.interrupted_runs), RUNS.c.finished_at.is_(None))
+            .values(finished_at=utc_now())
+        )
     closed = set(
         connection.scalars(select(WARC_FILES.c.name).where(WARC_FILES.c.closed_at.is_not(None)))
     )
     known = set(connection.scalars(select(WARC_FILES.c.name)))
+    interrupted = set(report.interrupted_runs)
     for path in sorted(home.warc_dir.glob("*.warc.gz")):
         if path.name in closed:
             continue
+        if worker_gone is not None:
+            match = RUN_IN_NAME.search(path.name)
+            if match is None or int(match.group(1)) not in interrupted:
+                continue  # a live worker's file, still being written
         valid_end = complete_prefix(path)
         if valid_end < path.stat().st_size:
             report.set_aside.append(

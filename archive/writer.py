@@ -19,11 +19,11 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from archive.db import open_writer
+from archive.db import LEDGER_LOCK, open_writer
 from archive.errors import ArchiveLocked, StorageFailed
 from archive.home import ArchiveHome
 from archive.ledger import GENESIS, chain, row_digest
@@ -40,7 +40,7 @@ from archive.models import (
     WarcFile,
     utc_now,
 )
-from archive.recovery import file_sha256, recover
+from archive.recovery import file_sha256, recover, safe_name
 from archive.search import index_version
 from archive.warcstore import (
     HttpExchange,
@@ -84,6 +84,7 @@ class FileRecord:
     sha256: str | None
     size: int | None
     media_type: str | None
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,14 +163,16 @@ def guarded(method: F) -> F:
 
 
 class HomeLock:
-    """An exclusive lock on a home: one writer at a time. Released by the OS if we die."""
+    """A lock on a home, released by the OS if we die. A crawl takes it exclusively (one
+    writer at a time); the workers of a distributed crawl share it, which still keeps a
+    one-process crawl out while they run."""
 
-    def __init__(self, home: ArchiveHome):
+    def __init__(self, home: ArchiveHome, *, shared: bool = False):
         home.create()
         self.path = home.root / LOCK_NAME
         self._handle = open(self.path, "a+")  # noqa: SIM115 (held for the writer's life)
         try:
-            fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self._handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError as error:
             self._handle.seek(0)
             holder = self._handle.read().strip() or "another process"
@@ -179,7 +182,7 @@ class HomeLock:
             ) from error
         self._handle.seek(0)
         self._handle.truncate()
-        self._handle.write(f"pid {os.getpid()}")
+        self._handle.write("distributed crawl workers" if shared else f"pid {os.getpid()}")
         self._handle.flush()
 
     def release(self) -> None:
@@ -198,9 +201,15 @@ class ArchiveWriter:
         commit_every: int = 200,
         commit_seconds: float = 2.0,
         max_warc_size: int | None = None,
+        worker: str | None = None,
+        worker_gone: Callable[[str], bool] | None = None,
     ):
+        """`worker` names this writer as one worker of a distributed crawl: it shares the
+        home with the other workers, and recovers only the runs of workers for which
+        `worker_gone` says they are no longer alive."""
         self.home = home
-        self._lock = HomeLock(home)
+        self.worker = worker
+        self._lock = HomeLock(home, shared=worker is not None)
         self.engine = open_writer(home)
         self.connection: Connection = self.engine.connect()
         self._transaction = self.connection.begin()
@@ -217,15 +226,18 @@ class ArchiveWriter:
         self.warc: WarcStore | None = None
         self._max_warc_size = max_warc_size
 
+        # Ledger entries wait for the commit, where they are chained onto the head.
+        self._ledger_pending: list[dict[str, Any]] = []
+        self._serialize_ledger = self.engine.dialect.name == "postgresql"
+
         self._prepare_statements()
-        self._ledger_head = (
-            self.connection.scalar(
-                select(LEDGER.c.entry_hash).order_by(LEDGER.c.id.desc()).limit(1)
-            )
-            or GENESIS
-        )
         # A crawl killed earlier may have left a run open and a WARC file cut mid-record.
-        self.recovery = recover(self.connection, home)
+        if worker is None:
+            self.recovery = recover(self.connection, home)
+        else:
+            self.recovery = recover(
+                self.connection, home, worker_gone=worker_gone or (lambda name: False)
+            )
         for name in self.recovery.closed_files:
             self._ledger_warc_file(name)
         self.commit()
@@ -272,6 +284,11 @@ class ArchiveWriter:
             .limit(1)
         )
         self._file_query = select(FILES).where(FILES.c.url == bindparam("url"))
+        self._insert_file = (
+            dialect.insert(FILES)
+            .on_conflict_do_nothing(index_elements=["url"])
+            .returning(FILES.c.id)
+        )
         self._latest_version_query = (
             select(
                 ARTICLES.c.id,
@@ -295,18 +312,38 @@ class ArchiveWriter:
         return row_id
 
     def _ledger(self, kind: str, row_id: int, row: dict[str, Any]) -> None:
-        digest = row_digest(kind, dict(row, id=row_id))
-        self._ledger_head = chain(self._ledger_head, digest)
-        self.connection.execute(
-            insert(LEDGER),
+        self._ledger_pending.append(
             {
                 "kind": kind,
                 "ref_id": row_id,
-                "digest": digest,
-                "entry_hash": self._ledger_head,
+                "digest": row_digest(kind, dict(row, id=row_id)),
                 "created_at": utc_now(),
-            },
+            }
         )
+
+    def _append_ledger(self) -> None:
+        """Chain the batch's entries onto the ledger's head, just before the commit.
+
+        On PostgreSQL several writers (the workers of a distributed crawl) share one chain: a
+        transaction lock makes reading the head, appending and committing one step for each.
+        """
+        if not self._ledger_pending:
+            return
+        if self._serialize_ledger:
+            self.connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK}
+            )
+        head = (
+            self.connection.scalar(
+                select(LEDGER.c.entry_hash).order_by(LEDGER.c.id.desc()).limit(1)
+            )
+            or GENESIS
+        )
+        for entry in self._ledger_pending:
+            head = chain(head, entry["digest"])
+            entry["entry_hash"] = head
+        self.connection.execute(insert(LEDGER), self._ledger_pending)
+        self._ledger_pending = []
 
     def _ledger_warc_file(self, name: str) -> None:
         row = self.connection.execute(select(WARC_FILES).where(WARC_FILES.c.name == name)).one()
@@ -322,11 +359,18 @@ class ArchiveWriter:
     def start_run(self, site: str, base_url: str, mode: str) -> int:
         started_at = utc_now()
         self.run_id = self._add(
-            RUNS, site=site, base_url=base_url, mode=mode, started_at=started_at, status="running"
+            RUNS,
+            site=site,
+            base_url=base_url,
+            mode=mode,
+            started_at=started_at,
+            status="running",
+            worker=self.worker,
         )
         self.commit()
         stamp = started_at.strftime("%Y%m%d%H%M%S")
-        prefix = f"chalco-{stamp}-run{self.run_id:05d}-{os.getpid()}"
+        # Workers share the WARC directory: each file names its run and its worker.
+        prefix = f"chalco-{stamp}-run{self.run_id:05d}-{safe_name(self.worker or str(os.getpid()))}"
         kwargs = {"max_file_size": self._max_warc_size} if self._max_warc_size else {}
         self.warc = WarcStore(self.home.warc_dir, prefix, **kwargs)
         return self.run_id
@@ -537,7 +581,14 @@ class ArchiveWriter:
             if row is None:
                 return None
             self._files[url] = FileRecord(
-                row.id, row.url, row.capture_id, row.status, row.sha256, row.size, row.media_type
+                row.id,
+                row.url,
+                row.capture_id,
+                row.status,
+                row.sha256,
+                row.size,
+                row.media_type,
+                row.problem,
             )
         return self._files[url]
 
@@ -570,12 +621,24 @@ class ArchiveWriter:
             "media_type": media_type,
             "problem": None if sha256 else problem,
         }
+        file_id = None
         if known is None:
-            file_id = self._add(FILES, url=url, kind=kind, first_seen_at=seen_at, **values)
-        else:
+            # Another worker of a distributed crawl may have saved the same URL meanwhile.
+            file_id = self.connection.scalar(
+                self._insert_file, dict(url=url, kind=kind, first_seen_at=seen_at, **values)
+            )
+            if file_id is None:
+                known = self.file_by_url(url)
+                assert known is not None
+                if known.sha256 is not None:
+                    return known
+        if file_id is None:
+            assert known is not None
             file_id = known.id
             self._set(FILES, file_id, **values)
-        record = FileRecord(file_id, url, capture_id, status, sha256, size, media_type)
+        record = FileRecord(
+            file_id, url, capture_id, status, sha256, size, media_type, values["problem"]
+        )
         self._files[url] = record
         self._wrote()
         return record
@@ -711,6 +774,7 @@ class ArchiveWriter:
         with self._storage_guard():
             if self.warc is not None:
                 self.warc.sync()
+            self._append_ledger()
             self._transaction.commit()
             if self.warc is not None:
                 self.warc.mark_committed()
@@ -730,6 +794,7 @@ class ArchiveWriter:
         except (OSError, DBAPIError) as error:
             reason = getattr(error, "orig", None) or error
             self.failed = f"cannot write to the archive in {self.home.root}: {reason}"
+            self._ledger_pending = []
             try:
                 self._transaction.rollback()
             except DBAPIError:

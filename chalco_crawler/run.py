@@ -22,6 +22,7 @@ from twisted.internet import task
 
 from archive.errors import ArchiveLocked
 from archive.home import ArchiveHome
+from chalco_crawler.fleet import FleetError, fleet_settings
 from chalco_crawler.profile import PROFILE_DIR_NAME
 from chalco_crawler.session import (
     EXIT_LOCKED,
@@ -82,6 +83,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="revisit: only articles seen or published in the last N days",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    fleet = parser.add_argument_group("distributed crawl (README: Several workers)")
+    fleet.add_argument(
+        "--workers-redis",
+        metavar="URL",
+        help="share the crawl with other workers through this Redis, e.g. redis://host:6379/0",
+    )
+    fleet.add_argument("--fleet", help="the fleet's name in Redis (default: default)")
+    fleet.add_argument("--worker", help="this worker's name (default: HOSTNAME-PID)")
     return parser.parse_args(argv)
 
 
@@ -100,6 +109,16 @@ def build_settings(args: argparse.Namespace, home: ArchiveHome) -> Settings:
         if not sep:
             raise ValueError(f"-s takes KEY=VALUE, not {pair!r}")
         settings.set(key.strip(), value, priority="cmdline")
+    redis_url = args.workers_redis or settings.get("FLEET_REDIS_URL")
+    if redis_url:
+        if home.is_sqlite:
+            raise ValueError(
+                "workers need a shared database server: give --db postgresql+psycopg://HOST/DB"
+                " (SQLite takes one writer at a time)"
+            )
+        fleet_settings(settings, redis_url, args.fleet, args.worker)
+    elif args.fleet or args.worker:
+        raise ValueError("--fleet and --worker go with --workers-redis")
     return settings
 
 
@@ -213,6 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, ArchiveLocked):
             errors.print(f"Error: {error}", markup=False)
             return EXIT_LOCKED
+        if isinstance(error, FleetError):
+            errors.print(f"Error: {error}", markup=False)
+            return error.exit_code
         if isinstance(error, LookupError | ValueError):
             errors.print(f"Error: {error}", markup=False)
             return EXIT_USAGE

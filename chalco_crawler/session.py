@@ -15,6 +15,7 @@ from archive.errors import StorageFailed
 from archive.home import ArchiveHome
 from archive.writer import ArchiveWriter
 from chalco_crawler import signals as project_signals
+from chalco_crawler.fleet import Fleet
 
 # Exit codes, documented in the README for monitoring.
 EXIT_OK = 0
@@ -93,11 +94,18 @@ class CrawlSession:
         home = settings.get("ARCHIVE_HOME")
         self.crawler = crawler
         self.stats = crawler.stats
+        # A worker of a distributed crawl (FLEET_REDIS_URL): joins before it recovers
+        # anything, so that the others see it alive.
+        self.fleet = Fleet.from_settings(settings)
+        if self.fleet is not None:
+            self.fleet.join()
         self.writer = ArchiveWriter(
             ArchiveHome.at(home),
             commit_every=settings.getint("ARCHIVE_COMMIT_EVERY", 200),
             commit_seconds=settings.getfloat("ARCHIVE_COMMIT_SECONDS", 2.0),
             max_warc_size=settings.getint("ARCHIVE_WARC_MAX_SIZE", 0) or None,
+            worker=self.fleet.worker if self.fleet else None,
+            worker_gone=self.fleet.is_gone if self.fleet else None,
         )
         self.summary = CrawlSummary()
         if self.writer.recovery:

@@ -8,12 +8,14 @@ bytes is not fetched again.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
+from archive.writer import FileRecord
 from chalco_crawler import signals as project_signals
 from chalco_crawler.discovery import same_host
 from chalco_crawler.items import ArticlePageItem, FetchedFile
@@ -21,11 +23,16 @@ from chalco_crawler.middlewares import CAPTURE_META_KEY
 from chalco_crawler.session import CrawlSession, is_policy_refusal
 
 
+FILE_POLL_SECONDS = 0.2
+
+
 class AttachmentsPipeline:
     def __init__(self, crawler: Crawler, session: CrawlSession, maxsize: int):
         self.crawler = crawler
         self.session = session
         self.maxsize = maxsize
+        # Distributed crawl: how long to wait for a file another worker is fetching.
+        self.wait = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30) * 4
         # One fetch per URL even when two articles name the same file at once.
         self._fetches: dict[str, asyncio.Future[FetchedFile]] = {}
 
@@ -76,7 +83,11 @@ class AttachmentsPipeline:
 
     async def _fetch(self, url: str, role: str) -> FetchedFile:
         archived = self.session.writer.file_by_url(url)
-        if archived is not None and archived.sha256 is not None:
+        fleet = self.session.fleet
+        if archived is None and fleet is not None and not fleet.claim(f"file {url}", self.wait):
+            # Another worker of the fleet fetches this file: its row tells the outcome.
+            archived = await self._file_saved_elsewhere(url)
+        if archived is not None and (archived.sha256 is not None or fleet is not None):
             self.crawler.stats.inc_value("archive/files_known")
             return FetchedFile(
                 url,
@@ -87,6 +98,7 @@ class AttachmentsPipeline:
                 archived.sha256,
                 archived.size,
                 archived.media_type,
+                problem=None if archived.sha256 else archived.problem,
             )
         # Files may be far larger than pages (annual reports): their own size limit.
         request = Request(url, meta={"archive_role": role, "download_maxsize": self.maxsize})
@@ -124,6 +136,17 @@ class AttachmentsPipeline:
             capture.content_size,
             capture.media_type,
         )
+
+    async def _file_saved_elsewhere(self, url: str) -> FileRecord | None:
+        """Wait (without blocking the crawl) for another worker's row of this file; None
+        when it does not come in time, e.g. because that worker was killed."""
+        deadline = time.monotonic() + self.wait
+        while time.monotonic() < deadline:
+            archived = self.session.writer.file_by_url(url)
+            if archived is not None:
+                return archived
+            await asyncio.sleep(FILE_POLL_SECONDS)
+        return None
 
     def _report(self, url: str, reason: str) -> None:
         self.crawler.signals.send_catch_log(project_signals.fetch_failed, url=url, reason=reason)

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 
 from archive.frontier import (
     ArchivedUrl,
+    interrupted_walk,
     known_listed_urls,
     last_robots_txt,
     open_frontier_session,
@@ -68,6 +69,8 @@ class SiteTarget:
     robots: Protego | None = None
     """Incremental: the last crawl's robots.txt; a link it forbids is nothing new."""
     revisits: list[ArchivedUrl] = field(default_factory=list)
+    walk_every_page: bool = False
+    """Incremental after an interrupted crawl: every list page, as in a full crawl."""
 
     @property
     def name(self) -> str:
@@ -152,6 +155,11 @@ class NewsSpider(scrapy.Spider):
     def base_url_of(self, site: str) -> str:
         return self.sites[site].base_url
 
+    @property
+    def shared_frontier(self) -> bool:
+        """Is the request queue shared with other workers (a distributed crawl)?"""
+        return bool(self.settings.get("FLEET_REDIS_URL"))
+
     def allows(self, url: str) -> bool:
         """Only the configured sites' own host and port are ever requested."""
         return netloc_of(url) in self.allowed_netlocs
@@ -167,7 +175,8 @@ class NewsSpider(scrapy.Spider):
                 errback=self.home_unreachable,
                 cb_kwargs={"site": target.name},
                 meta=dict(HOME_REQUEST_META),
-                dont_filter=True,
+                # Workers of a distributed crawl share the duplicate filter: one fetches it.
+                dont_filter=not self.shared_frontier,
             )
 
     def _read_frontier(self) -> None:
@@ -184,6 +193,12 @@ class NewsSpider(scrapy.Spider):
             for target in self.sites.values():
                 if self.mode == "incremental":
                     target.known = known_listed_urls(session, target.name)
+                    target.walk_every_page = interrupted_walk(session, target.name)
+                    if target.walk_every_page:
+                        self.logger.warning(
+                            "%s: an earlier crawl was interrupted; walking every list page",
+                            target.name,
+                        )
                     robots = last_robots_txt(session, home, target.base_url)
                     if robots is not None:
                         target.robots = Protego.parse(robots)
@@ -322,7 +337,8 @@ class NewsSpider(scrapy.Spider):
                 f"pager claims {pages} list pages; walking the first {cap} (MAX_LIST_PAGES)",
             )
             pages = cap
-        if self.mode == "full" and pages is not None:
+        every_page = self.mode == "full" or self.sites[site].walk_every_page
+        if every_page and pages is not None:
             if page == 0:
                 for number in range(1, pages):
                     yield self._list_request(site, section, number, pages)
@@ -333,7 +349,7 @@ class NewsSpider(scrapy.Spider):
                 f"stopped after {cap} list pages (MAX_LIST_PAGES)",
             )
             return
-        quiet = 0 if fresh or self.mode == "full" else quiet + 1
+        quiet = 0 if fresh or every_page else quiet + 1
         if quiet >= self.overlap or not listed or (pages is not None and page + 1 >= pages):
             return
         yield self._list_request(site, section, page + 1, pages, quiet)
@@ -423,7 +439,7 @@ class NewsSpider(scrapy.Spider):
                 errback=self.request_failed,
                 cb_kwargs={"site": target.name, "kind": archived.kind},
                 meta={"handle_httpstatus_list": [304, 404, 410]},
-                dont_filter=True,
+                dont_filter=not self.shared_frontier,
             )
 
     def parse_revisit(

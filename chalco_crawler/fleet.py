@@ -1,0 +1,349 @@
+"""A distributed crawl: several worker processes, on any machines, crawl one site group.
+
+The workers share, in Redis:
+- the request queue and the duplicate filter (scrapy-redis), so every URL is fetched once;
+- each host's pace: the delay between two requests and the requests at once are counted
+  for the whole fleet, so N workers never press one host harder than one worker would;
+- who is alive and busy: each worker beats a key with a short lifetime; the fleet's crawl
+  ends when the queue is empty and every live worker is idle, and a worker whose key has
+  lapsed is gone (a later worker recovers its run and WARC files).
+
+A crawl is one generation of the fleet: the first worker to join a fleet with no live
+worker clears the last generation's queue and filter. What a killed worker had taken from
+the queue is fetched by the next crawl, which walks every list page (archive.frontier).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import random
+import socket
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response
+from scrapy.settings import Settings
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet import task
+
+from chalco_crawler.politeness import PolitenessMiddleware
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "chalco-archive"
+FLEET_TOKEN = "fleet_token"
+# How often a worker tells the fleet whether it is busy, and looks for queued requests.
+BEAT_SECONDS = 0.25
+JOIN_WAIT_SECONDS = 30.0
+
+# Take the first request of the queue and mark the worker busy in one step, so that no
+# other worker can see an empty queue and this worker idle while it holds a request.
+POP_AND_MARK_BUSY = """
+local taken = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #taken == 0 then return false end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+redis.call('SET', KEYS[2], 'busy', 'EX', ARGV[1])
+return taken[1]
+"""
+
+# A host's turn: at most ARGV[2] requests at once across the fleet, and ARGV[1] ms between
+# two starts. Returns 0 (go; the request holds token ARGV[3] until released or until
+# ARGV[4] ms pass) or the ms to wait. Redis's clock, so that machines' clocks do not matter.
+ACQUIRE_HOST = """
+local now_parts = redis.call('TIME')
+local now = now_parts[1] * 1000 + math.floor(now_parts[2] / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then return 20 end
+local next_start = tonumber(redis.call('GET', KEYS[1]) or '0')
+if next_start > now then return next_start - now end
+redis.call('SET', KEYS[1], now + tonumber(ARGV[1]), 'PX', 86400000)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[3])
+return 0
+"""
+
+
+def fleet_key(fleet: str, *parts: str) -> str:
+    return ":".join((KEY_PREFIX, fleet, *parts))
+
+
+class FleetError(RuntimeError):
+    """The fleet cannot be joined: Redis unreachable (exit 5, like storage), or a worker of
+    the same name running (exit 3, like a home in use)."""
+
+    def __init__(self, message: str, exit_code: int = 5):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Fleet:
+    """This worker's view of the fleet in Redis."""
+
+    def __init__(self, url: str, name: str, worker: str, ttl: float):
+        self.name = name
+        self.worker = worker
+        self.ttl = max(1, round(ttl))
+        self.redis = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+        self._pop = self.redis.register_script(POP_AND_MARK_BUSY)
+        self._acquire = self.redis.register_script(ACQUIRE_HOST)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Fleet | None:
+        url = settings.get("FLEET_REDIS_URL")
+        if not url:
+            return None
+        return cls(
+            url,
+            settings.get("FLEET_NAME") or "default",
+            settings.get("FLEET_WORKER") or default_worker_name(),
+            settings.getfloat("FLEET_HEARTBEAT_TTL", 15.0),
+        )
+
+    # Keys ---------------------------------------------------------------------------------
+
+    def key(self, *parts: str) -> str:
+        return fleet_key(self.name, *parts)
+
+    @property
+    def queue_key(self) -> str:
+        return self.key("requests")
+
+    @property
+    def dupefilter_key(self) -> str:
+        return self.key("dupefilter")
+
+    def worker_key(self, worker: str) -> str:
+        return self.key("worker", worker)
+
+    # Membership ---------------------------------------------------------------------------
+
+    def join(self) -> bool:
+        """Register this worker; True when it starts a new generation of the fleet."""
+        lock = self.redis.lock(self.key("join"), timeout=JOIN_WAIT_SECONDS)
+        try:
+            if not lock.acquire(blocking_timeout=JOIN_WAIT_SECONDS):
+                raise FleetError(
+                    f"could not join fleet {self.name!r}: its join lock is held; retry", 3
+                )
+            try:
+                if self.redis.exists(self.worker_key(self.worker)):
+                    raise FleetError(
+                        f"a worker named {self.worker!r} is already running in fleet"
+                        f" {self.name!r}; give another --worker",
+                        exit_code=3,
+                    )
+                fresh = not self.live_workers()
+                if fresh:
+                    self._clear_generation()
+                self.beat("busy")  # starting: the others wait for this worker's start requests
+                return fresh
+            finally:
+                lock.release()
+        except redis.RedisError as error:
+            raise FleetError(f"cannot reach Redis for fleet {self.name!r}: {error}") from error
+
+    def _clear_generation(self) -> None:
+        stale = [self.queue_key, self.dupefilter_key]
+        stale += list(self.redis.scan_iter(match=self.key("claim", "*"), count=1000))
+        self.redis.delete(*stale)
+
+    def live_workers(self) -> dict[str, str]:
+        """Live workers and what they last said: busy or idle."""
+        prefix = self.worker_key("")
+        keys = list(self.redis.scan_iter(match=prefix + "*", count=1000))
+        states = self.redis.mget(keys) if keys else []
+        return {
+            key.decode()[len(prefix) :]: state.decode()
+            for key, state in zip(keys, states, strict=True)
+            if state is not None
+        }
+
+    def beat(self, state: str) -> None:
+        self.redis.set(self.worker_key(self.worker), state, ex=self.ttl)
+
+    def others_busy(self) -> bool:
+        return any(
+            state != "idle" for worker, state in self.live_workers().items() if worker != self.worker
+        )
+
+    def is_gone(self, worker: str) -> bool:
+        """Has this worker stopped beating (finished, or killed)?"""
+        return worker != self.worker and not self.redis.exists(self.worker_key(worker))
+
+    def leave(self) -> None:
+        self.redis.delete(self.worker_key(self.worker))
+        if not self.live_workers():
+            self.redis.delete(self.queue_key, self.dupefilter_key)
+
+    # Shared work --------------------------------------------------------------------------
+
+    def pop(self, queue_key: str) -> bytes | None:
+        result = self._pop(keys=[queue_key, self.worker_key(self.worker)], args=[self.ttl])
+        return result if isinstance(result, bytes) else None
+
+    def claim(self, what: str, seconds: float) -> bool:
+        """True for the first worker of this generation to claim `what` (e.g. a file URL)."""
+        digest = hashlib.sha256(what.encode("utf-8")).hexdigest()
+        return bool(
+            self.redis.set(self.key("claim", digest), self.worker, nx=True, ex=round(seconds))
+        )
+
+    # Per-host pace ------------------------------------------------------------------------
+
+    def acquire_host(
+        self, host: str, delay: float, concurrency: int, token: str, hold: float
+    ) -> float:
+        """0 when a request to `host` may start now, else the seconds to wait first."""
+        wait_ms = self._acquire(
+            keys=[self.key("host", host, "next"), self.key("host", host, "active")],
+            args=[round(delay * 1000), concurrency, token, round(hold * 1000)],
+        )
+        return int(wait_ms) / 1000
+
+    def release_host(self, host: str, token: str) -> None:
+        self.redis.zrem(self.key("host", host, "active"), token)
+
+
+def fleet_settings(settings: Settings, url: str, name: str | None, worker: str | None) -> None:
+    """Turn a crawl's settings into a worker's: the shared scheduler, and the host delay
+    kept by the fleet instead of by each process (which would only count its own)."""
+    name = name or "default"
+    settings.set("FLEET_REDIS_URL", url, priority="cmdline")
+    settings.set("FLEET_NAME", name, priority="cmdline")
+    if worker:
+        settings.set("FLEET_WORKER", worker, priority="cmdline")
+    settings.set("SCHEDULER", "chalco_crawler.fleet.FleetScheduler", priority="cmdline")
+    settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="cmdline")
+    settings.set("REDIS_URL", url, priority="cmdline")
+    settings.set("SCHEDULER_QUEUE_KEY", fleet_key(name, "requests"), priority="cmdline")
+    settings.set("SCHEDULER_DUPEFILTER_KEY", fleet_key(name, "dupefilter"), priority="cmdline")
+    settings.set("FLEET_HOST_DELAY", settings.getfloat("DOWNLOAD_DELAY"), priority="cmdline")
+    settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
+    middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+    middlewares["chalco_crawler.politeness.PolitenessMiddleware"] = None
+    middlewares["chalco_crawler.fleet.FleetPolitenessMiddleware"] = 560
+    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
+
+
+class FleetQueue(PriorityQueue):
+    """scrapy-redis's priority queue, popping with the worker's busy mark (see above)."""
+
+    fleet: Fleet | None = None
+
+    def pop(self, timeout: int = 0) -> Request | None:
+        if self.fleet is None:
+            return super().pop(timeout)
+        encoded = self.fleet.pop(self.key)
+        return self._decode_request(encoded) if encoded is not None else None
+
+
+class FleetScheduler(Scheduler):
+    """scrapy-redis's scheduler, for one worker of the fleet: joins on open, leaves on close,
+    beats while it runs, and keeps the spider open while another worker may still add work."""
+
+    def __init__(self, server: Any, fleet: Fleet, crawler: Crawler, **kwargs: Any):
+        super().__init__(server, **kwargs)
+        self.fleet = fleet
+        self.crawler = crawler
+        self.beat = task.LoopingCall(self._beat)
+        crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FleetScheduler:
+        from chalco_crawler.session import CrawlSession
+
+        fleet = CrawlSession.of(crawler).fleet
+        assert fleet is not None, "FleetScheduler needs FLEET_REDIS_URL"
+        settings = crawler.settings
+        instance = cls(
+            fleet.redis,
+            fleet,
+            crawler,
+            persist=True,  # the fleet, not one worker, decides when the queue is done
+            queue_key=fleet.queue_key,
+            queue_cls="chalco_crawler.fleet.FleetQueue",
+            dupefilter_key=fleet.dupefilter_key,
+            dupefilter_cls=settings.get("DUPEFILTER_CLASS"),
+        )
+        instance.stats = crawler.stats
+        return instance
+
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        self.queue.fleet = self.fleet
+        # Look for requests other workers queued several times a second, not every 5 s.
+        engine = self.crawler.engine
+        assert engine is not None
+        engine._SLOT_HEARTBEAT_INTERVAL = BEAT_SECONDS
+        self.beat.start(BEAT_SECONDS, now=False)
+
+    def _beat(self) -> None:
+        engine = self.crawler.engine
+        idle = engine is not None and engine._slot is not None and engine.spider_is_idle()
+        try:
+            self.fleet.beat("idle" if idle else "busy")
+        except redis.RedisError as error:
+            logger.warning("fleet heartbeat failed: %s", error)
+
+    def _spider_idle(self, spider: Spider) -> None:
+        self.fleet.beat("idle")
+        if self.fleet.others_busy():
+            raise DontCloseSpider  # another worker may still queue list pages and articles
+
+    def close(self, reason: str) -> None:
+        if self.beat.running:
+            self.beat.stop()
+        self.fleet.leave()
+
+
+class FleetPolitenessMiddleware(PolitenessMiddleware):
+    """PolitenessMiddleware, with each host's delay and concurrency kept for the fleet."""
+
+    def __init__(self, crawler: Crawler, user_agent: str, max_crawl_delay: float):
+        super().__init__(crawler, user_agent, max_crawl_delay)
+        from chalco_crawler.session import CrawlSession
+
+        fleet = CrawlSession.of(crawler).fleet
+        assert fleet is not None, "FleetPolitenessMiddleware needs FLEET_REDIS_URL"
+        self.fleet = fleet
+        settings = crawler.settings
+        self.delay = settings.getfloat("FLEET_HOST_DELAY", 1.0)
+        self.jitter = settings.getfloat("DOWNLOAD_DELAY_JITTER", 0.5)
+        self.concurrency = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
+        # A token left by a killed worker frees its host's place after this long.
+        self.hold = settings.getfloat("DOWNLOAD_TIMEOUT", 30) + 30
+
+    async def process_request(self, request: Request) -> None:
+        await super().process_request(request)
+        host = urlsplit(request.url).netloc
+        delay = max(self.delay, self.crawl_delay.get(host, 0.0))
+        delay *= random.uniform(1 - self.jitter, 1 + self.jitter) if self.jitter else 1
+        token = uuid.uuid4().hex
+        while (wait := self.fleet.acquire_host(host, delay, self.concurrency, token, self.hold)) > 0:
+            await asyncio.sleep(wait)
+        request.meta[FLEET_TOKEN] = token
+
+    def _release(self, request: Request) -> None:
+        token = request.meta.pop(FLEET_TOKEN, None)
+        if token is not None:
+            self.fleet.release_host(urlsplit(request.url).netloc, token)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._release(request)
+        return super().process_response(request, response)
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._release(request)
