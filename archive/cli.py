@@ -323,7 +323,11 @@ def crawl(
         command += ["-s", pair]
     if as_json:
         command.append("--json")
-    for option, value in (("--workers-redis", workers_redis), ("--fleet", fleet), ("--worker", worker)):
+    for option, value in (
+        ("--workers-redis", workers_redis),
+        ("--fleet", fleet),
+        ("--worker", worker),
+    ):
         if value:
             command += [option, value]
     exec_python_module("chalco_crawler.run", command)
@@ -513,6 +517,8 @@ def runs(home: Path | None, limit: int, fmt: str | None) -> None:
         "gone",
         "failed",
     ]
+    if any(row["worker"] for row in rows):  # a distributed crawl: one run per worker
+        columns.insert(1, "worker")
     emit(rows, columns, fmt, "crawl runs")
 
 

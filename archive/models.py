@@ -66,7 +66,9 @@ class CrawlRun(Base):
     mode: Mapped[str] = mapped_column(String(16), doc="full | incremental | revisit")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), doc="running | ok | partial | failed | interrupted")
+    status: Mapped[str] = mapped_column(
+        String(16), doc="running | ok | partial | failed | interrupted"
+    )
     exit_code: Mapped[int | None] = mapped_column(Integer)
     summary_json: Mapped[str | None] = mapped_column(Text, doc="counts and failures, JSON")
     worker: Mapped[str | None] = mapped_column(

@@ -324,6 +324,7 @@ def list_runs(session: Session, limit: int = 20) -> list[dict[str, Any]]:
                 "gone": summary.get("gone"),
                 "failed": summary.get("failed"),
                 "base_url": run.base_url,
+                "worker": run.worker,
             }
         )
     return rows

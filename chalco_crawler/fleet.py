@@ -84,6 +84,10 @@ class FleetError(RuntimeError):
         self.exit_code = exit_code
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def default_worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
@@ -165,7 +169,7 @@ class Fleet:
         keys = list(self.redis.scan_iter(match=prefix + "*", count=1000))
         states = self.redis.mget(keys) if keys else []
         return {
-            key.decode()[len(prefix) :]: state.decode()
+            _text(key)[len(prefix) :]: _text(state)
             for key, state in zip(keys, states, strict=True)
             if state is not None
         }
@@ -175,7 +179,9 @@ class Fleet:
 
     def others_busy(self) -> bool:
         return any(
-            state != "idle" for worker, state in self.live_workers().items() if worker != self.worker
+            state != "idle"
+            for worker, state in self.live_workers().items()
+            if worker != self.worker
         )
 
     def is_gone(self, worker: str) -> bool:
@@ -332,7 +338,9 @@ class FleetPolitenessMiddleware(PolitenessMiddleware):
         delay = max(self.delay, self.crawl_delay.get(host, 0.0))
         delay *= random.uniform(1 - self.jitter, 1 + self.jitter) if self.jitter else 1
         token = uuid.uuid4().hex
-        while (wait := self.fleet.acquire_host(host, delay, self.concurrency, token, self.hold)) > 0:
+        while (
+            wait := self.fleet.acquire_host(host, delay, self.concurrency, token, self.hold)
+        ) > 0:
             await asyncio.sleep(wait)
         request.meta[FLEET_TOKEN] = token
 

@@ -67,7 +67,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
         reason = response_status_message(response.status)
-        wait = retry_after_seconds(response.headers.get("Retry-After", b"").decode("latin-1"))
+        wait = retry_after_seconds((response.headers.get("Retry-After") or b"").decode("latin-1"))
         if wait is not None and wait > self.retry_after_max:
             return response  # the server asks for more patience than a crawl has: give up
         delay = wait if wait is not None else self._delay(request)

@@ -22,7 +22,8 @@ from twisted.internet import task
 
 from archive.errors import ArchiveLocked
 from archive.home import ArchiveHome
-from chalco_crawler.fleet import FleetError, fleet_settings
+from archive.recovery import safe_name
+from chalco_crawler.fleet import FleetError, default_worker_name, fleet_settings
 from chalco_crawler.profile import PROFILE_DIR_NAME
 from chalco_crawler.session import (
     EXIT_LOCKED,
@@ -102,7 +103,9 @@ def build_settings(args: argparse.Namespace, home: ArchiveHome) -> Settings:
     logs.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     # The full log goes to a file in the home; the terminal gets progress and the summary.
-    settings.set("LOG_FILE", str(logs / f"crawl-{stamp}.log"), priority="cmdline")
+    # Workers of a distributed crawl may share the home (and start in the same second).
+    worker = f"-{safe_name(args.worker or default_worker_name())}" if args.workers_redis else ""
+    settings.set("LOG_FILE", str(logs / f"crawl-{stamp}{worker}.log"), priority="cmdline")
     settings.set("LOG_FILE_APPEND", False, priority="cmdline")
     for pair in args.settings:
         key, sep, value = pair.partition("=")

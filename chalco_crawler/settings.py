@@ -27,6 +27,9 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's, fixed so that every request waiting for a host's robots.txt obeys it.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "chalco_crawler.robots.RobotsTxtMiddleware": 100,
     # Retries that wait: Retry-After on 429/503, exponential backoff otherwise.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "chalco_crawler.politeness.BackoffRetryMiddleware": 550,

@@ -22,7 +22,6 @@ from chalco_crawler.items import ArticlePageItem, FetchedFile
 from chalco_crawler.middlewares import CAPTURE_META_KEY
 from chalco_crawler.session import CrawlSession, is_policy_refusal
 
-
 FILE_POLL_SECONDS = 0.2
 
 

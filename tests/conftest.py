@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +62,39 @@ def run_crawl(home: Path, base_url: str, *extra: str, timeout: float = 300) -> C
     if completed.stdout.strip().startswith("{"):
         summary = json.loads(completed.stdout)
     return CrawlResult(completed.returncode, summary, completed.stdout, completed.stderr)
+
+
+POSTGRESQL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def skip_without(service: str, error: Exception) -> None:
+    """Skip a test that needs a server this machine lacks; CI (CHALCO_REQUIRE_SERVICES)
+    turns that into a failure."""
+    if os.environ.get("CHALCO_REQUIRE_SERVICES"):
+        raise error
+    pytest.skip(f"no {service} ({error})")
+
+
+@contextmanager
+def postgresql_database() -> Iterator[str]:
+    """A new, empty database on the real PostgreSQL of 127.0.0.1:5432, dropped after."""
+    psycopg = pytest.importorskip("psycopg")
+    name = f"chalco_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres",
+            autocommit=True,
+            connect_timeout=3,
+        )
+    except psycopg.OperationalError as error:
+        skip_without("PostgreSQL on 127.0.0.1:5432", error)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRESQL_SERVER}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
 
 
 @pytest.fixture(scope="session")

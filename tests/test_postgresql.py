@@ -6,37 +6,19 @@ is set (CI sets it), which turns the skip into a failure."""
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
 
 from archive.cli import main
-from tests.conftest import run_crawl
-
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+from tests.conftest import postgresql_database, run_crawl
 
 
 @pytest.fixture(scope="module")
 def database_url():
-    psycopg = pytest.importorskip("psycopg")
-    name = f"chalco_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres",
-            autocommit=True,
-            connect_timeout=3,
-        )
-    except psycopg.OperationalError as error:
-        if os.environ.get("CHALCO_REQUIRE_SERVICES"):
-            raise
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432 ({error})")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"{SERVER}/{name}"
-    admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.close()
+    with postgresql_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -109,14 +91,7 @@ def test_snapshot_versions_and_verify_work_on_postgresql(pg_home, replica, repli
 
 
 def test_migrate_db_copies_an_sqlite_archive_that_then_verifies(crawled, tmp_path):
-    psycopg = pytest.importorskip("psycopg")
-    name = f"chalco_migrated_{uuid.uuid4().hex[:12]}"
-    admin = psycopg.connect(
-        "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
-    )
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{SERVER}/{name}"
-    try:
+    with postgresql_database() as url:
         sqlite_url = f"sqlite:///{crawled.home}/archive.sqlite3"
         code, out = cli("--db", sqlite_url, "migrate-db", "--home", str(crawled.home), "--to", url)
         assert code == 0, out
@@ -135,9 +110,6 @@ def test_migrate_db_copies_an_sqlite_archive_that_then_verifies(crawled, tmp_pat
             main, ["--db", url, "migrate-db", "--home", str(crawled.home), "--to", url]
         )
         assert again.exit_code == 1 and "already holds" in again.stderr
-    finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def test_the_analyst_views_answer_on_postgresql(pg_home, database_url):
@@ -159,7 +131,7 @@ def test_the_analyst_views_answer_on_postgresql(pg_home, database_url):
 
 def test_search_on_postgresql_sees_each_articles_latest_version(tmp_path):
     """Articles at different version numbers: each is searched in its own latest version."""
-    psycopg = pytest.importorskip("psycopg")
+    pytest.importorskip("psycopg")
     from datetime import UTC, datetime
 
     from sqlalchemy import create_engine
@@ -169,13 +141,7 @@ def test_search_on_postgresql_sees_each_articles_latest_version(tmp_path):
     from archive.warcstore import HttpExchange
     from archive.writer import ArchiveWriter, ArticleContent
 
-    name = f"chalco_versions_{uuid.uuid4().hex[:12]}"
-    admin = psycopg.connect(
-        "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=3
-    )
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{SERVER}/{name}"
-    try:
+    with postgresql_database() as url:
         writer = ArchiveWriter(ArchiveHome.at(tmp_path / "home", url))
         writer.start_run("chalco", "http://x/", "full")
         now = datetime.now(UTC)
@@ -232,6 +198,3 @@ def test_search_on_postgresql_sees_each_articles_latest_version(tmp_path):
                 h.version for h in search(connection, "铝土矿", limit=None, all_versions=True)
             ] == [1]
         engine.dispose()
-    finally:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.close()

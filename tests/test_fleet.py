@@ -1,0 +1,231 @@
+"""A distributed crawl: worker processes sharing a Redis queue and a PostgreSQL archive.
+
+Against the real Redis (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432) of this machine;
+skipped with the reason where they are absent, unless CHALCO_REQUIRE_SERVICES is set (CI).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from archive.cli import main
+from replica.server import ReplicaServer
+from tests.conftest import FAST, REDIS_URL, postgresql_database, run_crawl, skip_without
+
+# Workers of these tests beat often and lapse fast, so that a killed one is soon gone.
+FLEET_FAST = ["-s", "FLEET_HEARTBEAT_TTL=2"]
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> str:
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        skip_without("Redis on 127.0.0.1:6379", error)
+    return REDIS_URL
+
+
+@pytest.fixture
+def database_url():
+    with postgresql_database() as url:
+        yield url
+
+
+def start_worker(
+    home: Path, base_url: str, redis_url: str, database: str, worker: str, *extra: str
+) -> subprocess.Popen[str]:
+    """One worker process of the fleet named after the test's database."""
+    fleet = database.rsplit("/", 1)[1]
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chalco_crawler.run",
+            "--home",
+            str(home),
+            "--base-url",
+            base_url,
+            "--json",
+            "--workers-redis",
+            redis_url,
+            "--fleet",
+            fleet,
+            "--worker",
+            worker,
+            *FAST,
+            *FLEET_FAST,
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"CHALCO_ARCHIVE_DB": database},
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 240) -> dict[str, Any]:
+    stdout, stderr = process.communicate(timeout=timeout)
+    assert stdout.strip().startswith("{"), stderr
+    return json.loads(stdout)
+
+
+def cli(database: str, *args: str) -> Any:
+    return CliRunner().invoke(main, ["--db", database, *args])
+
+
+def export(home: Path, database: str) -> dict[str, dict[str, Any]]:
+    result = CliRunner().invoke(main, ["--db", database, "export", "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    return {r["url"]: r for r in map(json.loads, result.stdout.splitlines())}
+
+
+def comparable(record: dict[str, Any]) -> dict[str, Any]:
+    """An article as both crawls must agree on: all but the times of the crawls."""
+    kept = {k: v for k, v in record.items() if k not in ("first_seen", "last_seen", "snapshot")}
+    return kept | {"snapshot": record["snapshot"]["sha256"]}
+
+
+def fetched_paths(server: ReplicaServer) -> Counter[str]:
+    """What the site served, robots.txt aside (every worker reads it for itself)."""
+    return Counter(r.path for r in server.requests if r.path != "/robots.txt")
+
+
+def test_two_workers_archive_what_one_process_archives_fetching_each_page_once(
+    tmp_path, replica_site, redis_url, database_url
+):
+    with ReplicaServer(replica_site) as alone:
+        single = run_crawl(tmp_path / "single", alone.base_url, "--full")
+        alone_paths = fetched_paths(alone)
+    assert single.exit_code == 1, single.stderr  # partial: the replica's deliberate 404
+    sqlite_url = f"sqlite:///{tmp_path / 'single' / 'archive.sqlite3'}"
+
+    # The same site at the same address (pages name their own URLs), served afresh.
+    with ReplicaServer(replica_site, port=alone.port) as shared:
+        home = tmp_path / "fleet"
+        workers = [
+            start_worker(home, shared.base_url, redis_url, database_url, name, "--full")
+            for name in ("w1", "w2")
+        ]
+        summaries = [finish(worker) for worker in workers]
+        fleet_paths = fetched_paths(shared)
+
+    # Both worked, and between them each page was fetched as often as by one process
+    # (once; twice for the page that fails once with 500).
+    assert all(summary["captures"] > 0 for summary in summaries), summaries
+    assert fleet_paths == alone_paths
+    assert sum(s["new"] for s in summaries) == len(replica_site.live_articles())
+
+    on_fleet = export(home, database_url)
+    on_single = export(tmp_path / "single", sqlite_url)
+    assert set(on_fleet) == set(on_single)
+    for url, record in on_fleet.items():
+        assert comparable(record) == comparable(on_single[url]), url
+        assert record["version"] == 1
+
+    result = cli(database_url, "verify", "--home", str(home))
+    assert result.exit_code == 0, result.output
+    runs = cli(database_url, "runs", "--home", str(home), "--format", "jsonl")
+    workers_of_runs = sorted(json.loads(line)["worker"] for line in runs.stdout.splitlines())
+    assert workers_of_runs == ["w1", "w2"]
+    warc_names = sorted(p.name for p in (home / "warc").glob("*.warc.gz"))
+    assert any("-w1-" in name for name in warc_names) and any("-w2-" in name for name in warc_names)
+
+
+def warc_bytes_of(home: Path, worker: str) -> int:
+    return sum(p.stat().st_size for p in (home / "warc").glob(f"*-{worker}-*.warc.gz"))
+
+
+def test_a_worker_killed_half_way_loses_nothing_after_the_other_and_a_rerun(
+    tmp_path, replica_site, redis_url, database_url
+):
+    home = tmp_path / "fleet"
+    with ReplicaServer(replica_site, latency=0.02) as server:
+        slow = ["-s", "CONCURRENT_REQUESTS=2", "-s", "ARCHIVE_COMMIT_EVERY=7"]
+        victim = start_worker(home, server.base_url, redis_url, database_url, "victim", *slow)
+        survivor = start_worker(home, server.base_url, redis_url, database_url, "survivor", *slow)
+        deadline = time.monotonic() + 60
+        while warc_bytes_of(home, "victim") < 60_000 and victim.poll() is None:
+            assert time.monotonic() < deadline, "the victim wrote nothing in time"
+            time.sleep(0.02)
+        assert victim.poll() is None, "the victim finished before it could be killed"
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+        survived = finish(survivor)
+        assert survived["status"] in ("ok", "partial"), survived
+
+        # The next scheduled crawl: one worker, incremental as cron would run it.
+        rerun = start_worker(home, server.base_url, redis_url, database_url, "rerun")
+        again = finish(rerun)
+
+    assert again["recovery"]["interrupted_runs"], again
+    live = {server.base_url + a.url_path.lstrip("/") for a in replica_site.live_articles()}
+    archived = export(home, database_url)
+    assert set(archived) == live
+    assert all(record["version"] == 1 for record in archived.values())
+    result = cli(database_url, "verify", "--home", str(home))
+    assert result.exit_code == 0, result.output
+    runs = cli(database_url, "runs", "--home", str(home), "--format", "jsonl")
+    status = {json.loads(r)["worker"]: json.loads(r)["status"] for r in runs.stdout.splitlines()}
+    assert status["victim"] == "interrupted"
+
+
+def test_two_workers_on_one_host_keep_the_fleets_per_host_pace(
+    tmp_path, replica_site, redis_url, database_url
+):
+    delay = 0.15
+    pace = ["-s", f"DOWNLOAD_DELAY={delay}", "-s", "DOWNLOAD_DELAY_JITTER=0"]
+    with ReplicaServer(replica_site) as server:
+        workers = [
+            start_worker(
+                tmp_path / "fleet", server.base_url, redis_url, database_url, name, "--full", *pace
+            )
+            for name in ("p1", "p2")
+        ]
+        summaries = [finish(worker) for worker in workers]
+        arrivals = sorted(r.at.timestamp() for r in server.requests)
+
+    assert all(summary["captures"] > 10 for summary in summaries), summaries
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    # One worker alone would start a request every `delay`; so must the two together. The
+    # margin allows for a busy worker sending a granted request a little late.
+    assert min(gaps) >= delay - 0.05, sorted(gaps)[:5]
+    rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+    assert rate <= 1 / delay * 1.05
+
+
+def test_workers_need_a_database_server(tmp_path, redis_url, monkeypatch):
+    monkeypatch.delenv("CHALCO_ARCHIVE_DB", raising=False)
+    result = run_crawl(tmp_path / "home", "http://127.0.0.1:9/", "--workers-redis", redis_url)
+    assert result.exit_code == 4
+    assert "workers need a shared database server" in result.stderr
+
+
+def test_a_second_worker_of_the_same_name_is_refused(
+    tmp_path, replica_site, redis_url, database_url
+):
+    with ReplicaServer(replica_site, latency=0.05) as server:
+        first = start_worker(tmp_path / "h", server.base_url, redis_url, database_url, "same")
+        time.sleep(1.5)
+        second = start_worker(tmp_path / "h", server.base_url, redis_url, database_url, "same")
+        _, stderr = second.communicate(timeout=60)
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=60)
+    assert second.returncode == 3
+    assert "already running" in stderr
+
+
+def test_the_fleet_is_documented_with_its_systemd_unit():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "--workers-redis" in readme and "chalco-archive-worker@.service" in readme
