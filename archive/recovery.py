@@ -11,12 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, Table, insert, select, text, update
+from sqlalchemy import Connection, Table, func, insert, select, text, update
 
 from archive.home import ArchiveHome
-from archive.models import CrawlRun, WarcFile, utc_now
-from archive.warcstore import complete_prefix
+from archive.models import Capture, CrawlRun, WarcFile, utc_now
+from archive.warcstore import whole_record_ends
 
+CAPTURES: Table = Capture.__table__  # type: ignore[assignment]
 RUNS: Table = CrawlRun.__table__  # type: ignore[assignment]
 WARC_FILES: Table = WarcFile.__table__  # type: ignore[assignment]
 QUARANTINE_DIR = "quarantine"
@@ -74,6 +75,21 @@ def _set_aside_tail(path: Path, valid_end: int, quarantine: Path) -> dict[str, o
     return {"file": path.name, "offset": valid_end, "bytes": size - valid_end, "to": str(target)}
 
 
+def _committed_end(connection: Connection, path: Path) -> int:
+    """Where the file's last record that a committed row points at ends (at least its
+    warcinfo record): what follows was cut off, or written for rows that never committed."""
+    ends = whole_record_ends(path)
+    if not ends:
+        return 0
+    indexed = connection.scalar(
+        select(func.max(CAPTURES.c.offset + CAPTURES.c.length))
+        .join(WARC_FILES, WARC_FILES.c.id == CAPTURES.c.warc_file_id)
+        .where(WARC_FILES.c.name == path.name)
+    )
+    keep = max(ends[0], indexed or 0)
+    return max(end for end in ends if end <= keep)
+
+
 def recover(
     connection: Connection,
     home: ArchiveHome,
@@ -122,7 +138,7 @@ def recover(
             match = RUN_IN_NAME.search(path.name)
             if match is None or int(match.group(1)) not in interrupted:
                 continue  # a live worker's file, still being written
-        valid_end = complete_prefix(path)
+        valid_end = _committed_end(connection, path)
         if valid_end < path.stat().st_size:
             report.set_aside.append(
                 _set_aside_tail(path, valid_end, home.warc_dir / QUARANTINE_DIR)

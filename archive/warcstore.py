@@ -391,7 +391,13 @@ def complete_prefix(path: Path) -> int:
     A crawl killed while writing leaves a record cut short at the end of its WARC file;
     warcio reads such a record without complaint, so the framing is checked here.
     """
-    valid_end = 0
+    ends = whole_record_ends(path)
+    return ends[-1] if ends else 0
+
+
+def whole_record_ends(path: Path) -> list[int]:
+    """Where each whole record of the file's complete prefix ends (see complete_prefix)."""
+    ends: list[int] = []
     with open(path, "rb") as handle:
         offset = 0
         decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
@@ -416,8 +422,9 @@ def complete_prefix(path: Path) -> int:
             member_end = offset + len(chunk) - len(decompressor.unused_data)
             if not _whole_record(bytes(head), total):
                 break
-            valid_end = offset = member_end
+            offset = member_end
+            ends.append(member_end)
             pending = decompressor.unused_data
             decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
             head, total = bytearray(), 0
-    return valid_end
+    return ends

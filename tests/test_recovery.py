@@ -9,13 +9,16 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.cli import main as cli_main
 from archive.home import ArchiveHome
-from archive.warcstore import complete_prefix, read_record
+from archive.warcstore import HttpExchange, complete_prefix, read_record
 from archive.writer import ArchiveWriter
 from replica.server import ReplicaServer
 from replica.site import build_site
@@ -103,6 +106,47 @@ def test_sigkill_mid_crawl_then_rerun_gives_a_complete_archive(tmp_path, slow_re
     assert database.execute("select status from crawl_runs where id = 1").fetchone() == (
         "interrupted",
     )
+    # Whole records written for rows that never committed were set aside with the rest.
+    verified = CliRunner().invoke(cli_main, ["verify", "--home", str(home)])
+    assert verified.exit_code == 0, verified.output
+
+
+def page(number: int) -> HttpExchange:
+    return HttpExchange(
+        url=f"http://127.0.0.1:8000/xwdt/gsyw/202602/t2026020{number}_1.html",
+        method="GET",
+        request_headers=[("User-Agent", "test")],
+        status=200,
+        protocol="HTTP/1.1",
+        response_headers=[("Content-Type", "text/html")],
+        payload=f"<html>page {number}</html>".encode(),
+        fetched_at=datetime(2026, 2, 4, 1, 2, number, tzinfo=UTC),
+    )
+
+
+def test_whole_records_whose_rows_never_committed_are_set_aside(tmp_path):
+    """Killed after writing whole records but before their rows committed: the records go
+    to quarantine with the cut-off bytes, so that every record left is indexed."""
+    home = ArchiveHome.at(tmp_path / "home")
+    killed = ArchiveWriter(home, commit_every=1000, commit_seconds=1000)
+    killed.start_run("chalco", "http://127.0.0.1:8000/", "full")
+    killed.record_exchange(page(1))
+    killed.commit()
+    assert killed.warc is not None
+    committed_size = (home.warc_dir / str(killed.warc.current_name)).stat().st_size
+    killed.record_exchange(page(2))  # written and flushed, its row never committed
+    killed.warc.sync()
+    # What SIGKILL leaves: an uncommitted transaction, the lock released by the OS.
+    killed.connection.close()
+    killed.engine.dispose()
+    killed._lock.release()
+
+    writer = ArchiveWriter(home)
+    writer.close()
+    (set_aside,) = writer.recovery.set_aside
+    assert set_aside["offset"] == committed_size
+    verified = CliRunner().invoke(cli_main, ["verify", "--home", str(home.root)])
+    assert verified.exit_code == 0, verified.output
 
 
 def test_a_cut_off_record_is_set_aside_and_never_indexed(tmp_path, replica):

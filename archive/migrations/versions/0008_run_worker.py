@@ -20,5 +20,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("crawl_runs") as batch:
-        batch.drop_column("worker")
+    # Not a batch (copy-and-rename) operation: the views of 0004 name crawl_runs.
+    op.execute("ALTER TABLE crawl_runs DROP COLUMN worker")
