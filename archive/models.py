@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -168,7 +170,8 @@ class Article(Base):
 
 
 class ArticleVersion(Base):
-    """A distinct content of an article. Never updated except for `last_seen_at`."""
+    """A distinct content of an article. Never updated except for `last_seen_at`, and
+    `is_latest` when a newer version arrives."""
 
     __tablename__ = "article_versions"
     __table_args__ = (UniqueConstraint("article_id", "number"),)
@@ -176,6 +179,9 @@ class ArticleVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
     number: Mapped[int] = mapped_column(Integer, doc="1, 2, … in order of first sight")
+    is_latest: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true(), doc="the article's newest version"
+    )
     content_sha256: Mapped[str] = mapped_column(String(64), doc="of the normalized record")
     capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), doc="first capture")
     title: Mapped[str | None] = mapped_column(Text)

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, literal, literal_column, not_, or_, select, text
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnClause
 
 from archive.models import Article, ArticleVersion, Listing
@@ -107,14 +106,7 @@ def _query(words: Sequence[str], *, in_title: bool, all_versions: bool) -> Any:
         version.body,
     ).join(Article, Article.id == version.article_id)
     if not all_versions:
-        other = aliased(ArticleVersion)  # not the outer table, or the subquery is not correlated
-        newest = (
-            select(func.max(other.number))
-            .where(other.article_id == version.article_id)
-            .correlate(version)
-            .scalar_subquery()
-        )
-        query = query.where(version.number == newest)
+        query = query.where(version.is_latest)
     title_has_all = and_(*[_contains(version.title, w) for w in words])
     if in_title:
         return query.where(title_has_all)

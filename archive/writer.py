@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import wraps
 from typing import Any, Literal, TypeVar
+from urllib.parse import urljoin
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -67,6 +68,8 @@ LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
 LEDGER_KINDS = {"captures": "capture", "article_versions": "version"}
 
 LOCK_NAME = ".lock"
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+MAX_REDIRECT_HOPS = 10
 # Below this size a duplicate payload is not worth a revisit record (redirects, empty pages).
 MIN_DEDUP_PAYLOAD = 1
 
@@ -378,6 +381,7 @@ class ArchiveWriter:
     @guarded
     def finish_run(self, status: str, exit_code: int, summary: dict[str, Any]) -> None:
         assert self.run_id is not None
+        self._move_redirected_listings()
         self._set(
             RUNS,
             self.run_id,
@@ -573,6 +577,28 @@ class ArchiveWriter:
         )
         self._wrote()
 
+    def _move_redirected_listings(self) -> None:
+        """Listings of URLs that redirect to an archived article belong to that article.
+
+        The crawler moves them as it follows each redirect; in a distributed crawl another
+        worker may commit a list page's links after that, so every run ends with this."""
+        redirects = dict(
+            self.connection.execute(
+                select(CAPTURES.c.url, CAPTURES.c.location)
+                .where(CAPTURES.c.status.in_(REDIRECT_STATUSES), CAPTURES.c.location.is_not(None))
+                .where(CAPTURES.c.url.in_(select(LISTINGS.c.article_url)))
+                .order_by(CAPTURES.c.id)
+            ).all()
+        )
+        for source in redirects:
+            target, hops = source, 0
+            while target in redirects and hops < MAX_REDIRECT_HOPS:
+                target, hops = urljoin(target, redirects[target]), hops + 1
+            if target != source and self.connection.scalar(
+                select(ARTICLES.c.id).where(ARTICLES.c.url == target)
+            ):
+                self.move_listings(source, target)
+
     # Files --------------------------------------------------------------------------------
 
     def file_by_url(self, url: str) -> FileRecord | None:
@@ -676,10 +702,13 @@ class ArchiveWriter:
             return "unchanged", latest.version_id
 
         previous = latest.number if latest is not None and latest.number is not None else 0
+        if latest is not None and latest.version_id is not None:
+            self._set(VERSIONS, latest.version_id, is_latest=False)
         version_id = self._add(
             VERSIONS,
             article_id=article_id,
             number=previous + 1,
+            is_latest=True,
             content_sha256=digest,
             capture_id=capture_id,
             title=content.title,

@@ -46,7 +46,7 @@ def drop_database(name: str) -> None:
 
 
 def crawl(
-    workers: int, main: ReplicaServer, member: ReplicaServer, delay: float
+    workers: int, main: ReplicaServer, member: ReplicaServer, delay: float, *mode: str
 ) -> tuple[float, list[dict[str, object]]]:
     """Wall seconds of the whole fleet, and each worker's summary."""
     database = fresh_database()
@@ -73,8 +73,7 @@ def crawl(
         database,
         "-s",
         f"DOWNLOAD_DELAY={delay}",
-        "-s",
-        "CONCURRENT_REQUESTS=16",
+        *mode,
     ]
     started = time.perf_counter()
     processes = [
@@ -97,6 +96,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2400, help="both sites together")
     parser.add_argument("--delay", type=float, default=0.02, help="per-host delay, seconds")
+    parser.add_argument("--full", action="store_true", help="crawl --full (default: incremental)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     chalco, member = build_group(
         articles=args.articles // 2, member_articles=args.articles - args.articles // 2
@@ -110,9 +111,10 @@ def main() -> None:
         ReplicaServer(member, host="localhost") as member_server,
     ):
         times = {}
-        for workers in (1, 2):
+        for workers in args.workers:
             before = len(main_server.requests), len(member_server.requests)
-            elapsed, summaries = crawl(workers, main_server, member_server, args.delay)
+            mode = ["--full"] if args.full else []
+            elapsed, summaries = crawl(workers, main_server, member_server, args.delay, *mode)
             requests = (
                 len(main_server.requests) - before[0],
                 len(member_server.requests) - before[1],
@@ -125,7 +127,8 @@ def main() -> None:
                 f" {requests[0]} + {requests[1]}, {requests[0] / elapsed:5.1f} + "
                 f"{requests[1] / elapsed:5.1f} req/s, status {dict(status)}"
             )
-    print(f"speed-up of two workers: {times[1] / times[2]:.2f}x")
+    if 1 in times and 2 in times:
+        print(f"speed-up of two workers: {times[1] / times[2]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -16,12 +16,16 @@ the queue is fetched by the next crawl, which walks every list page (archive.fro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import heapq
+import itertools
 import logging
 import os
 import random
 import socket
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,6 +58,9 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
 redis.call('SET', KEYS[2], 'busy', 'EX', ARGV[1])
 return taken[1]
 """
+
+# Requests of one host queued per priority before their turn numbers wrap around.
+TURNS = 10_000_000
 
 # A host's turn: at most ARGV[2] requests at once across the fleet, and ARGV[1] ms between
 # two starts. Returns 0 (go; the request holds token ARGV[3] until released or until
@@ -161,6 +168,7 @@ class Fleet:
     def _clear_generation(self) -> None:
         stale = [self.queue_key, self.dupefilter_key]
         stale += list(self.redis.scan_iter(match=self.key("claim", "*"), count=1000))
+        stale += list(self.redis.scan_iter(match=self.queue_key + ":turns:*", count=1000))
         self.redis.delete(*stale)
 
     def live_workers(self) -> dict[str, str]:
@@ -222,14 +230,21 @@ class Fleet:
         self.redis.zrem(self.key("host", host, "active"), token)
 
 
-def fleet_settings(settings: Settings, url: str, name: str | None, worker: str | None) -> None:
+class FleetAddon:
+    """Makes any crawl with FLEET_REDIS_URL set (`crawl --workers-redis`, or
+    `scrapy crawl news -s FLEET_REDIS_URL=…`) a worker of the fleet (see fleet_settings)."""
+
+    def update_settings(self, settings: Settings) -> None:
+        url = settings.get("FLEET_REDIS_URL")
+        if url:
+            fleet_settings(settings, url, settings.get("FLEET_NAME"))
+
+
+def fleet_settings(settings: Settings, url: str, name: str | None) -> None:
     """Turn a crawl's settings into a worker's: the shared scheduler, and the host delay
     kept by the fleet instead of by each process (which would only count its own)."""
     name = name or "default"
-    settings.set("FLEET_REDIS_URL", url, priority="cmdline")
     settings.set("FLEET_NAME", name, priority="cmdline")
-    if worker:
-        settings.set("FLEET_WORKER", worker, priority="cmdline")
     settings.set("SCHEDULER", "chalco_crawler.fleet.FleetScheduler", priority="cmdline")
     settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="cmdline")
     settings.set("REDIS_URL", url, priority="cmdline")
@@ -245,9 +260,21 @@ def fleet_settings(settings: Settings, url: str, name: str | None, worker: str |
 
 
 class FleetQueue(PriorityQueue):
-    """scrapy-redis's priority queue, popping with the worker's busy mark (see above)."""
+    """scrapy-redis's priority queue, popping with the worker's busy mark (see above), and
+    taking the hosts in turn within a priority.
+
+    Redis orders members of equal score by their bytes, that is by URL: a worker would take
+    one host's requests, wait for that host's pace with all of them, and leave the other
+    hosts idle. Each request's score is its priority plus its host's running count, so the
+    queue gives each host's first request, then each host's second, and so on.
+    """
 
     fleet: Fleet | None = None
+
+    def push(self, request: Request) -> None:
+        turn = self.server.incr(f"{self.key}:turns:{urlsplit(request.url).netloc}")
+        score = -request.priority + (turn % TURNS) / TURNS
+        self.server.zadd(self.key, {self._encode_request(request): score})
 
     def pop(self, timeout: int = 0) -> Request | None:
         if self.fleet is None:
@@ -315,6 +342,32 @@ class FleetScheduler(Scheduler):
         self.fleet.leave()
 
 
+class HostLine:
+    """This worker's requests waiting for one host's turn: the highest priority first, then
+    in order of arrival (list pages before articles, as the shared queue orders them), and
+    only the first of the line asks Redis. Without it, a list page would wait behind every
+    article already waiting, and the host would run out of work while it does."""
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def turn(self, priority: int) -> AsyncIterator[None]:
+        entry = (-priority, next(self._arrivals), asyncio.get_running_loop().create_future())
+        heapq.heappush(self._waiting, entry)
+        try:
+            if self._waiting[0] is not entry:
+                await entry[2]  # woken when it is first
+            yield
+        finally:
+            first = self._waiting[0] is entry
+            self._waiting.remove(entry)
+            heapq.heapify(self._waiting)
+            if first and self._waiting and not self._waiting[0][2].done():
+                self._waiting[0][2].set_result(None)
+
+
 class FleetPolitenessMiddleware(PolitenessMiddleware):
     """PolitenessMiddleware, with each host's delay and concurrency kept for the fleet."""
 
@@ -331,6 +384,7 @@ class FleetPolitenessMiddleware(PolitenessMiddleware):
         self.concurrency = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
         # A token left by a killed worker frees its host's place after this long.
         self.hold = settings.getfloat("DOWNLOAD_TIMEOUT", 30) + 30
+        self._lines: dict[str, HostLine] = {}
 
     async def process_request(self, request: Request) -> None:
         await super().process_request(request)
@@ -338,11 +392,17 @@ class FleetPolitenessMiddleware(PolitenessMiddleware):
         delay = max(self.delay, self.crawl_delay.get(host, 0.0))
         delay *= random.uniform(1 - self.jitter, 1 + self.jitter) if self.jitter else 1
         token = uuid.uuid4().hex
-        while (
-            wait := self.fleet.acquire_host(host, delay, self.concurrency, token, self.hold)
-        ) > 0:
-            await asyncio.sleep(wait)
+        async with self._line(host).turn(request.priority):
+            while (
+                wait := self.fleet.acquire_host(host, delay, self.concurrency, token, self.hold)
+            ) > 0:
+                await asyncio.sleep(wait)
         request.meta[FLEET_TOKEN] = token
+
+    def _line(self, host: str) -> HostLine:
+        if host not in self._lines:
+            self._lines[host] = HostLine()
+        return self._lines[host]
 
     def _release(self, request: Request) -> None:
         token = request.meta.pop(FLEET_TOKEN, None)

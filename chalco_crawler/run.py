@@ -23,7 +23,7 @@ from twisted.internet import task
 from archive.errors import ArchiveLocked
 from archive.home import ArchiveHome
 from archive.recovery import safe_name
-from chalco_crawler.fleet import FleetError, default_worker_name, fleet_settings
+from chalco_crawler.fleet import FleetError, default_worker_name
 from chalco_crawler.profile import PROFILE_DIR_NAME
 from chalco_crawler.session import (
     EXIT_LOCKED,
@@ -119,7 +119,13 @@ def build_settings(args: argparse.Namespace, home: ArchiveHome) -> Settings:
                 "workers need a shared database server: give --db postgresql+psycopg://HOST/DB"
                 " (SQLite takes one writer at a time)"
             )
-        fleet_settings(settings, redis_url, args.fleet, args.worker)
+        for key, value in (
+            ("FLEET_REDIS_URL", redis_url),
+            ("FLEET_NAME", args.fleet),
+            ("FLEET_WORKER", args.worker),
+        ):
+            if value:
+                settings.set(key, value, priority="cmdline")  # applied by fleet.FleetAddon
     elif args.fleet or args.worker:
         raise ValueError("--fleet and --worker go with --workers-redis")
     return settings

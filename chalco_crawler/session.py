@@ -98,6 +98,11 @@ class CrawlSession:
         # anything, so that the others see it alive.
         self.fleet = Fleet.from_settings(settings)
         if self.fleet is not None:
+            if ArchiveHome.at(home).is_sqlite:
+                raise ValueError(
+                    "workers need a shared database server: set CHALCO_ARCHIVE_DB"
+                    " (SQLite takes one writer at a time)"
+                )
             self.fleet.join()
         self.writer = ArchiveWriter(
             ArchiveHome.at(home),

@@ -49,6 +49,13 @@ DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 ATTACHMENT_MAXSIZE = 512 * 1024 * 1024
 MAX_LIST_PAGES = 2000
 
+# A distributed crawl when FLEET_REDIS_URL is set (README: Several workers).
+ADDONS = {"chalco_crawler.fleet.FleetAddon": 0}
+FLEET_REDIS_URL = None
+FLEET_NAME = "default"
+FLEET_WORKER = None  # default: HOSTNAME-PID
+FLEET_HEARTBEAT_TTL = 15.0
+
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,
     "pipelines.normalization.NormalizationPipeline": 200,

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from archive.cli import main
 from archive.db import open_reader, session_factory
@@ -110,6 +111,22 @@ def test_revisit_makes_the_edit_version_2_and_keeps_version_1(history, session):
     truth = history.server.site.article(history.later.edited)
     assert view.record["title"] == truth.title
     assert get_article(session, edited, 1).record["title"] == history.later.edited_before.title
+    # Exactly one version of each article is flagged as its newest: here, version 2.
+    flags = session.execute(
+        text(
+            "SELECT v.number FROM article_versions v JOIN articles a ON a.id = v.article_id"
+            " WHERE a.url = :url AND v.is_latest"
+        ),
+        {"url": edited},
+    ).all()
+    assert flags == [(2,)]
+    doubles = session.execute(
+        text(
+            "SELECT article_id FROM article_versions GROUP BY article_id"
+            " HAVING sum(CASE WHEN is_latest THEN 1 ELSE 0 END) != 1"
+        )
+    ).all()
+    assert doubles == []
     old = get_snapshot(session, ArchiveHome.at(history.home), edited, at=history.between)
     assert old.content == history.edited_bytes_before
     assert history.revisit.summary["updated"] == 1

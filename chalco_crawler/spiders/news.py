@@ -47,6 +47,9 @@ from chalco_crawler.profile import DEFAULT_SITE, SiteProfile, bundled_profile_na
 from chalco_crawler.session import UNREACHABLE_REASON, is_policy_refusal
 
 # The home page decides whether the site is reachable: fail fast rather than retry for minutes.
+# List pages go before articles: the walk finds the work early, and each host always has
+# articles queued while the next list page is fetched (queues are shared by priority).
+LIST_PRIORITY = 10
 HOME_REQUEST_META = {"max_retry_times": 1, "download_timeout": 20}
 MODES = ("incremental", "full", "revisit")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -243,6 +246,7 @@ class NewsSpider(scrapy.Spider):
                     callback=self.parse_news_root,
                     errback=self.request_failed,
                     cb_kwargs={"site": site},
+                    priority=LIST_PRIORITY,
                 )
             return
         self.logger.info("%s sections: %s", site, ", ".join(s.path for s in sections))
@@ -268,6 +272,7 @@ class NewsSpider(scrapy.Spider):
             list_page_url(self.sites[site].base_url, section.path, page),
             callback=self.parse_list,
             errback=self.request_failed,
+            priority=LIST_PRIORITY,
             cb_kwargs={
                 "site": site,
                 "section": section,
