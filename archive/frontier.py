@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from archive.db import open_reader, session_factory
@@ -36,11 +36,16 @@ def known_listed_urls(session: Session, site: str) -> set[str]:
     return set(session.scalars(articles)) | set(session.scalars(settled))
 
 
-def interrupted_walk(session: Session, site: str) -> bool:
-    """Was a crawl of the site interrupted with no crawl started since then finished?
+# A run whose walk ran to its end (the site unreachable: it took nothing from anyone).
+WALK_ENDED = ('"close_reason": "finished"', '"close_reason": "site_unreachable"')
 
-    A killed crawl (or a killed worker of a distributed crawl) may have taken list pages
-    or articles that nobody fetched; an incremental crawl then walks every list page, once.
+
+def interrupted_walk(session: Session, site: str) -> bool:
+    """Was a crawl of the site cut short with no crawl started since then finished?
+
+    A crawl killed, stopped by a signal or by a full disk (or such a worker of a
+    distributed crawl) may have taken list pages or articles that nobody fetched; an
+    incremental crawl then walks every list page, once.
     """
     of_site = or_(
         CrawlRun.site == site,
@@ -48,14 +53,17 @@ def interrupted_walk(session: Session, site: str) -> bool:
         CrawlRun.site.like(f"%,{site}"),
         CrawlRun.site.like(f"%,{site},%"),
     )
-    found = session.scalar(
-        select(func.max(CrawlRun.finished_at)).where(of_site, CrawlRun.status == "interrupted")
+    ended = or_(*[CrawlRun.summary_json.contains(marker) for marker in WALK_ENDED])
+    cut_short = or_(
+        CrawlRun.status == "interrupted",
+        and_(CrawlRun.status.in_(("partial", "failed")), not_(ended)),
     )
+    found = session.scalar(select(func.max(CrawlRun.finished_at)).where(of_site, cut_short))
     if found is None:
         return False
     walked = session.scalar(
         select(func.max(CrawlRun.started_at)).where(
-            of_site, CrawlRun.status.in_(("ok", "partial")), CrawlRun.mode != "revisit"
+            of_site, CrawlRun.status.in_(("ok", "partial")), CrawlRun.mode != "revisit", ended
         )
     )
     return walked is None or walked < found
