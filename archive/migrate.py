@@ -4,6 +4,7 @@ so the WARC index, the versions and the ledger's chain stay exactly as they were
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import Table, func, insert, select, text
@@ -23,7 +24,7 @@ from archive.models import (
     VersionFile,
     WarcFile,
 )
-from archive.search_postgresql import reindex_postgresql
+from archive.search_postgresql import fill_pairs, without_gin_indexes
 
 # Parents before children, so foreign keys hold at every insert.
 TABLES: list[Table] = [
@@ -65,24 +66,27 @@ def migrate_database(
     rows: dict[str, int] = {}
     try:
         with reader.connect() as read, writer.begin() as write:
+            postgresql = write.dialect.name == "postgresql"
             for table in TABLES:
                 if write.scalar(select(func.count()).select_from(table)):
                     raise TargetNotEmpty(
                         f"{target_url} already holds {table.name} rows: "
                         "migrate into an empty database"
                     )
-            for table in TABLES:
-                copied = 0
-                result = read.execution_options(stream_results=True).execute(
-                    select(table).order_by(*table.primary_key.columns)
-                )
-                while batch := result.fetchmany(BATCH):
-                    write.execute(insert(table), [dict(row._mapping) for row in batch])
-                    copied += len(batch)
-                    progress(table.name, copied)
-                rows[table.name] = copied
-            if write.dialect.name == "postgresql":
-                reindex_postgresql(write)  # the search column is PostgreSQL's own
+            with without_gin_indexes(write) if postgresql else nullcontext():
+                for table in TABLES:
+                    copied = 0
+                    result = read.execution_options(stream_results=True).execute(
+                        select(table).order_by(*table.primary_key.columns)
+                    )
+                    while batch := result.fetchmany(BATCH):
+                        write.execute(insert(table), [dict(row._mapping) for row in batch])
+                        copied += len(batch)
+                        progress(table.name, copied)
+                    rows[table.name] = copied
+                if postgresql:
+                    fill_pairs(write)  # the search column is PostgreSQL's own
+            if postgresql:
                 # Ids were copied, so each sequence must continue after the largest one.
                 for table in TABLES:
                     column = table.c.get("id")

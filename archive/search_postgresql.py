@@ -11,7 +11,8 @@ newest; each part stops at the limit, so common words do not sort every match.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, literal, literal_column, not_, or_, select, text
@@ -50,8 +51,33 @@ def index_version_postgresql(
     )
 
 
+@contextmanager
+def without_gin_indexes(connection: Connection) -> Iterator[None]:
+    """Drop the versions table's GIN indexes (the pairs, and pg_trgm's over title and body)
+    for a bulk write, and build them again after it: building a GIN index once is many times
+    faster than entering every written row into it (an UPDATE rewrites the whole row)."""
+    indexes = connection.scalars(
+        text(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'article_versions'"
+            " AND indexdef LIKE '%USING gin%'"
+        )
+    ).all()
+    for definition in indexes:
+        name = definition.split(" INDEX ", 1)[1].split(" ON ", 1)[0]
+        connection.execute(text(f"DROP INDEX {name}"))
+    yield
+    for definition in indexes:
+        connection.execute(text(definition))
+
+
 def reindex_postgresql(connection: Connection, batch: int = 500) -> int:
     """Fill `search_pairs` for every version (after a migration or a copy); the count."""
+    with without_gin_indexes(connection):
+        return fill_pairs(connection, batch)
+
+
+def fill_pairs(connection: Connection, batch: int = 500) -> int:
+    """Compute `search_pairs` for every version, in batches; the count."""
     count = 0
     last = 0
     while True:
@@ -131,6 +157,10 @@ def search_postgresql(
 ) -> list[dict[str, Any]]:
     """Matching versions as dicts (id, number, url, site, title, source, published, body):
     title matches first, then body matches, each newest first."""
+    # A plan per word: a prepared statement's generic plan (psycopg prepares a statement run
+    # five times) would walk `published` for a rare word or gather every candidate of a
+    # common one; either costs seconds.
+    connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     rows: list[dict[str, Any]] = []
     for in_title in (True, False):
         query = _query(words, in_title=in_title, all_versions=all_versions)

@@ -197,18 +197,42 @@ def test_two_workers_on_one_host_keep_the_fleets_per_host_pace(
         arrivals = sorted(r.at.timestamp() for r in server.requests)
 
     assert all(summary["captures"] > 10 for summary in summaries), summaries
-    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
-    # One worker alone would start a request every `delay`; so must the two together. The
-    # margin allows for a busy worker sending a granted request a little late.
-    assert min(gaps) >= delay - 0.05, sorted(gaps)[:5]
+    # One worker alone starts a request every `delay`; so must the two together. A worker
+    # busy with a page may send a granted request a little late, next to the following one,
+    # so the count in any second may exceed 1/delay by one or two, never by the second
+    # worker's share (about 6 more).
+    most_in_a_second = max(
+        sum(1 for t in arrivals if start <= t < start + 1.0) for start in arrivals
+    )
+    assert most_in_a_second <= 1 / delay + 2, most_in_a_second
     rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
-    assert rate <= 1 / delay * 1.05
+    assert rate <= 1 / delay * 1.05, rate
 
 
-def test_workers_need_a_database_server(tmp_path, redis_url, monkeypatch):
-    monkeypatch.delenv("CHALCO_ARCHIVE_DB", raising=False)
-    result = run_crawl(tmp_path / "home", "http://127.0.0.1:9/", "--workers-redis", redis_url)
-    assert result.exit_code == 4
+def test_workers_need_a_database_server(tmp_path, redis_url):
+    """Through the CLI, as systemd runs it: the options reach the crawler, which refuses."""
+    env = {k: v for k, v in os.environ.items() if k != "CHALCO_ARCHIVE_DB"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "crawl",
+            "--home",
+            str(tmp_path / "home"),
+            "--base-url",
+            "http://127.0.0.1:9/",
+            "--workers-redis",
+            redis_url,
+            "--worker",
+            "a",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 4
     assert "workers need a shared database server" in result.stderr
 
 

@@ -1,6 +1,7 @@
 """Each article's newest version is flagged, so that search on PostgreSQL filters by an
 index condition instead of a correlated max(number) per candidate; the pair index and a
-`published` index cover the newest versions only.
+`published` index cover the newest versions only. pg_trgm's indexes of 0005 go: search uses
+the pairs of 0007, and every version written entered them twice (insert, then the pairs).
 
 Revision ID: 0009
 Revises: 0008
@@ -34,10 +35,20 @@ def upgrade() -> None:
             "CREATE INDEX ix_article_versions_latest_published ON article_versions"
             " (published DESC NULLS LAST, id DESC) WHERE is_latest"
         )
+        op.execute("DROP INDEX IF EXISTS ix_article_versions_title_trgm")
+        op.execute("DROP INDEX IF EXISTS ix_article_versions_body_trgm")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE INDEX ix_article_versions_title_trgm ON article_versions"
+            " USING gin (title gin_trgm_ops)"
+        )
+        op.execute(
+            "CREATE INDEX ix_article_versions_body_trgm ON article_versions"
+            " USING gin (body gin_trgm_ops)"
+        )
         op.execute("DROP INDEX ix_article_versions_latest_published")
         op.execute("DROP INDEX ix_article_versions_latest_pairs")
     op.execute("ALTER TABLE article_versions DROP COLUMN is_latest")
