@@ -351,7 +351,13 @@ def read_record(path: Path, offset: int, length: int) -> StoredResponse:
         ) from error
     if problems:
         raise SnapshotCorrupt(f"digest mismatch in {path} at offset {offset}: {problems[0]}")
-    if record.rec_type == "response" and expected and expected != warc_digest(sha256_hex(payload)):
+    # The archive indexes only response and revisit records, and writes every response with
+    # its digest: anything else at an indexed offset is damage (a flipped bit in the type).
+    if record.rec_type not in ("response", "revisit"):
+        raise SnapshotCorrupt(
+            f"not a response record in {path} at offset {offset}: {record.rec_type!r}"
+        )
+    if record.rec_type == "response" and expected != warc_digest(sha256_hex(payload)):
         raise SnapshotCorrupt(f"payload digest mismatch in {path} at offset {offset}")
     try:
         status = int(status_line.split(" ", 1)[0])
