@@ -39,21 +39,26 @@ class CrawlResult:
     stderr: str
 
 
+def crawl_command(home: Path, base_url: str, *extra: str) -> list[str]:
+    """`chalco_crawler.run` (what `chalco-archive crawl` runs) with the test settings."""
+    return [
+        sys.executable,
+        "-m",
+        "chalco_crawler.run",
+        "--home",
+        str(home),
+        "--base-url",
+        base_url,
+        "--json",
+        *FAST,
+        *extra,
+    ]
+
+
 def run_crawl(home: Path, base_url: str, *extra: str, timeout: float = 300) -> CrawlResult:
     """Run `chalco_crawler.run` in its own process, as `chalco-archive crawl` does."""
     completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chalco_crawler.run",
-            "--home",
-            str(home),
-            "--base-url",
-            base_url,
-            "--json",
-            *FAST,
-            *extra,
-        ],
+        crawl_command(home, base_url, *extra),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from archive.cli import main
 from replica.server import ReplicaServer
-from tests.conftest import FAST, REDIS_URL, postgresql_database, run_crawl, skip_without
+from tests.conftest import REDIS_URL, crawl_command, postgresql_database, run_crawl, skip_without
 
 # Workers of these tests beat often and lapse fast, so that a killed one is soon gone.
 FLEET_FAST = ["-s", "FLEET_HEARTBEAT_TTL=2"]
@@ -49,25 +49,18 @@ def start_worker(
     """One worker process of the fleet named after the test's database."""
     fleet = database.rsplit("/", 1)[1]
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chalco_crawler.run",
-            "--home",
-            str(home),
-            "--base-url",
+        crawl_command(
+            home,
             base_url,
-            "--json",
             "--workers-redis",
             redis_url,
             "--fleet",
             fleet,
             "--worker",
             worker,
-            *FAST,
             *FLEET_FAST,
             *extra,
-        ],
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -22,7 +22,7 @@ from archive.warcstore import HttpExchange, complete_prefix, read_record
 from archive.writer import ArchiveWriter
 from replica.server import ReplicaServer
 from replica.site import build_site
-from tests.conftest import FAST, run_crawl
+from tests.conftest import FAST, crawl_command, run_crawl
 
 
 @pytest.fixture
@@ -34,22 +34,15 @@ def slow_replica():
 
 def start_crawl(home: Path, base_url: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chalco_crawler.run",
-            "--home",
-            str(home),
-            "--base-url",
+        crawl_command(
+            home,
             base_url,
             "--full",
-            "--json",
-            *FAST,
             "-s",
             "CONCURRENT_REQUESTS=2",
             "-s",
             "ARCHIVE_COMMIT_EVERY=7",
-        ],
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
