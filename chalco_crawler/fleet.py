@@ -323,6 +323,22 @@ class FleetScheduler(Scheduler):
         engine._SLOT_HEARTBEAT_INTERVAL = BEAT_SECONDS
         self.beat.start(BEAT_SECONDS, now=False)
 
+    # scrapy-redis 0.9.1's own two methods, but for the stats call: Scrapy 2.19 deprecates
+    # its `spider` argument, and the warning filled every worker's log.
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.crawler.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
+    def next_request(self) -> Request | None:
+        request = self.queue.pop(self.idle_before_close)
+        if request is not None:
+            self.crawler.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
     def _beat(self) -> None:
         engine = self.crawler.engine
         idle = engine is not None and engine._slot is not None and engine.spider_is_idle()

@@ -145,7 +145,15 @@ def test_a_worker_killed_half_way_loses_nothing_after_the_other_and_a_rerun(
 ):
     home = tmp_path / "fleet"
     with ReplicaServer(replica_site, latency=0.02) as server:
-        slow = ["-s", "CONCURRENT_REQUESTS=2", "-s", "ARCHIVE_COMMIT_EVERY=7"]
+        # Paced for the fleet, so that the crawl lasts seconds and the kill lands mid-way.
+        slow = [
+            "-s",
+            "CONCURRENT_REQUESTS=2",
+            "-s",
+            "ARCHIVE_COMMIT_EVERY=7",
+            "-s",
+            "DOWNLOAD_DELAY=0.03",
+        ]
         victim = start_worker(home, server.base_url, redis_url, database_url, "victim", *slow)
         survivor = start_worker(home, server.base_url, redis_url, database_url, "survivor", *slow)
         deadline = time.monotonic() + 60
