@@ -88,7 +88,6 @@ def migrate_database(
                     fill_pairs(write)  # the search column is PostgreSQL's own
             if postgresql:
                 write.execute(text("ANALYZE"))  # search's plans need the new rows' statistics
-            if postgresql:
                 # Ids were copied, so each sequence must continue after the largest one.
                 for table in TABLES:
                     column = table.c.get("id")
