@@ -254,3 +254,61 @@ def test_a_second_worker_of_the_same_name_is_refused(
 def test_the_fleet_is_documented_with_its_systemd_unit():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     assert "--workers-redis" in readme and "chalco-archive-worker@.service" in readme
+
+
+def test_the_shared_queue_gives_list_pages_first_then_the_hosts_in_turn(redis_url):
+    """Redis orders equal scores by their bytes (by URL): without the turns, one host's
+    requests would all come out before the other's, and that host's pace would hold back
+    the worker while the other host idled."""
+    from scrapy import Request, Spider
+
+    from chalco_crawler.fleet import Fleet, FleetQueue
+
+    fleet = Fleet(redis_url, f"queue-{os.getpid()}", "q1", ttl=5)
+    queue = FleetQueue(fleet.redis, Spider("news"), fleet.queue_key)
+    queue.fleet = fleet
+    fleet.join()
+    try:
+        for n in range(3):
+            queue.push(Request(f"http://a.example/article{n}.html"))
+            queue.push(Request(f"http://b.example/article{n}.html"))
+        queue.push(Request("http://b.example/list_2.html", priority=10))
+        taken = []
+        while (request := queue.pop()) is not None:
+            taken.append(request.url)
+    finally:
+        fleet.leave()
+    assert taken[0] == "http://b.example/list_2.html"
+    hosts = [url.split("/")[2] for url in taken[1:]]
+    assert hosts == ["a.example", "b.example"] * 3
+    assert taken[1:3] == ["http://a.example/article0.html", "http://b.example/article0.html"]
+
+
+def test_a_hosts_line_serves_the_highest_priority_first_then_in_order():
+    """A worker's requests for one host wait in line for the fleet's turn: a list page that
+    arrives late goes before the articles already waiting."""
+    import asyncio
+
+    from chalco_crawler.fleet import HostLine
+
+    async def crawl() -> list[str]:
+        line, served, gate = HostLine(), [], asyncio.Event()
+
+        async def request(name: str, priority: int) -> None:
+            async with line.turn(priority):
+                served.append(name)
+                if name == "first":
+                    await gate.wait()  # holds the turn while the others arrive
+
+        first = asyncio.create_task(request("first", 0))
+        await asyncio.sleep(0)
+        waiting = [
+            asyncio.create_task(request(name, priority))
+            for name, priority in [("article1", 0), ("list", 10), ("article2", 0)]
+        ]
+        await asyncio.sleep(0)
+        gate.set()
+        await asyncio.gather(first, *waiting)
+        return served
+
+    assert asyncio.run(crawl()) == ["first", "list", "article1", "article2"]
