@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -25,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from chalco_crawler import settings as crawler_settings
 from replica.server import ReplicaServer
 from replica.site import build_site
 
@@ -38,12 +40,30 @@ SETTINGS = [
 ]
 
 
+def server_cpu() -> float:
+    """CPU seconds used so far by this process, where the replica server's threads run."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_measured(command: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB, and exit code of one child process."""
-    started = time.perf_counter()
+    """Wall seconds, peak RSS in MB, and exit code of one child process (its own and its
+    children's CPU, and the server's, are printed)."""
+    started, server_started = time.perf_counter(), server_cpu()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _pid, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    grandchildren = (
+        children.ru_utime + children.ru_stime - children_before.ru_utime - children_before.ru_stime
+    ) - (usage.ru_utime + usage.ru_stime)
+    print(
+        f"  {command[2]}: wall {wall:.2f} s · CPU: crawl process "
+        f"{usage.ru_utime + usage.ru_stime:.2f} s, its helpers {max(grandchildren, 0):.2f} s, "
+        f"server {server_cpu() - server_started:.2f} s",
+        flush=True,
+    )
     process.returncode = os.waitstatus_to_exitcode(status)
     return wall, usage.ru_maxrss / 1024, process.returncode
 
@@ -96,6 +116,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per response")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--concurrent-items",
+        type=int,
+        default=crawler_settings.CONCURRENT_ITEMS,
+        help="Scrapy's CONCURRENT_ITEMS for both crawls (default: the project's; Scrapy's is 100)",
+    )
     args = parser.parse_args()
 
     site = build_site(articles=args.articles, page_size=args.page_size)
@@ -104,11 +130,13 @@ def main() -> None:
     settings = SETTINGS + [
         f"CONCURRENT_REQUESTS={args.concurrency}",
         f"CONCURRENT_REQUESTS_PER_DOMAIN={args.concurrency}",
+        f"CONCURRENT_ITEMS={args.concurrent_items}",
     ]
     with ReplicaServer(site, latency=args.latency) as server:
         print(
             f"replica: {len(site.articles)} articles at {server.base_url}, "
-            f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}"
+            f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}, "
+            f"concurrent items {args.concurrent_items}"
         )
         for round_number in range(1, args.rounds + 1):
             home = work / f"home-{round_number}"
