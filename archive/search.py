@@ -185,7 +185,7 @@ def index_text(text: str | None) -> str:
     if not chars:
         return ""
     chars += END
-    return " ".join([first + second for first, second in zip(chars, chars[1:])])
+    return " ".join([first + second for first, second in zip(chars, chars[1:], strict=False)])
 
 
 def published_day(published: str | None) -> int:
