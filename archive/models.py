@@ -246,8 +246,36 @@ class VersionFile(Base):
     role: Mapped[str] = mapped_column(String(16), primary_key=True, doc="attachment | image")
     name: Mapped[str | None] = mapped_column(Text, doc="the link text, e.g. 年度报告.pdf")
     position: Mapped[int] = mapped_column(Integer)
+    capture_id: Mapped[int | None] = mapped_column(
+        ForeignKey("captures.id"),
+        doc="the capture holding the bytes this version names, when they are not the file's"
+        " own (a revisit found the file changed at the same URL); null: files.capture_id",
+    )
 
     file: Mapped[File] = relationship()
+    capture: Mapped[Capture | None] = relationship()
+
+    @property
+    def url(self) -> str:
+        return self.file.url
+
+    @property
+    def sha256(self) -> str | None:
+        """SHA-256 of the bytes this version names."""
+        return self.capture.content_sha256 if self.capture else self.file.sha256
+
+    @property
+    def size(self) -> int | None:
+        return self.capture.content_size if self.capture else self.file.size
+
+    @property
+    def media_type(self) -> str | None:
+        return self.capture.media_type if self.capture else self.file.media_type
+
+    @property
+    def bytes_capture(self) -> Capture | None:
+        """The capture whose payload holds the bytes this version names."""
+        return self.capture or self.file.capture
 
 
 class LedgerEntry(Base):

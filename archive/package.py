@@ -326,10 +326,11 @@ def build_package(
         timestamp, line = _page_line(session, page)
         lines.setdefault((page.url, timestamp), line)
         for named in version.files:
-            if named.file.capture is None:
+            held = named.bytes_capture  # the bytes this version names
+            if held is None:
                 missing[named.file.url] = None
             else:
-                file_captures[named.file.capture.id] = named.file.capture
+                file_captures[held.id] = held
     captures = _with_originals(session, [*page_captures, *file_captures.values()])
     description = _describe(urls, since, until, len(lines))
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from archive.errors import ArticleNotFound, SnapshotCorrupt, SnapshotNotFound
 from archive.home import ArchiveHome
@@ -21,7 +21,6 @@ from archive.models import (
     ArticleVersion,
     Capture,
     CrawlRun,
-    File,
     Listing,
     VersionCapture,
     VersionFile,
@@ -76,15 +75,16 @@ def _sections_by_url(session: Session, urls: Sequence[str]) -> dict[str, list[st
 
 
 def _files_by_version(session: Session, version_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """(role, name, the file as the version names it: url, sha256, size, media_type)."""
     files: dict[int, list[Any]] = defaultdict(list)
-    rows = session.execute(
-        select(VersionFile.version_id, VersionFile.role, VersionFile.name, File)
-        .join(File, File.id == VersionFile.file_id)
+    rows = session.scalars(
+        select(VersionFile)
+        .options(joinedload(VersionFile.file), joinedload(VersionFile.capture))
         .where(VersionFile.version_id.in_(version_ids))
         .order_by(VersionFile.version_id, VersionFile.position)
     )
-    for version_id, role, name, file in rows:
-        files[version_id].append((role, name, file))
+    for named in rows:
+        files[named.version_id].append((named.role, named.name, named))
     return files
 
 
@@ -273,7 +273,8 @@ def version_history(session: Session, url: str) -> list[dict[str, Any]]:
 
 
 def version_text(version: ArticleVersion) -> list[str]:
-    """A version as lines of text, for diffs: the fields a reader sees, then the body."""
+    """A version as lines of text, for diffs: the fields a reader sees, the body, then the
+    files it names with their digests (an attachment replaced at its URL shows here)."""
     head = [
         f"标题：{version.title or ''}",
         f"来源：{version.source or ''}",
@@ -281,7 +282,13 @@ def version_text(version: ArticleVersion) -> list[str]:
         f"作者：{version.author or ''}",
         "",
     ]
-    return head + (version.body or "").split("\n")
+    label = {"attachment": "附件", "image": "图片"}
+    files = [
+        f"{label.get(named.role, named.role)}：{named.name or ''} {named.url}"
+        f" sha256={named.sha256 or '(not fetched)'}"
+        for named in version.files
+    ]
+    return head + (version.body or "").split("\n") + ([""] + files if files else [])
 
 
 def diff_versions(session: Session, url: str, old: int | None, new: int | None) -> list[str]:

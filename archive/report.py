@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from archive.db import open_reader, session_factory
 from archive.errors import ArchiveError
 from archive.home import HOME_ENV, ArchiveHome
-from archive.models import Article, ArticleVersion, File, Listing, VersionFile
+from archive.models import Article, ArticleVersion, Capture, File, Listing, VersionFile
 
 # Months shown one bar each; a longer range also gets a chart per year.
 MONTHS_SHOWN = 24
@@ -210,15 +210,18 @@ def gather(
         if (site_name, section) in sections:
             sections[(site_name, section)].attachments = count
 
+    # The bytes each version names: a later capture's when the file changed at its URL.
+    media_type = func.coalesce(Capture.media_type, File.media_type)
     attachment_rows = session.execute(
-        select(File.media_type, func.count(), func.sum(File.size))
+        select(media_type, func.count(), func.sum(func.coalesce(Capture.content_size, File.size)))
         .select_from(scope)
         .join(
             VersionFile,
             and_(VersionFile.version_id == scope.c.version_id, VersionFile.role == "attachment"),
         )
         .join(File, File.id == VersionFile.file_id)
-        .group_by(File.media_type)
+        .outerjoin(Capture, Capture.id == VersionFile.capture_id)
+        .group_by(media_type)
     ).all()
     attachment_types = sorted(
         ((_media_label(media_type), count) for media_type, count, _size in attachment_rows),

@@ -91,6 +91,16 @@ class FileRecord:
 
 
 @dataclass(frozen=True)
+class NamedFile:
+    """A file as a version names it: the bytes of `capture_id`, or the file's own if None."""
+
+    file_id: int
+    role: str
+    name: str | None
+    capture_id: int | None
+
+
+@dataclass(frozen=True)
 class CaptureInfo:
     """What the crawler needs to know about a capture it just wrote."""
 
@@ -272,6 +282,7 @@ class ArchiveWriter:
         # payload (itself, or the original of an identical-payload revisit).
         self._last_good_capture_query = (
             select(
+                CAPTURES.c.id,
                 CAPTURES.c.url,
                 CAPTURES.c.fetched_at,
                 CAPTURES.c.record_id,
@@ -701,57 +712,162 @@ class ArchiveWriter:
             self._wrote()
             return "unchanged", latest.version_id
 
-        previous = latest.number if latest is not None and latest.number is not None else 0
-        if latest is not None and latest.version_id is not None:
-            self._set(VERSIONS, latest.version_id, is_latest=False)
-        version_id = self._add(
-            VERSIONS,
-            article_id=article_id,
-            number=previous + 1,
-            is_latest=True,
-            content_sha256=digest,
-            capture_id=capture_id,
-            title=content.title,
-            source=content.source,
-            source_raw=content.source_raw,
-            author=content.author,
-            author_raw=content.author_raw,
-            published=content.published,
-            published_raw=content.published_raw,
-            info_raw=content.info_raw,
-            body=content.body,
-            body_html=content.body_html,
-            meta_json=json.dumps(content.meta, ensure_ascii=False, sort_keys=True),
-            encoding=content.encoding,
-            template=content.template,
-            problems_json=json.dumps(content.problems, ensure_ascii=False),
-            first_seen_at=seen_at,
-            last_seen_at=seen_at,
-        )
-        self._link_capture(version_id, capture_id)
-        # In the same transaction as the version: search never lags behind the archive.
-        index_version(self.connection, version_id, content.title, content.body)
-        named: set[tuple[int, str]] = set()
-        for position, link in enumerate(content.files):
+        named: list[NamedFile] = []
+        for link in content.files:
             # A file not fetched (e.g. off-host) is still named by the version.
             file = self.file_by_url(link.url) or self.save_file(
                 url=link.url, kind=link.role, seen_at=seen_at, problem="not fetched"
             )
-            if (file.id, link.role) in named:
+            if any((file.id, link.role) == (other.file_id, other.role) for other in named):
                 continue
-            named.add((file.id, link.role))
-            self.connection.execute(
-                insert(VERSION_FILES),
-                {
-                    "version_id": version_id,
-                    "file_id": file.id,
-                    "role": link.role,
-                    "name": link.name,
-                    "position": position,
-                },
-            )
+            named.append(NamedFile(file.id, link.role, link.name, self._bytes_capture(file)))
+        version_id = self._new_version(
+            article_id,
+            latest.version_id if latest is not None else None,
+            latest.number if latest is not None and latest.number is not None else 0,
+            {
+                "content_sha256": digest,
+                "capture_id": capture_id,
+                "title": content.title,
+                "source": content.source,
+                "source_raw": content.source_raw,
+                "author": content.author,
+                "author_raw": content.author_raw,
+                "published": content.published,
+                "published_raw": content.published_raw,
+                "info_raw": content.info_raw,
+                "body": content.body,
+                "body_html": content.body_html,
+                "meta_json": json.dumps(content.meta, ensure_ascii=False, sort_keys=True),
+                "encoding": content.encoding,
+                "template": content.template,
+                "problems_json": json.dumps(content.problems, ensure_ascii=False),
+            },
+            named,
+            seen_at,
+        )
+        self._link_capture(version_id, capture_id)
         self._wrote()
         return ("new" if latest is None else "updated"), version_id
+
+    def _new_version(
+        self,
+        article_id: int,
+        previous_id: int | None,
+        previous_number: int,
+        values: dict[str, Any],
+        files: list[NamedFile],
+        seen_at: datetime,
+    ) -> int:
+        """Insert the article's next version (the page's fields in `values`), the files it
+        names and its search entry; the version before it stops being the latest."""
+        if previous_id is not None:
+            self._set(VERSIONS, previous_id, is_latest=False)
+        version_id = self._add(
+            VERSIONS,
+            article_id=article_id,
+            number=previous_number + 1,
+            is_latest=True,
+            first_seen_at=seen_at,
+            last_seen_at=seen_at,
+            **values,
+        )
+        # In the same transaction as the version: search never lags behind the archive.
+        index_version(self.connection, version_id, values["title"], values["body"])
+        if files:
+            self.connection.execute(
+                insert(VERSION_FILES),
+                [
+                    {
+                        "version_id": version_id,
+                        "file_id": file.file_id,
+                        "role": file.role,
+                        "name": file.name,
+                        "position": position,
+                        "capture_id": file.capture_id,
+                    }
+                    for position, file in enumerate(files)
+                ],
+            )
+        return version_id
+
+    def _bytes_capture(self, file: FileRecord) -> int | None:
+        """The capture holding a file's newest bytes when they are not its first fetch's
+        (a revisit found the file changed); None otherwise."""
+        if file.sha256 is None:
+            return None
+        newest = self.connection.execute(self._last_good_capture_query, {"url": file.url}).first()
+        if newest is None or newest.id == file.capture_id:
+            return None
+        return int(newest.id) if newest.content_sha256 != file.sha256 else None
+
+    @guarded
+    def note_file_fetched(self, url: str, capture_id: int, sha256: str, seen_at: datetime) -> int:
+        """A revisit fetched an archived attachment or image again (`sha256`: its content).
+
+        When the bytes differ from those an article's latest version names, the article
+        gets a new version naming the new bytes (the page's fields as they were); the older
+        versions keep naming theirs. Returns the number of articles given a new version.
+        """
+        file = self.file_by_url(url)
+        if file is None or file.sha256 is None:  # revisits ask only for files with bytes
+            return 0
+        naming = self.connection.execute(
+            select(
+                VERSIONS.c.id,
+                VERSIONS.c.article_id,
+                func.coalesce(CAPTURES.c.content_sha256, FILES.c.sha256).label("named_sha256"),
+            )
+            .select_from(VERSION_FILES)
+            .join(VERSIONS, VERSIONS.c.id == VERSION_FILES.c.version_id)
+            .join(FILES, FILES.c.id == VERSION_FILES.c.file_id)
+            .outerjoin(CAPTURES, CAPTURES.c.id == VERSION_FILES.c.capture_id)
+            .where(VERSION_FILES.c.file_id == file.id, VERSIONS.c.is_latest)
+        ).all()
+        changed = {row.id: row.article_id for row in naming if row.named_sha256 != sha256}
+        # Bytes back to the file's own (its first fetch's) are named as the file's.
+        named_capture = None if sha256 == file.sha256 else capture_id
+        for version_id, article_id in sorted(changed.items()):
+            self._file_changed_version(article_id, version_id, file.id, named_capture, seen_at)
+        self._wrote()
+        return len(changed)
+
+    def _file_changed_version(
+        self,
+        article_id: int,
+        latest_id: int,
+        file_id: int,
+        capture_id: int | None,
+        seen_at: datetime,
+    ) -> None:
+        """The latest version again, naming the file's bytes of `capture_id` (None: the
+        file's own)."""
+        latest = self.connection.execute(select(VERSIONS).where(VERSIONS.c.id == latest_id)).one()
+        kept = ("id", "article_id", "number", "is_latest", "first_seen_at", "last_seen_at")
+        values = {key: value for key, value in latest._mapping.items() if key not in kept}
+        # The page is the latest version's: the capture it was last seen in goes on.
+        page_capture = self.connection.scalar(
+            select(func.max(VERSION_CAPTURES.c.capture_id)).where(
+                VERSION_CAPTURES.c.version_id == latest_id
+            )
+        )
+        files = [
+            NamedFile(
+                row.file_id,
+                row.role,
+                row.name,
+                capture_id if row.file_id == file_id else row.capture_id,
+            )
+            for row in self.connection.execute(
+                select(VERSION_FILES)
+                .where(VERSION_FILES.c.version_id == latest_id)
+                .order_by(VERSION_FILES.c.position)
+            )
+        ]
+        version_id = self._new_version(article_id, latest_id, latest.number, values, files, seen_at)
+        if page_capture is not None:
+            self._link_capture(version_id, page_capture)
+        self._set(ARTICLES, article_id, last_seen_at=seen_at)
 
     @guarded
     def note_unchanged(self, url: str, capture_id: int, seen_at: datetime) -> bool:

@@ -109,3 +109,17 @@ class ArticleSeenItem:
     """The archive capture of this answer."""
     seen_at: datetime
     """When the answer arrived, UTC."""
+
+
+@dataclass
+class FileSeenItem:
+    """A revisited attachment or image that came back with its bytes (HTTP 200)."""
+
+    url: str
+    """The file URL, as archived."""
+    capture_id: int
+    """The archive capture of this answer."""
+    sha256: str
+    """SHA-256 of the content (after content decoding), to compare with the archived bytes."""
+    seen_at: datetime
+    """When the answer arrived, UTC."""

@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from archive.writer import ArticleContent, FileLink
-from chalco_crawler.items import ArticlePageItem, ArticleSeenItem, ListPageItem
+from chalco_crawler.items import ArticlePageItem, ArticleSeenItem, FileSeenItem, ListPageItem
 from chalco_crawler.session import CrawlSession
 
 
@@ -57,6 +57,8 @@ class StoragePipeline:
             self._store_article(item)
         elif isinstance(item, ArticleSeenItem):
             self._store_sighting(item)
+        elif isinstance(item, FileSeenItem):
+            self._store_file_sighting(item)
         return item
 
     def _store_list_page(self, item: ListPageItem) -> None:
@@ -99,6 +101,14 @@ class StoragePipeline:
                 self.session.count("unchanged")
         elif self.writer.mark_gone(item.url, item.seen_at):
             self.session.count("gone")
+
+    def _store_file_sighting(self, item: FileSeenItem) -> None:
+        # Each article whose latest version named other bytes gets a version naming these.
+        updated = self.writer.note_file_fetched(
+            item.url, item.capture_id, item.sha256, item.seen_at
+        )
+        for _article in range(updated):
+            self.session.count("updated")
 
     def close_spider(self) -> None:
         self.writer.commit()

@@ -388,6 +388,22 @@ class ReplicaSite:
     def file_bytes(self, url_path: str) -> bytes:
         return self._files[url_path].payload
 
+    def replace_file(self, url_path: str, payload: bytes) -> None:
+        """A corrected attachment or image uploaded under the same name, a day later: the
+        URL serves `payload` with a new Last-Modified (so a new ETag), and the truth of
+        every article naming it follows. Lists and pages keep their bytes."""
+        if url_path not in self._files:
+            raise ValueError(f"not a file of the site: {url_path}")
+        old = self._files[url_path]
+        day = self._next_day()
+        self._files[url_path] = _File(old.media_type, payload, day)
+        self._touched[url_path] = day  # so that a later advance() comes after it
+        for article in self.articles:
+            for truth in article.attachments + article.images:
+                if truth.url_path == url_path:
+                    truth.sha256 = hashlib.sha256(payload).hexdigest()
+                    truth.size = len(payload)
+
     def list_paths(self, section: str) -> list[str]:
         """URL paths of a section's list pages, first page first."""
         first = f"/{section}/"

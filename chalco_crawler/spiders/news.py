@@ -41,7 +41,13 @@ from chalco_crawler.discovery import (
     section_path,
     section_url,
 )
-from chalco_crawler.items import ArticlePageItem, ArticleSeenItem, ListedLink, ListPageItem
+from chalco_crawler.items import (
+    ArticlePageItem,
+    ArticleSeenItem,
+    FileSeenItem,
+    ListedLink,
+    ListPageItem,
+)
 from chalco_crawler.middlewares import CAPTURE_META_KEY
 from chalco_crawler.profile import DEFAULT_SITE, SiteProfile, bundled_profile_names, load_profile
 from chalco_crawler.session import UNREACHABLE_REASON, is_policy_refusal
@@ -449,12 +455,21 @@ class NewsSpider(scrapy.Spider):
 
     def parse_revisit(
         self, response: Response, site: str, kind: str
-    ) -> Iterator[ArticlePageItem | ArticleSeenItem | scrapy.Request]:
+    ) -> Iterator[ArticlePageItem | ArticleSeenItem | FileSeenItem | scrapy.Request]:
         self.crawler.stats.inc_value(f"revisit/status_{response.status}")
         if kind != "article":
             if response.status in (404, 410):
                 self._failed(response.url, f"HTTP {response.status} on revisit")
-            return  # the capture itself is the record of a file's revisit
+            elif response.status == 200 and not response.meta.get("redirect_urls"):
+                # Its bytes may have changed at the same URL: the storage stage compares.
+                capture = response.meta[CAPTURE_META_KEY]
+                yield FileSeenItem(
+                    url=response.url,
+                    capture_id=capture.id,
+                    sha256=capture.content_sha256,
+                    seen_at=datetime.now(UTC),
+                )
+            return
         if response.status == 200:
             yield from self.parse_article(response, site, section=None, list_url=None)
             return
