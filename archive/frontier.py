@@ -113,7 +113,9 @@ def revisit_targets(
         )
     articles = session.execute(query.order_by(Article.id.desc())).all()
     files = _files_of(session, [row.id for row in articles])
-    urls = [row.url for row in articles] + [row.url for row in files]
+    # A file's captures are under the URL as sent (percent-encoded), which may differ from
+    # the URL as the page named it.
+    urls = [row.url for row in articles] + [row.fetched_url for row in files]
     validators: dict[str, tuple[str | None, str | None]] = {}
     for start in range(0, len(urls), 500):
         validators.update(_validators(session, urls[start : start + 500]))
@@ -121,18 +123,21 @@ def revisit_targets(
         ArchivedUrl(row.url, "article", *validators.get(row.url, (None, None))) for row in articles
     ]
     targets += [
-        ArchivedUrl(row.url, row.kind, *validators.get(row.url, (None, None))) for row in files
+        ArchivedUrl(row.url, row.kind, *validators.get(row.fetched_url, (None, None)))
+        for row in files
     ]
     return targets
 
 
-def _files_of(session: Session, article_ids: list[int]) -> list[Row[str, str]]:
-    """The fetched files named by any version of these articles."""
-    files: list[Row[str, str]] = []
+def _files_of(session: Session, article_ids: list[int]) -> list[Row[str, str, str]]:
+    """The fetched files named by any version of these articles: URL, kind, and the URL
+    its first capture was fetched as."""
+    files: list[Row[str, str, str]] = []
     for start in range(0, len(article_ids), 500):
         chunk = article_ids[start : start + 500]
         files += session.execute(
-            select(File.url, File.kind)
+            select(File.url, File.kind, Capture.url.label("fetched_url"))
+            .join(Capture, Capture.id == File.capture_id)
             .join(VersionFile, VersionFile.file_id == File.id)
             .join(ArticleVersion, ArticleVersion.id == VersionFile.version_id)
             .where(ArticleVersion.article_id.in_(chunk), File.sha256.is_not(None))

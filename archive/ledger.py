@@ -1,6 +1,7 @@
 """The ledger's hash chain: canonical forms of the rows it covers and how entries chain.
 
-Each capture, article version and closed WARC file gets an entry whose `digest` is the
+Each capture, article version and closed WARC file gets an entry (and each version that
+names a file's later bytes, its list of files) whose `digest` is the
 SHA-256 of the row's canonical JSON, and whose `entry_hash` is
 SHA-256(previous entry_hash + digest). Editing a covered row changes its digest; deleting
 an entry or a row, or editing an entry, breaks the chain or leaves a row without its entry.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,7 +66,18 @@ COVERED_COLUMNS: dict[str, tuple[str, ...]] = {
         "first_seen_at",
     ),
     "warc_file": ("id", "name", "size", "sha256"),
+    # The files of a version that names bytes other than the files' own (an attachment
+    # replaced at its URL): which capture's bytes it names is the whole of such a version's
+    # difference from the one before it. Keyed by the version's id.
+    "version_files": ("version_id", "files"),
 }
+
+
+def version_files_row(
+    version_id: int, files: Iterable[tuple[int, str, int, int | None]]
+) -> dict[str, Any]:
+    """The canonical row of a version's files: (file_id, role, position, capture_id) each."""
+    return {"version_id": version_id, "files": sorted([list(file) for file in files])}
 
 
 def _plain(value: Any) -> Any:

@@ -242,7 +242,12 @@ class VersionFile(Base):
     __tablename__ = "version_files"
 
     version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id"), primary_key=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), primary_key=True)
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("files.id"),
+        primary_key=True,
+        index=True,
+        doc="indexed: a revisited file's articles",
+    )
     role: Mapped[str] = mapped_column(String(16), primary_key=True, doc="attachment | image")
     name: Mapped[str | None] = mapped_column(Text, doc="the link text, e.g. 年度报告.pdf")
     position: Mapped[int] = mapped_column(Integer)

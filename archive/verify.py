@@ -17,8 +17,8 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from archive.errors import SnapshotCorrupt
 from archive.home import ArchiveHome
-from archive.ledger import COVERED_COLUMNS, GENESIS, chain, row_digest
-from archive.models import ArticleVersion, Capture, LedgerEntry, WarcFile
+from archive.ledger import COVERED_COLUMNS, GENESIS, chain, row_digest, version_files_row
+from archive.models import ArticleVersion, Capture, LedgerEntry, VersionFile, WarcFile
 from archive.recovery import QUARANTINE_DIR, file_sha256
 from archive.warcstore import complete_prefix, read_record, sha256_hex
 
@@ -27,6 +27,8 @@ TABLES: dict[str, Any] = {
     "version": ArticleVersion.__table__,
     "warc_file": WarcFile.__table__,
 }
+# How problems name a ledger kind that is not one row of a table.
+LABELS = {"version_files": "the files named by version"}
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,8 @@ def _check_ledger(session: Session, report: VerifyReport) -> None:
         if kind == "warc_file":
             query = query.where(table.c.sha256.is_not(None))
         rows[kind] = {row.id: dict(row._mapping) for row in session.execute(query)}
-    covered: dict[str, set[int]] = {kind: set() for kind in TABLES}
+    rows["version_files"] = _versions_naming_later_bytes(session)
+    covered: dict[str, set[int]] = {kind: set() for kind in rows}
     head = GENESIS
     for entry in session.scalars(select(LedgerEntry).order_by(LedgerEntry.id)):
         report.ledger_entries += 1
@@ -220,15 +223,37 @@ def _check_ledger(session: Session, report: VerifyReport) -> None:
             continue
         covered[entry.kind].add(entry.ref_id)
         row = rows[entry.kind].get(entry.ref_id)
+        what = f"{LABELS.get(entry.kind, entry.kind)} {entry.ref_id}"
         if row is None:
-            report.problems.append(Problem(f"{entry.kind} {entry.ref_id} was deleted"))
+            report.problems.append(Problem(f"{what} was deleted"))
         elif row_digest(entry.kind, row) != entry.digest:
             url = row.get("url") or row.get("name")
-            report.problems.append(Problem(f"{entry.kind} {entry.ref_id} was edited", url=url))
+            report.problems.append(Problem(f"{what} was edited", url=url))
     for kind, by_id in rows.items():
         for row_id in sorted(set(by_id) - covered[kind]):
-            report.problems.append(Problem(f"{kind} {row_id} is not in the ledger"))
+            report.problems.append(
+                Problem(f"{LABELS.get(kind, kind)} {row_id} is not in the ledger")
+            )
     report.ledger_head = head
+
+
+def _versions_naming_later_bytes(session: Session) -> dict[int, dict[str, Any]]:
+    """The canonical files rows of the versions that name a capture's bytes of a file."""
+    naming = select(VersionFile.version_id).where(VersionFile.capture_id.is_not(None))
+    files: dict[int, list[tuple[int, str, int, int | None]]] = {}
+    for row in session.execute(
+        select(
+            VersionFile.version_id,
+            VersionFile.file_id,
+            VersionFile.role,
+            VersionFile.position,
+            VersionFile.capture_id,
+        ).where(VersionFile.version_id.in_(naming))
+    ):
+        files.setdefault(row.version_id, []).append(
+            (row.file_id, row.role, row.position, row.capture_id)
+        )
+    return {version_id: version_files_row(version_id, named) for version_id, named in files.items()}
 
 
 def ledger_head(session: Session) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, Literal, TypeVar
 from urllib.parse import urljoin
 
@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from archive.db import LEDGER_LOCK, open_writer
 from archive.errors import ArchiveLocked, StorageFailed
 from archive.home import ArchiveHome
-from archive.ledger import GENESIS, chain, row_digest
+from archive.ledger import GENESIS, chain, row_digest, version_files_row
 from archive.models import (
     Article,
     ArticleVersion,
@@ -68,6 +68,10 @@ LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
 LEDGER_KINDS = {"captures": "capture", "article_versions": "version"}
 
 LOCK_NAME = ".lock"
+# PostgreSQL's SQLSTATEs on which a version write is run again (see ArchiveWriter._retrying).
+UNIQUE_VIOLATION = "23505"
+DEADLOCK_DETECTED = "40P01"
+VERSION_WRITE_ATTEMPTS = 5
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 MAX_REDIRECT_HOPS = 10
 # Below this size a duplicate payload is not worth a revisit record (redirects, empty pages).
@@ -162,6 +166,7 @@ class ArticleContent:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def guarded(method: F) -> F:
@@ -690,6 +695,13 @@ class ArchiveWriter:
 
         Returns the outcome and the id of the version the page shows.
         """
+        outcome = self._retrying(lambda: self._save_article(content, capture_id, seen_at))
+        self._wrote()
+        return outcome
+
+    def _save_article(
+        self, content: ArticleContent, capture_id: int, seen_at: datetime
+    ) -> tuple[SaveOutcome, int]:
         latest = self.connection.execute(self._latest_version_query, {"url": content.url}).first()
         if latest is None:
             article_id = self._add(
@@ -709,7 +721,6 @@ class ArchiveWriter:
         if latest is not None and latest.content_sha256 == digest:
             self._set(VERSIONS, latest.version_id, last_seen_at=seen_at)
             self._link_capture(latest.version_id, capture_id)
-            self._wrote()
             return "unchanged", latest.version_id
 
         named: list[NamedFile] = []
@@ -747,8 +758,37 @@ class ArchiveWriter:
             seen_at,
         )
         self._link_capture(version_id, capture_id)
-        self._wrote()
         return ("new" if latest is None else "updated"), version_id
+
+    def _retrying(self, write: Callable[[], T]) -> T:
+        """Run `write`, which reads an article's latest version and writes on it.
+
+        On PostgreSQL, other workers of a distributed crawl write versions too: a file one of
+        them fetched may be named by an article another is saving. Then the second insert of
+        the same version number fails, or two batches wait on each other (a deadlock). The
+        write runs in a savepoint, and is rolled back and run again on the committed state;
+        after a deadlock this worker's batch is committed first, so that the other goes on.
+        """
+        if not self._serialize_ledger:  # SQLite: one writer at a time
+            return write()
+        for _attempt in range(VERSION_WRITE_ATTEMPTS - 1):
+            savepoint = self.connection.begin_nested()
+            pending = len(self._ledger_pending)
+            try:
+                result = write()
+            except DBAPIError as error:
+                state = getattr(error.orig, "sqlstate", None)
+                if state not in (UNIQUE_VIOLATION, DEADLOCK_DETECTED):
+                    raise
+                savepoint.rollback()
+                del self._ledger_pending[pending:]
+                self._files.clear()  # it may hold rows the rollback took back
+                if state == DEADLOCK_DETECTED:
+                    self.commit()
+                continue
+            savepoint.commit()
+            return result
+        return write()  # the last attempt fails the batch like any storage error
 
     def _new_version(
         self,
@@ -789,14 +829,25 @@ class ArchiveWriter:
                     for position, file in enumerate(files)
                 ],
             )
+        if any(file.capture_id is not None for file in files):
+            named = [
+                (f.file_id, f.role, position, f.capture_id) for position, f in enumerate(files)
+            ]
+            self._ledger("version_files", version_id, version_files_row(version_id, named))
         return version_id
 
     def _bytes_capture(self, file: FileRecord) -> int | None:
         """The capture holding a file's newest bytes when they are not its first fetch's
         (a revisit found the file changed); None otherwise."""
-        if file.sha256 is None:
+        if file.sha256 is None or file.capture_id is None:
             return None
-        newest = self.connection.execute(self._last_good_capture_query, {"url": file.url}).first()
+        # Captures are under the URL as sent, which may be the page's link percent-encoded.
+        fetched_url = self.connection.scalar(
+            select(CAPTURES.c.url).where(CAPTURES.c.id == file.capture_id)
+        )
+        newest = self.connection.execute(
+            self._last_good_capture_query, {"url": fetched_url}
+        ).first()
         if newest is None or newest.id == file.capture_id:
             return None
         return int(newest.id) if newest.content_sha256 != file.sha256 else None
@@ -812,45 +863,49 @@ class ArchiveWriter:
         file = self.file_by_url(url)
         if file is None or file.sha256 is None:  # revisits ask only for files with bytes
             return 0
-        naming = self.connection.execute(
-            select(
-                VERSIONS.c.id,
-                VERSIONS.c.article_id,
-                func.coalesce(CAPTURES.c.content_sha256, FILES.c.sha256).label("named_sha256"),
-            )
-            .select_from(VERSION_FILES)
-            .join(VERSIONS, VERSIONS.c.id == VERSION_FILES.c.version_id)
-            .join(FILES, FILES.c.id == VERSION_FILES.c.file_id)
-            .outerjoin(CAPTURES, CAPTURES.c.id == VERSION_FILES.c.capture_id)
+        articles = self.connection.scalars(
+            select(VERSIONS.c.article_id)
+            .join(VERSION_FILES, VERSION_FILES.c.version_id == VERSIONS.c.id)
+            .join(ARTICLES, ARTICLES.c.id == VERSIONS.c.article_id)
+            # A gone article keeps its versions as they were.
             .where(VERSION_FILES.c.file_id == file.id, VERSIONS.c.is_latest)
+            .where(ARTICLES.c.status == "live")
+            .distinct()
         ).all()
-        changed = {row.id: row.article_id for row in naming if row.named_sha256 != sha256}
         # Bytes back to the file's own (its first fetch's) are named as the file's.
         named_capture = None if sha256 == file.sha256 else capture_id
-        for version_id, article_id in sorted(changed.items()):
-            self._file_changed_version(article_id, version_id, file.id, named_capture, seen_at)
+        updated = 0
+        for article_id in sorted(articles):
+            updated += self._retrying(
+                partial(
+                    self._file_changed_version, article_id, file.id, named_capture, sha256, seen_at
+                )
+            )
         self._wrote()
-        return len(changed)
+        return updated
 
     def _file_changed_version(
         self,
         article_id: int,
-        latest_id: int,
         file_id: int,
         capture_id: int | None,
+        sha256: str,
         seen_at: datetime,
-    ) -> None:
-        """The latest version again, naming the file's bytes of `capture_id` (None: the
-        file's own)."""
-        latest = self.connection.execute(select(VERSIONS).where(VERSIONS.c.id == latest_id)).one()
-        kept = ("id", "article_id", "number", "is_latest", "first_seen_at", "last_seen_at")
-        values = {key: value for key, value in latest._mapping.items() if key not in kept}
-        # The page is the latest version's: the capture it was last seen in goes on.
-        page_capture = self.connection.scalar(
-            select(func.max(VERSION_CAPTURES.c.capture_id)).where(
-                VERSION_CAPTURES.c.version_id == latest_id
-            )
-        )
+    ) -> int:
+        """The article's latest version again, naming the file's bytes of `capture_id`
+        (None: the file's own), if it named other bytes; 1 if it made a version, else 0."""
+        latest = self.connection.execute(
+            select(VERSIONS).where(VERSIONS.c.article_id == article_id, VERSIONS.c.is_latest)
+        ).one()
+        rows = self.connection.execute(
+            select(VERSION_FILES, func.coalesce(CAPTURES.c.content_sha256, FILES.c.sha256))
+            .join(FILES, FILES.c.id == VERSION_FILES.c.file_id)
+            .outerjoin(CAPTURES, CAPTURES.c.id == VERSION_FILES.c.capture_id)
+            .where(VERSION_FILES.c.version_id == latest.id)
+            .order_by(VERSION_FILES.c.position)
+        ).all()
+        if all(row[-1] == sha256 for row in rows if row.file_id == file_id):
+            return 0  # the latest version names these bytes already
         files = [
             NamedFile(
                 row.file_id,
@@ -858,16 +913,20 @@ class ArchiveWriter:
                 row.name,
                 capture_id if row.file_id == file_id else row.capture_id,
             )
-            for row in self.connection.execute(
-                select(VERSION_FILES)
-                .where(VERSION_FILES.c.version_id == latest_id)
-                .order_by(VERSION_FILES.c.position)
-            )
+            for row in rows
         ]
-        version_id = self._new_version(article_id, latest_id, latest.number, values, files, seen_at)
+        kept = ("id", "article_id", "number", "is_latest", "first_seen_at", "last_seen_at")
+        values = {key: value for key, value in latest._mapping.items() if key not in kept}
+        # The page is the latest version's: the capture it was last seen in goes on.
+        page_capture = self.connection.scalar(
+            select(func.max(VERSION_CAPTURES.c.capture_id)).where(
+                VERSION_CAPTURES.c.version_id == latest.id
+            )
+        )
+        version_id = self._new_version(article_id, latest.id, latest.number, values, files, seen_at)
         if page_capture is not None:
             self._link_capture(version_id, page_capture)
-        self._set(ARTICLES, article_id, last_seen_at=seen_at)
+        return 1
 
     @guarded
     def note_unchanged(self, url: str, capture_id: int, seen_at: datetime) -> bool:
@@ -908,6 +967,8 @@ class ArchiveWriter:
 
     def _wrote(self) -> None:
         self._pending += 1
+        if self.connection.in_nested_transaction():
+            return  # a version write in a savepoint (_retrying) commits with its batch
         if (
             self._pending >= self.commit_every
             or time.monotonic() - self._last_commit >= self.commit_seconds

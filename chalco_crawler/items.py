@@ -113,7 +113,7 @@ class ArticleSeenItem:
 
 @dataclass
 class FileSeenItem:
-    """A revisited attachment or image that came back with its bytes (HTTP 200)."""
+    """A revisited attachment or image answered 200, or 304 (the newest capture's bytes)."""
 
     url: str
     """The file URL, as archived."""

@@ -5,21 +5,27 @@ old bytes, which stay retrievable. Later versions go on naming the new bytes."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
+from w3lib.url import safe_url_string
 
 from archive.cli import main
-from archive.db import open_reader, session_factory
+from archive.db import open_reader, open_writer, session_factory
 from archive.home import ArchiveHome
 from archive.queries import get_article, get_snapshot, iter_articles
+from archive.search import search
+from archive.verify import verify
+from archive.warcstore import HttpExchange
+from archive.writer import ArchiveWriter, ArticleContent, FileLink
 from replica.server import ReplicaServer
 from replica.site import build_site
-from tests.conftest import CrawlResult, run_crawl
+from tests.conftest import CrawlResult, postgresql_database, run_crawl
 
 
 @dataclass
@@ -164,3 +170,228 @@ def test_diff_shows_the_replaced_attachment(replaced):
     changed = [line for line in result.output.splitlines() if line[:1] in "+-"]
     assert any(line.startswith("-附件") and sha(replaced.old) in line for line in changed)
     assert any(line.startswith("+附件") and sha(replaced.new) in line for line in changed)
+
+
+# The writer alone, on SQLite and PostgreSQL ------------------------------------------------
+
+T0 = datetime(2026, 2, 4, 1, 0, 0, tzinfo=UTC)
+
+
+class Site:
+    """Drives an ArchiveWriter as the pipeline does: exchanges, files, article pages."""
+
+    def __init__(self, writer: ArchiveWriter):
+        self.writer = writer
+        self.clock = T0
+
+    def now(self) -> datetime:
+        self.clock += timedelta(seconds=1)
+        return self.clock
+
+    def exchange(self, url: str, payload: bytes, media_type: str) -> HttpExchange:
+        # Sent as Scrapy sends it: percent-encoded; the archive's rows keep the page's URL.
+        return HttpExchange(
+            url=safe_url_string(url),
+            method="GET",
+            request_headers=[("User-Agent", "test")],
+            status=200,
+            protocol="HTTP/1.1",
+            response_headers=[("Content-Type", media_type)],
+            payload=payload,
+            fetched_at=self.now(),
+        )
+
+    def fetch_file(self, url: str, payload: bytes, role: str = "attachment") -> None:
+        info = self.writer.record_exchange(self.exchange(url, payload, "application/pdf"))
+        self.writer.save_file(
+            url=url,
+            kind=role,
+            seen_at=self.now(),
+            capture_id=info.id,
+            status=200,
+            sha256=info.content_sha256,
+            size=info.content_size,
+            media_type=info.media_type,
+        )
+
+    def refetch(self, url: str, payload: bytes) -> int:
+        info = self.writer.record_exchange(self.exchange(url, payload, "application/pdf"))
+        return self.writer.note_file_fetched(url, info.id, info.content_sha256, self.now())
+
+    def page(self, url: str, body: str, files: list[tuple[str, str]]) -> str:
+        page = f"<html><body>{body}</body></html>".encode()
+        info = self.writer.record_exchange(self.exchange(url, page, "text/html"))
+        content = ArticleContent(
+            url=url,
+            site="chalco",
+            docid=None,
+            title="中铝公告",
+            source=None,
+            source_raw=None,
+            author=None,
+            author_raw=None,
+            published="2026-02-01",
+            published_raw=None,
+            info_raw=None,
+            body=body,
+            body_html=None,
+            files=[FileLink(file_url, role, "附件") for file_url, role in files],
+        )
+        outcome, _version = self.writer.save_article(content, info.id, self.now())
+        return outcome
+
+
+def named_digests(session, article_url: str) -> list[tuple[int, str, str]]:
+    """(version, role, sha256) of every file each version of the article names."""
+    return [
+        tuple(row)
+        for row in session.execute(
+            text(
+                "SELECT version, role, sha256 FROM article_files WHERE article_url = :url"
+                " ORDER BY version, role"
+            ),
+            {"url": article_url},
+        )
+    ]
+
+
+FILE = "http://h/附件 1.pdf"  # a Chinese name and a space: Scrapy sends it percent-encoded
+OLD, NEW = b"%PDF-1.4 old" * 20, b"%PDF-1.4 new" * 20
+
+
+def exercise(home: ArchiveHome) -> None:
+    """Two articles name one file (one of them twice); a third article that names it is
+    gone. The file changes, changes back, and a page edit follows."""
+    writer = ArchiveWriter(home)
+    site = Site(writer)
+    writer.start_run("chalco", "http://h/", "full")
+    site.fetch_file(FILE, OLD)
+    assert site.page("http://h/a.html", "甲", [(FILE, "attachment"), (FILE, "image")]) == "new"
+    assert site.page("http://h/b.html", "乙", [(FILE, "attachment")]) == "new"
+    assert site.page("http://h/gone.html", "丙", [(FILE, "attachment")]) == "new"
+    writer.mark_gone("http://h/gone.html", site.now())
+    assert site.refetch(FILE, OLD) == 0  # the same bytes: nothing to do
+    assert site.refetch(FILE, NEW) == 2  # a and b, not the gone article
+    assert site.refetch(FILE, NEW) == 0
+    assert site.page("http://h/b.html", "乙", [(FILE, "attachment")]) == "unchanged"
+    assert site.page("http://h/b.html", "乙，修订", [(FILE, "attachment")]) == "updated"
+    assert site.refetch(FILE, OLD) == 2  # back to the first bytes: named as the file's own
+    writer.finish_run("ok", 0, {})
+    writer.close()
+
+
+def check(home: ArchiveHome) -> None:
+    engine = open_reader(home)
+    with session_factory(engine)() as session:
+        old, new = sha(OLD), sha(NEW)
+        assert named_digests(session, "http://h/a.html") == [
+            (1, "attachment", old),
+            (1, "image", old),
+            (2, "attachment", new),
+            (2, "image", new),
+            (3, "attachment", old),
+            (3, "image", old),
+        ]
+        assert named_digests(session, "http://h/b.html") == [
+            (1, "attachment", old),
+            (2, "attachment", new),
+            (3, "attachment", new),  # the page's edit names the newest bytes
+            (4, "attachment", old),
+        ]
+        assert named_digests(session, "http://h/gone.html") == [(1, "attachment", old)]
+        latest = session.execute(
+            text(
+                "SELECT a.url, v.number FROM article_versions v"
+                " JOIN articles a ON a.id = v.article_id WHERE v.is_latest ORDER BY a.url"
+            )
+        ).all()
+        assert latest == [("http://h/a.html", 3), ("http://h/b.html", 4), ("http://h/gone.html", 1)]
+        gone = session.execute(
+            text("SELECT status, last_seen_at < gone_at FROM articles WHERE url = :url"),
+            {"url": "http://h/gone.html"},
+        ).one()
+        assert gone == ("gone", True)
+        hits = search(session, "修订")
+        assert [(hit.url, hit.version) for hit in hits] == [("http://h/b.html", 4)]
+        assert verify(session, home).ok
+    engine.dispose()
+
+
+def test_the_writer_names_each_versions_bytes_on_sqlite(tmp_path):
+    home = ArchiveHome.at(tmp_path / "home")
+    exercise(home)
+    check(home)
+
+
+def test_the_writer_names_each_versions_bytes_on_postgresql(tmp_path):
+    with postgresql_database() as url:
+        home = ArchiveHome.at(tmp_path / "home", url)
+        exercise(home)
+        check(home)
+
+
+def test_verify_sees_a_version_made_to_name_other_bytes(tmp_path):
+    home = ArchiveHome.at(tmp_path / "home")
+    exercise(home)
+    engine = open_writer(home)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE version_files SET capture_id = NULL"))
+    engine.dispose()
+    engine = open_reader(home)
+    with session_factory(engine)() as session:
+        report = verify(session, home)
+    engine.dispose()
+    assert not report.ok
+    assert any("the files named by version" in problem.line() for problem in report.problems)
+
+
+def test_two_workers_writing_one_articles_versions_both_go_on(tmp_path):
+    """Worker A saves an edited page of an article while worker B finds a file it names
+    changed: B waits for A's batch, then builds its version on A's."""
+    with postgresql_database() as url:
+        home = ArchiveHome.at(tmp_path / "home", url)
+        first = ArchiveWriter(home, worker="first")
+        first.start_run("chalco", "http://h/", "full")
+        Site(first).fetch_file(FILE, OLD)
+        Site(first).page("http://h/a.html", "甲", [(FILE, "attachment")])
+        first.finish_run("ok", 0, {})
+        first.close()
+
+        slow = {"commit_every": 10**6, "commit_seconds": 3600.0}
+        worker_a = ArchiveWriter(home, worker="a", **slow)
+        worker_b = ArchiveWriter(home, worker="b", **slow)
+        worker_a.start_run("chalco", "http://h/", "revisit")
+        worker_b.start_run("chalco", "http://h/", "revisit")
+        site_a, site_b = Site(worker_a), Site(worker_b)
+        site_b.clock = T0 + timedelta(hours=1)
+        assert site_a.page("http://h/a.html", "甲，修订", [(FILE, "attachment")]) == "updated"
+        outcome: dict[str, object] = {}
+
+        def file_changed() -> None:
+            try:
+                outcome["updated"] = site_b.refetch(FILE, NEW)
+                worker_b.commit()
+            except Exception as error:  # reported below
+                outcome["error"] = error
+
+        thread = threading.Thread(target=file_changed)
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive(), "B did not wait for A's batch"
+        worker_a.commit()
+        thread.join(30)
+        assert "error" not in outcome, outcome
+        assert outcome["updated"] == 1
+        for writer in (worker_a, worker_b):
+            writer.finish_run("ok", 0, {})
+            writer.close()
+        check_home = ArchiveHome.at(tmp_path / "home", url)
+        engine = open_reader(check_home)
+        with session_factory(engine)() as session:
+            assert named_digests(session, "http://h/a.html") == [
+                (1, "attachment", sha(OLD)),
+                (2, "attachment", sha(OLD)),
+                (3, "attachment", sha(NEW)),
+            ]
+            assert verify(session, check_home).ok
+        engine.dispose()

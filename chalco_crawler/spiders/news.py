@@ -443,28 +443,38 @@ class NewsSpider(scrapy.Spider):
                 headers["If-Modified-Since"] = archived.last_modified
             if headers:
                 self.crawler.stats.inc_value("revisit/conditional")
+            meta: dict[str, Any] = {"handle_httpstatus_list": [304, 404, 410]}
+            if archived.kind != "article":  # files have their own, larger size limit
+                meta["download_maxsize"] = self.settings.getint("ATTACHMENT_MAXSIZE")
             yield scrapy.Request(
                 archived.url,
                 headers=headers,
                 callback=self.parse_revisit,
                 errback=self.request_failed,
-                cb_kwargs={"site": target.name, "kind": archived.kind},
-                meta={"handle_httpstatus_list": [304, 404, 410]},
+                # The URL as archived: Scrapy percent-encodes what it sends (附件.pdf).
+                cb_kwargs={
+                    "site": target.name,
+                    "kind": archived.kind,
+                    "archived_url": archived.url,
+                },
+                meta=meta,
                 dont_filter=not self.shared_frontier,
             )
 
     def parse_revisit(
-        self, response: Response, site: str, kind: str
+        self, response: Response, site: str, kind: str, archived_url: str | None = None
     ) -> Iterator[ArticlePageItem | ArticleSeenItem | FileSeenItem | scrapy.Request]:
         self.crawler.stats.inc_value(f"revisit/status_{response.status}")
         if kind != "article":
             if response.status in (404, 410):
                 self._failed(response.url, f"HTTP {response.status} on revisit")
-            elif response.status == 200 and not response.meta.get("redirect_urls"):
-                # Its bytes may have changed at the same URL: the storage stage compares.
+            elif response.status in (200, 304) and not response.meta.get("redirect_urls"):
+                # Its bytes may have changed at the same URL: the storage stage compares. A
+                # 304 stands for the newest capture's bytes, which a run killed before it
+                # stored them has not compared yet.
                 capture = response.meta[CAPTURE_META_KEY]
                 yield FileSeenItem(
-                    url=response.url,
+                    url=archived_url or response.url,
                     capture_id=capture.id,
                     sha256=capture.content_sha256,
                     seen_at=datetime.now(UTC),

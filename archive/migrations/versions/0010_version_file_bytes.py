@@ -61,11 +61,14 @@ def upgrade() -> None:
                 nullable=True,
             ),
         )
+    # A revisited file's articles are found by file_id; the primary key starts with the version.
+    op.create_index("ix_version_files_file_id", "version_files", ["file_id"])
     op.execute("DROP VIEW IF EXISTS article_files")
     op.execute(ARTICLE_FILES)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_version_files_file_id", "version_files")
     op.execute("DROP VIEW IF EXISTS article_files")
     op.execute(_previous_view())
     # Not a batch (copy-and-rename) operation: the views of 0004 name version_files.
