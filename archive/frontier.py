@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urljoin
 
 from sqlalchemy import Row, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
@@ -12,10 +13,11 @@ from sqlalchemy.orm import Session
 from archive.db import open_reader, session_factory
 from archive.home import ArchiveHome
 from archive.models import Article, ArticleVersion, Capture, CrawlRun, File, VersionFile
+from archive.writer import MAX_REDIRECT_HOPS, REDIRECT_STATUSES
 
-# Statuses after which a listed URL needs no fetch in an incremental crawl: it redirected to
-# an archived article, or it is missing (a revisit re-checks those).
-SETTLED_STATUSES = (301, 302, 303, 307, 308, 404, 410)
+# Statuses after which a listed URL needs no fetch in an incremental crawl: it is missing
+# (a revisit re-checks those), or it redirected to an archived article.
+MISSING_STATUSES = (404, 410)
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,30 @@ class ArchivedUrl:
 
 def known_listed_urls(session: Session, site: str) -> set[str]:
     """URLs a list page may link that an incremental crawl need not fetch again."""
-    articles = select(Article.url).where(Article.site == site)
-    settled = select(Capture.url).where(Capture.status.in_(SETTLED_STATUSES))
-    return set(session.scalars(articles)) | set(session.scalars(settled))
+    known = set(session.scalars(select(Article.url).where(Article.site == site)))
+    known |= set(session.scalars(select(Capture.url).where(Capture.status.in_(MISSING_STATUSES))))
+    redirects: dict[str, str] = {
+        url: location
+        for url, location in session.execute(
+            select(Capture.url, Capture.location)
+            .where(Capture.status.in_(REDIRECT_STATUSES), Capture.location.is_not(None))
+            .order_by(Capture.id)  # the newest answer of a URL wins
+        )
+        if location
+    }
+    # A redirect settles its URL only once what it leads to is archived: a crawl stopped
+    # between the redirect and its target leaves the target for the next crawl to fetch.
+    return known | {url for url in redirects if _lands_in(url, redirects, known)}
+
+
+def _lands_in(url: str, redirects: dict[str, str], known: set[str]) -> bool:
+    for _hop in range(MAX_REDIRECT_HOPS):
+        url = urljoin(url, redirects[url])
+        if url in known:
+            return True
+        if url not in redirects:
+            return False
+    return False
 
 
 # A run whose walk ran to its end (the site unreachable: it took nothing from anyone).

@@ -62,6 +62,9 @@ def migrate_database(
     same home (`--db URL --home HOME`)."""
     target = ArchiveHome(source.root, target_url)
     reader = open_reader(source)
+    # An archive last written by an older release is brought to the schema the copy reads
+    # (and the target gets), as its next crawl would bring it.
+    open_writer(source).dispose()
     writer = open_writer(target)
     rows: dict[str, int] = {}
     try:

@@ -6,12 +6,16 @@ is set (CI sets it), which turns the skip into a failure."""
 from __future__ import annotations
 
 import json
+import shutil
 from urllib.parse import urlsplit
 
 import pytest
+from alembic import command
 from click.testing import CliRunner
+from sqlalchemy import create_engine
 
 from archive.cli import main
+from archive.db import _alembic_config
 from tests.conftest import postgresql_database, run_crawl
 
 
@@ -198,3 +202,22 @@ def test_search_on_postgresql_sees_each_articles_latest_version(tmp_path):
                 h.version for h in search(connection, "铝土矿", limit=None, all_versions=True)
             ] == [1]
         engine.dispose()
+
+
+def test_migrate_db_copies_an_archive_of_an_older_schema(crawled, tmp_path):
+    """A home last written by an older release (here: before migration 0010) is brought up
+    to date first, as its next crawl would, instead of failing on a missing column."""
+    home = tmp_path / "home"
+    shutil.copytree(crawled.home, home)
+    sqlite_url = f"sqlite:///{home}/archive.sqlite3"
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:
+        config = _alembic_config(sqlite_url)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0009")
+    engine.dispose()
+    with postgresql_database() as url:
+        code, out = cli("--db", sqlite_url, "migrate-db", "--home", str(home), "--to", url)
+        assert code == 0, out
+        code, out = cli("--db", url, "verify", "--home", str(home))
+        assert code == 0, out

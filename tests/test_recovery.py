@@ -17,9 +17,10 @@ from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.cli import main as cli_main
+from archive.frontier import known_listed_urls, open_frontier_session
 from archive.home import ArchiveHome
 from archive.warcstore import HttpExchange, complete_prefix, read_record
-from archive.writer import ArchiveWriter
+from archive.writer import ArchiveWriter, ArticleContent
 from replica.server import ReplicaServer
 from replica.site import build_site
 from tests.conftest import FAST, crawl_command, run_crawl
@@ -259,3 +260,65 @@ def test_verify_beside_a_running_crawl_raises_no_false_alarm(tmp_path, slow_repl
         process.communicate(timeout=60)
     assert result.exit_code == 0, result.stdout
     assert "open WARC file" in result.stderr
+
+
+def test_a_redirect_whose_target_was_never_stored_is_fetched_again(tmp_path):
+    """A crawl stopped after a listed URL's 301 was stored and before the article it leads
+    to was: the next incremental crawl must follow the 301 again, or the article is lost."""
+    home = ArchiveHome.at(tmp_path / "home")
+    writer = ArchiveWriter(home)
+    writer.start_run("chalco", "http://h/", "incremental")
+
+    def redirect(url: str, location: str) -> None:
+        writer.record_exchange(
+            HttpExchange(
+                url=url,
+                method="GET",
+                request_headers=[],
+                status=301,
+                protocol="HTTP/1.1",
+                response_headers=[("Location", location)],
+                payload=b"",
+                fetched_at=datetime.now(UTC),
+            )
+        )
+
+    redirect("http://h/old/a.html", "/new/a.html")
+    redirect("http://h/old/b.html", "http://h/mid/b.html")
+    redirect("http://h/mid/b.html", "/new/b.html")
+    writer.commit()
+    with open_frontier_session(home) as session:
+        assert known_listed_urls(session, "chalco") == set()
+    for url in ("http://h/new/a.html", "http://h/new/b.html"):
+        page = writer.record_exchange(
+            HttpExchange(url, "GET", [], 200, "HTTP/1.1", [], b"<html>x</html>", datetime.now(UTC))
+        )
+        writer.save_article(
+            ArticleContent(
+                url=url,
+                site="chalco",
+                docid=None,
+                title="标题",
+                source=None,
+                source_raw=None,
+                author=None,
+                author_raw=None,
+                published=None,
+                published_raw=None,
+                info_raw=None,
+                body="正文",
+                body_html=None,
+            ),
+            page.id,
+            datetime.now(UTC),
+        )
+    writer.finish_run("ok", 0, {})
+    writer.close()
+    with open_frontier_session(home) as session:
+        assert known_listed_urls(session, "chalco") == {
+            "http://h/new/a.html",
+            "http://h/new/b.html",
+            "http://h/old/a.html",
+            "http://h/old/b.html",
+            "http://h/mid/b.html",
+        }
