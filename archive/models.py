@@ -291,8 +291,12 @@ class LedgerEntry(Base):
     __tablename__ = "ledger"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), doc="capture | version | warc_file")
-    ref_id: Mapped[int] = mapped_column(Integer, doc="id of the row in its table")
+    kind: Mapped[str] = mapped_column(
+        String(16), doc="capture | version | warc_file | version_files"
+    )
+    ref_id: Mapped[int] = mapped_column(
+        Integer, doc="id of the row in its table (version_files: the version)"
+    )
     digest: Mapped[str] = mapped_column(String(64), doc="SHA-256 of the row's canonical form")
     entry_hash: Mapped[str] = mapped_column(
         String(64), doc="SHA-256 of the previous entry_hash and this digest"
