@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from archive.writer import ArticleContent, FileLink
 from replica.server import ReplicaServer
 from replica.site import ReplicaSite, build_site
 
@@ -67,6 +68,33 @@ def run_crawl(home: Path, base_url: str, *extra: str, timeout: float = 300) -> C
     if completed.stdout.strip().startswith("{"):
         summary = json.loads(completed.stdout)
     return CrawlResult(completed.returncode, summary, completed.stdout, completed.stderr)
+
+
+def article_content(
+    url: str,
+    body: str,
+    *,
+    title: str = "标题",
+    published: str | None = None,
+    files: tuple[FileLink, ...] = (),
+) -> ArticleContent:
+    """An article page's record as the pipeline hands it to the writer, for writer tests."""
+    return ArticleContent(
+        url=url,
+        site="chalco",
+        docid=None,
+        title=title,
+        source=None,
+        source_raw=None,
+        author=None,
+        author_raw=None,
+        published=published,
+        published_raw=None,
+        info_raw=None,
+        body=body,
+        body_html=None,
+        files=list(files),
+    )
 
 
 POSTGRESQL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"

@@ -22,10 +22,10 @@ from archive.queries import get_article, get_snapshot, iter_articles
 from archive.search import search
 from archive.verify import verify
 from archive.warcstore import HttpExchange
-from archive.writer import ArchiveWriter, ArticleContent, FileLink
+from archive.writer import ArchiveWriter, FileLink
 from replica.server import ReplicaServer
 from replica.site import build_site
-from tests.conftest import CrawlResult, postgresql_database, run_crawl
+from tests.conftest import CrawlResult, article_content, postgresql_database, run_crawl
 
 
 @dataclass
@@ -221,22 +221,8 @@ class Site:
     def page(self, url: str, body: str, files: list[tuple[str, str]]) -> str:
         page = f"<html><body>{body}</body></html>".encode()
         info = self.writer.record_exchange(self.exchange(url, page, "text/html"))
-        content = ArticleContent(
-            url=url,
-            site="chalco",
-            docid=None,
-            title="中铝公告",
-            source=None,
-            source_raw=None,
-            author=None,
-            author_raw=None,
-            published="2026-02-01",
-            published_raw=None,
-            info_raw=None,
-            body=body,
-            body_html=None,
-            files=[FileLink(file_url, role, "附件") for file_url, role in files],
-        )
+        links = tuple(FileLink(file_url, role, "附件") for file_url, role in files)
+        content = article_content(url, body, published="2026-02-01", files=links)
         outcome, _version = self.writer.save_article(content, info.id, self.now())
         return outcome
 

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine
 
 from archive.cli import main
 from archive.db import _alembic_config
-from tests.conftest import postgresql_database, run_crawl
+from tests.conftest import article_content, postgresql_database, run_crawl
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def test_search_on_postgresql_sees_each_articles_latest_version(tmp_path):
     from archive.home import ArchiveHome
     from archive.search import search
     from archive.warcstore import HttpExchange
-    from archive.writer import ArchiveWriter, ArticleContent
+    from archive.writer import ArchiveWriter
 
     with postgresql_database() as url:
         writer = ArchiveWriter(ArchiveHome.at(tmp_path / "home", url))
@@ -164,21 +164,7 @@ def test_search_on_postgresql_sees_each_articles_latest_version(tmp_path):
 
         def save(page: str, body: str) -> None:
             writer.save_article(
-                ArticleContent(
-                    url=page,
-                    site="chalco",
-                    docid=None,
-                    title="标题",
-                    source=None,
-                    source_raw=None,
-                    author=None,
-                    author_raw=None,
-                    published="2026-02-03",
-                    published_raw=None,
-                    info_raw=None,
-                    body=body,
-                    body_html=None,
-                ),
+                article_content(page, body, published="2026-02-03"),
                 capture.id,
                 now,
             )

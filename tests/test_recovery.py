@@ -20,10 +20,10 @@ from archive.cli import main as cli_main
 from archive.frontier import known_listed_urls, open_frontier_session
 from archive.home import ArchiveHome
 from archive.warcstore import HttpExchange, complete_prefix, read_record
-from archive.writer import ArchiveWriter, ArticleContent
+from archive.writer import ArchiveWriter
 from replica.server import ReplicaServer
 from replica.site import build_site
-from tests.conftest import FAST, crawl_command, run_crawl
+from tests.conftest import FAST, article_content, crawl_command, run_crawl
 
 
 @pytest.fixture
@@ -294,21 +294,7 @@ def test_a_redirect_whose_target_was_never_stored_is_fetched_again(tmp_path):
             HttpExchange(url, "GET", [], 200, "HTTP/1.1", [], b"<html>x</html>", datetime.now(UTC))
         )
         writer.save_article(
-            ArticleContent(
-                url=url,
-                site="chalco",
-                docid=None,
-                title="标题",
-                source=None,
-                source_raw=None,
-                author=None,
-                author_raw=None,
-                published=None,
-                published_raw=None,
-                info_raw=None,
-                body="正文",
-                body_html=None,
-            ),
+            article_content(url, "正文"),
             page.id,
             datetime.now(UTC),
         )
