@@ -56,6 +56,10 @@ ATTACHMENT_MAXSIZE = 512 * 1024 * 1024
 MAX_LIST_PAGES = 2000
 
 # A distributed crawl when FLEET_REDIS_URL is set (README: Several workers).
+# The garbage collector tuned for a long crawl (chalco_crawler/gc_tuning.py).
+EXTENSIONS = {"chalco_crawler.gc_tuning.GcTuning": 0}
+GC_TUNING_ENABLED = True
+
 ADDONS = {"chalco_crawler.fleet.FleetAddon": 0}
 FLEET_REDIS_URL = None
 FLEET_NAME = "default"
