@@ -20,7 +20,18 @@ from functools import partial, wraps
 from typing import Any, Literal, TypeVar
 from urllib.parse import urljoin
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Table,
+    Update,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -238,6 +249,9 @@ class ArchiveWriter:
         self._warc_ids: dict[str, int] = {}
         self._payload_owner: dict[str, tuple[int, RevisitTarget] | None] = {}
         self._files: dict[str, FileRecord] = {}
+        # Statements built once per table (building one cost more than running it).
+        self._inserts: dict[str, Insert] = {}
+        self._updates: dict[str, Update] = {}
         self.run_id: int | None = None
         self.failed: str | None = None
         """Why the home stopped taking writes, once it has."""
@@ -323,7 +337,10 @@ class ArchiveWriter:
 
     def _add(self, table: Table, **values: Any) -> int:
         """INSERT one row; its new id. Captures and versions get their ledger entry."""
-        result = self.connection.execute(insert(table), values)
+        statement = self._inserts.get(table.name)
+        if statement is None:
+            statement = self._inserts[table.name] = insert(table)
+        result = self.connection.execute(statement, values)
         row_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         kind = LEDGER_KINDS.get(table.name)
         if kind is not None:
@@ -370,7 +387,11 @@ class ArchiveWriter:
 
     def _set(self, table: Table, row_id: int, **values: Any) -> None:
         """UPDATE one row by id."""
-        statement = update(table).where(table.c.id == bindparam("row_id"))
+        statement = self._updates.get(table.name)
+        if statement is None:
+            statement = self._updates[table.name] = update(table).where(
+                table.c.id == bindparam("row_id")
+            )
         self.connection.execute(statement, {"row_id": row_id, **values})
 
     # Runs ---------------------------------------------------------------------------------
