@@ -70,6 +70,9 @@ HOME_OPTION = click.option(
 )
 
 
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process killed by SIGPIPE
+
+
 def one_line_errors(command: F) -> F:
     """Turn the archive's named errors into a one-line message and exit code 1."""
 
@@ -79,6 +82,10 @@ def one_line_errors(command: F) -> F:
             return command(*args, **kwargs)
         except ArchiveError as error:
             raise click.ClickException(str(error)) from error
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as Unix tools killed by SIGPIPE.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
         except OSError as error:  # an output file that cannot be written, a missing folder
             raise click.ClickException(f"{error.strerror}: {error.filename}") from error
         except SQLAlchemyError as error:

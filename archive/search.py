@@ -42,6 +42,7 @@ import sqlite3
 import threading
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -64,7 +65,7 @@ RANKED_CANDIDATES = 2_000
 VERSION_BITS = 32
 VERSION_MASK = (1 << VERSION_BITS) - 1
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_DATE_BOUND = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ].*)?)?)?")
+_DATE_BOUND = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?))?)?)?")
 
 SNIPPET_OPEN = "["
 SNIPPET_CLOSE = "]"
@@ -329,8 +330,18 @@ def _date_bound(name: str, value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip()
-    if not _DATE_BOUND.fullmatch(value):
-        raise ValueError(f"{name} must be an ISO date such as 2026-02-03, not {value!r}")
+    match = _DATE_BOUND.fullmatch(value)
+    try:
+        if match is None:
+            raise ValueError
+        year, month, day, clock = match.groups()
+        # A real month, day and time: 2026-13 or 2026-02-30 would silently match nothing.
+        datetime.fromisoformat(f"{year}-{month or '01'}-{day or '01'}T{clock or '00:00'}")
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a year, month or day such as 2026, 2026-02 or 2026-02-03, "
+            f"not {value!r}"
+        ) from None
     return value
 
 
@@ -340,12 +351,12 @@ def _day_range(since: str | None, until: str | None) -> tuple[int | None, int | 
     if since is not None:
         match = _DATE_BOUND.fullmatch(since)
         assert match is not None
-        year, month, day = match.groups()
+        year, month, day, _clock = match.groups()
         low = int(year + (month or "00") + (day or "00")) << VERSION_BITS
     if until is not None:
         match = _DATE_BOUND.fullmatch(until)
         assert match is not None
-        year, month, day = match.groups()
+        year, month, day, _clock = match.groups()
         high = (int(year + (month or "99") + (day or "99")) + 1) << VERSION_BITS
     return low, high
 

@@ -285,3 +285,25 @@ def test_an_unwritable_output_is_a_one_line_error(crawled, tmp_path):
     )
     assert code == 1
     assert len(err.strip().splitlines()) == 1 and "No such file or directory" in err
+
+
+def test_a_reader_that_goes_away_stops_the_export_quietly(crawled):
+    """`chalco-archive export | head -1`: no error message, the exit status of SIGPIPE."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "archive.cli", "export", "--home", str(crawled.home)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert json.loads(process.stdout.readline())["url"]
+    process.stdout.close()  # the export (about 130 KB) is larger than a pipe's buffer (64 KB)
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141, stderr
+    assert stderr == ""
+
+
+def test_impossible_dates_are_refused(crawled):
+    for bad in ("2026-13", "2026-02-30", "2026-02-03T25:00"):
+        result = CliRunner().invoke(main, ["export", "--home", str(crawled.home), "--since", bad])
+        assert result.exit_code == 4, (bad, result.output)
+        assert "must be a year, month or day" in result.output
