@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 
 from archive.db import open_reader, session_factory
 from archive.home import ArchiveHome
-from archive.models import Article, ArticleVersion, Capture, CrawlRun, File, VersionFile
+from archive.models import (
+    Article,
+    ArticleVersion,
+    Capture,
+    CrawlRun,
+    File,
+    Listing,
+    VersionFile,
+)
 from archive.writer import MAX_REDIRECT_HOPS, REDIRECT_STATUSES
 
 # Statuses after which a listed URL needs no fetch in an incremental crawl: it is missing
@@ -47,6 +55,32 @@ def known_listed_urls(session: Session, site: str) -> set[str]:
     # A redirect settles its URL only once what it leads to is archived: a crawl stopped
     # between the redirect and its target leaves the target for the next crawl to fetch.
     return known | {url for url in redirects if _lands_in(url, redirects, known)}
+
+
+@dataclass(frozen=True)
+class UnarchivedListing:
+    """A link a list page showed that no crawl has archived yet (it failed, or a crawl
+    stopped before it)."""
+
+    url: str
+    section: str
+    list_url: str
+
+
+def unarchived_listings(session: Session, site: str, known: set[str]) -> list[UnarchivedListing]:
+    """Listed links of the site not in `known` (known_listed_urls): an incremental crawl
+    requests them again even when its walk stops before the list page that shows them, or
+    an article that failed once on page 2 would wait for a --full crawl."""
+    rows = session.execute(
+        select(Listing.article_url, Listing.section, Listing.list_url)
+        .where(Listing.site == site)
+        .order_by(Listing.id)
+    )
+    wanted: dict[str, UnarchivedListing] = {}
+    for url, section, list_url in rows:
+        if url not in known and url not in wanted:
+            wanted[url] = UnarchivedListing(url, section, list_url)
+    return list(wanted.values())
 
 
 def _lands_in(url: str, redirects: dict[str, str], known: set[str]) -> bool:

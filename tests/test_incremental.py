@@ -12,12 +12,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
+from parsel import Selector
 from sqlalchemy import text
 
 from archive.cli import main
 from archive.db import open_reader, session_factory
 from archive.home import ArchiveHome
 from archive.queries import get_article, get_snapshot, iter_articles
+from chalco_crawler.discovery import listed_articles
+from chalco_crawler.profile import load_profile
 from replica.server import ReplicaServer
 from replica.site import LaterState, build_site
 from tests.conftest import CrawlResult, run_crawl
@@ -170,3 +173,44 @@ def test_runs_lists_every_crawl_with_its_mode(history):
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["mode"] for r in rows] == ["revisit", "incremental", "incremental"]
     assert [r["status"] for r in rows][1] == "ok"
+
+
+class FailingReplica(ReplicaServer):
+    """The replica, with some paths answering 502 until told otherwise (an outage)."""
+
+    failing: set[str] = set()
+
+    def respond(self, method, target, headers):
+        if urlsplit(target).path in self.failing:
+            return 502, {"Content-Type": "text/plain"}, b"bad gateway"
+        return super().respond(method, target, headers)
+
+
+def test_an_article_that_failed_is_fetched_by_the_next_incremental_crawl(tmp_path):
+    """An article listed on a later list page fails in one crawl: the next incremental crawl
+    stops its walk at the first page with nothing new, yet fetches that article."""
+    site = build_site()
+    first_page, second_page = site.list_paths("xwdt/gsyw")[:2]
+
+    def listed(path: str) -> list[str]:
+        page = Selector(text=site.render(path, "127.0.0.1")[2].decode("utf-8"))
+        url = "http://127.0.0.1" + path
+        return [urlsplit(a.url).path for a in listed_articles(page, url, load_profile("chalco"))]
+
+    article = next(path for path in listed(second_page) if path not in listed(first_page))
+    with FailingReplica(site) as server:
+        server.failing = {article}
+        home = tmp_path / "home"
+        first = run_crawl(home, server.base_url)
+        assert article in first.stdout + first.stderr
+        server.failing = set()
+        start = len(server.requests)
+        again = run_crawl(home, server.base_url)
+        asked = [r.path for r in server.requests[start:]]
+    assert again.exit_code in (0, 1), again.stderr
+    assert article in asked
+    assert second_page not in asked  # the walk stopped on the first page, as before
+    engine = open_reader(ArchiveHome.at(home))
+    with session_factory(engine)() as session:
+        assert get_article(session, server.base_url + article.lstrip("/")).record["title"]
+    engine.dispose()

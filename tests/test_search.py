@@ -478,7 +478,10 @@ def test_filters(small: Small, mode: str) -> None:
 
 
 def test_a_malformed_date_is_an_error(small: Small) -> None:
-    with small.engine.connect() as connection, pytest.raises(ValueError, match="a year, month or day"):
+    with (
+        small.engine.connect() as connection,
+        pytest.raises(ValueError, match="a year, month or day"),
+    ):
         search(connection, "中铝", since="yesterday")
 
 

@@ -21,11 +21,13 @@ from twisted.python.failure import Failure
 
 from archive.frontier import (
     ArchivedUrl,
+    UnarchivedListing,
     interrupted_walk,
     known_listed_urls,
     last_robots_txt,
     open_frontier_session,
     revisit_targets,
+    unarchived_listings,
 )
 from archive.home import ArchiveHome
 from chalco_crawler import signals as project_signals
@@ -80,6 +82,8 @@ class SiteTarget:
     revisits: list[ArchivedUrl] = field(default_factory=list)
     walk_every_page: bool = False
     """Incremental after an interrupted crawl: every list page, as in a full crawl."""
+    unarchived: list[UnarchivedListing] = field(default_factory=list)
+    """Incremental: links listed earlier that no crawl archived (failures): asked again."""
 
     @property
     def name(self) -> str:
@@ -202,6 +206,7 @@ class NewsSpider(scrapy.Spider):
             for target in self.sites.values():
                 if self.mode == "incremental":
                     target.known = known_listed_urls(session, target.name)
+                    target.unarchived = unarchived_listings(session, target.name, target.known)
                     target.walk_every_page = interrupted_walk(session, target.name)
                     if target.walk_every_page:
                         self.logger.warning(
@@ -214,9 +219,10 @@ class NewsSpider(scrapy.Spider):
                 elif self.mode == "revisit":
                     target.revisits = revisit_targets(session, target.name, since)
                 self.logger.info(
-                    "%s: %d known URLs, %d to revisit",
+                    "%s: %d known URLs, %d listed but not archived, %d to revisit",
                     target.name,
                     len(target.known),
+                    len(target.unarchived),
                     len(target.revisits),
                 )
         finally:
@@ -236,6 +242,7 @@ class NewsSpider(scrapy.Spider):
         if self.mode == "revisit":
             yield from self._revisit_requests(target)
             return
+        yield from self._unarchived_requests(target)
         profile = target.profile
         discovered = {s.path: s for s in discover_sections(response, response.url, profile)}
         names = {p: Section(p, n) for p, n in section_labels(response, response.url).items()}
@@ -258,6 +265,16 @@ class NewsSpider(scrapy.Spider):
         self.logger.info("%s sections: %s", site, ", ".join(s.path for s in sections))
         for section in sections:
             yield self._list_request(site, section, 0)
+
+    def _unarchived_requests(self, target: SiteTarget) -> Iterator[scrapy.Request]:
+        """Links an earlier crawl listed and could not archive (a 5xx, a timeout, a stop):
+        the walk may end before the list page that shows them."""
+        for listing in target.unarchived:
+            if self._is_new(target, listing.url):
+                self.crawler.stats.inc_value("crawl/unarchived_asked_again")
+                yield self._article_request(
+                    listing.url, target.name, listing.section, listing.list_url, []
+                )
 
     def parse_news_root(self, response: Response, site: str) -> Iterator[scrapy.Request]:
         profile = self.sites[site].profile
