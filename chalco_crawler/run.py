@@ -253,7 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return EXIT_STORAGE
         raise error
-    summary = CrawlSession.of(crawler).summary
+    session = CrawlSession.of(crawler)
+    session.finish_after_forced_stop()
+    summary = session.summary
     if summary.storage_error and not args.json:
         errors.print(f"Error: {summary.storage_error}", markup=False)
         return summary.exit_code

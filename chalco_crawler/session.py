@@ -28,6 +28,7 @@ EXIT_STORAGE = 5
 # close reasons of the spider that mean the site never answered
 UNREACHABLE_REASON = "site_unreachable"
 STORAGE_REASON = "storage_failed"
+FORCED_STOP_REASON = "shutdown_forced"
 
 
 # IgnoreRequest messages that are policy, not failure: robots.txt and the host filter.
@@ -144,7 +145,14 @@ class CrawlSession:
         setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
         self.stats.inc_value(f"archive/articles_{outcome}")
 
-    def _spider_closed(self, spider: Spider, reason: str) -> None:
+    def finish_after_forced_stop(self) -> None:
+        """A second Ctrl-C or SIGTERM stops Scrapy at once, before the spider closes: end the
+        run here, as partial, with what was written so far committed. Every write of the
+        writer is whole when it returns, so none is cut in two."""
+        if self.summary.status == "running":
+            self._spider_closed(None, FORCED_STOP_REASON)
+
+    def _spider_closed(self, spider: Spider | None, reason: str) -> None:
         summary = self.summary
         summary.close_reason = reason
         summary.captures = self.stats.get_value("archive/captures", 0)

@@ -308,3 +308,32 @@ def test_a_redirect_whose_target_was_never_stored_is_fetched_again(tmp_path):
             "http://h/old/b.html",
             "http://h/mid/b.html",
         }
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_a_second_signal_still_ends_the_run_as_partial(tmp_path, slow_replica, signal_number):
+    """Ctrl-C pressed twice (or SIGTERM sent twice) stops Scrapy at once: the run must still
+    end as partial with exit 1, never as a success with the run left `running`."""
+    home = tmp_path / "home"
+    process = start_crawl(home, slow_replica.base_url)
+    wait_for_warc_bytes(home, 60_000)
+    process.send_signal(signal_number)
+    time.sleep(0.05)  # while the first is still closing the spider
+    process.send_signal(signal_number)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    summary = json.loads(stdout)
+    assert summary["status"] == "partial"
+    database = sqlite3.connect(home / "archive.sqlite3")
+    assert database.execute("select status, exit_code from crawl_runs").fetchall() == [
+        ("partial", 1)
+    ]
+    assert database.execute(
+        "select count(*) from warc_files where closed_at is null"
+    ).fetchone() == (0,)
+    rerun = run_crawl(home, slow_replica.base_url)
+    assert rerun.exit_code in (0, 1), rerun.stderr
+    live = {
+        slow_replica.base_url + a.url_path.lstrip("/") for a in slow_replica.site.live_articles()
+    }
+    assert_archive_complete(home, live)
