@@ -420,8 +420,9 @@ def snapshot(url: str, home: Path | None, at: str | None, output: str, headers: 
         found = get_snapshot(session, archive_home, url, parse_time(at))
     with output_stream(output, binary=True) as handle:
         if headers:
-            # As received: the status line and headers of this capture (a revisit's own).
-            response = found.response
+            # As received: the status line and headers of this capture (a revisit's own), or
+            # for a 304 those of the response whose body it confirmed.
+            response = found.origin or found.response
             lines = [f"{response.protocol} {response.status_line}"]
             lines += [f"{name}: {value}" for name, value in response.headers]
             handle.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace"))

@@ -344,6 +344,9 @@ class Snapshot:
     capture: Capture
     response: StoredResponse
     content: bytes
+    origin: StoredResponse | None = None
+    """For a 304: the earlier response whose body it confirmed (its status and headers
+    describe `content`)."""
 
 
 def _read(home: ArchiveHome, capture: Capture, warc_name: str) -> StoredResponse:
@@ -365,6 +368,7 @@ def get_snapshot(
     if at is not None:
         query = query.where(Capture.fetched_at <= at)
     row = session.execute(query).first()
+    _check_not_gone(session, url, at, row[0] if row else None)
     if row is None:
         when = f" at or before {at.isoformat()}" if at else ""
         raise SnapshotNotFound(f"no capture of {url}{when}")
@@ -384,7 +388,32 @@ def get_snapshot(
         (v for k, v in holder_response.headers if k.lower() == "content-encoding"), None
     )
     content = decode_content(holder_response.payload, encoding)
-    return Snapshot(capture=capture, response=response, content=content)
+    origin = holder_response if capture.status == 304 else None
+    return Snapshot(capture=capture, response=response, content=content, origin=origin)
+
+
+def _check_not_gone(session: Session, url: str, at: datetime | None, page: Capture | None) -> None:
+    """A page the site had removed by then (404 or 410 captured after the page's last
+    capture) is not silently given as in effect: say what the site answered, and when the
+    page was last captured."""
+    query = (
+        select(Capture)
+        .where(Capture.url == url, Capture.status.in_((404, 410)))
+        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+        .limit(1)
+    )
+    if at is not None:
+        query = query.where(Capture.fetched_at <= at)
+    gone = session.scalar(query)
+    if gone is None or (page is not None and page.fetched_at > gone.fetched_at):
+        return
+    answered = f"the site answered {gone.status} for {url} on {gone.fetched_at.isoformat()}"
+    if page is None:
+        raise SnapshotNotFound(f"no page captured: {answered}")
+    raise SnapshotNotFound(
+        f"{answered}; the page was last captured on {page.fetched_at.isoformat()}"
+        f" (--at {page.fetched_at.isoformat()} gives it)"
+    )
 
 
 def section_month_counts(session: Session, site: str | None = None) -> list[dict[str, Any]]:

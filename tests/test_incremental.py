@@ -214,3 +214,29 @@ def test_an_article_that_failed_is_fetched_by_the_next_incremental_crawl(tmp_pat
     with session_factory(engine)() as session:
         assert get_article(session, server.base_url + article.lstrip("/")).record["title"]
     engine.dispose()
+
+
+def test_snapshot_of_a_removed_article_says_the_site_answered_404(history):
+    removed = url(history, history.later.removed)
+    home = str(history.home)
+    now = CliRunner().invoke(main, ["snapshot", removed, "--home", home])
+    assert now.exit_code == 1
+    assert "answered 404" in now.stderr and "--at" in now.stderr
+    before = CliRunner().invoke(
+        main, ["snapshot", removed, "--home", home, "--at", history.between.isoformat()]
+    )
+    assert before.exit_code == 0, before.stderr
+    assert b"<html" in before.stdout_bytes.lower()
+
+
+def test_snapshot_headers_of_a_304_are_those_of_the_page_it_confirmed(history, session):
+    unchanged = session.execute(
+        text("SELECT url FROM captures WHERE status = 304 ORDER BY id LIMIT 1")
+    ).scalar_one()
+    result = CliRunner().invoke(
+        main, ["snapshot", unchanged, "--home", str(history.home), "--headers"]
+    )
+    assert result.exit_code == 0, result.stderr
+    head, _, body = result.stdout_bytes.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert body
