@@ -321,9 +321,11 @@ def test_a_second_signal_still_ends_the_run_as_partial(tmp_path, slow_replica, s
     time.sleep(0.05)  # while the first is still closing the spider
     process.send_signal(signal_number)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 1, stderr
-    summary = json.loads(stdout)
-    assert summary["status"] == "partial"
+    # If the first signal's clean stop was over before the second came, the second one
+    # meets Python's default handler and kills the process: never a success either way.
+    assert process.returncode in (1, -signal_number), stderr
+    if process.returncode == 1:
+        assert json.loads(stdout)["status"] == "partial"
     database = sqlite3.connect(home / "archive.sqlite3")
     assert database.execute("select status, exit_code from crawl_runs").fetchall() == [
         ("partial", 1)
