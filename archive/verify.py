@@ -18,7 +18,7 @@ from warcio.exceptions import ArchiveLoadFailed
 from archive.errors import SnapshotCorrupt
 from archive.home import ArchiveHome
 from archive.ledger import COVERED_COLUMNS, GENESIS, chain, row_digest, version_files_row
-from archive.models import ArticleVersion, Capture, LedgerEntry, VersionFile, WarcFile
+from archive.models import ArticleVersion, Capture, File, LedgerEntry, VersionFile, WarcFile
 from archive.recovery import QUARANTINE_DIR, file_sha256
 from archive.warcstore import complete_prefix, read_record, sha256_hex
 
@@ -256,6 +256,25 @@ def _versions_naming_later_bytes(session: Session) -> dict[int, dict[str, Any]]:
     return {version_id: version_files_row(version_id, named) for version_id, named in files.items()}
 
 
+def _check_file_rows(session: Session, report: VerifyReport) -> None:
+    """An attachment's or image's digest, size and type are copies of its capture's, which
+    the ledger covers: a copy that differs was edited (exports and `show` read it)."""
+    rows = session.execute(
+        select(File.id, File.url, File.sha256, File.size, File.media_type, Capture)
+        .join(Capture, Capture.id == File.capture_id)
+        .where(File.sha256.is_not(None))
+    )
+    for file_id, url, sha256, size, media_type, capture in rows:
+        if (sha256, size, media_type) != (
+            capture.content_sha256,
+            capture.content_size,
+            capture.media_type,
+        ):
+            report.problems.append(
+                Problem(f"file {file_id} was edited: it no longer matches its capture", url=url)
+            )
+
+
 def ledger_head(session: Session) -> str:
     last = session.scalar(select(LedgerEntry.entry_hash).order_by(LedgerEntry.id.desc()).limit(1))
     return last or GENESIS
@@ -273,6 +292,7 @@ def verify(
     contents = _check_files(session, home, since, report, progress)
     _check_captures(session, home, contents, since, report)
     _check_ledger(session, report)
+    _check_file_rows(session, report)
     quarantine = home.warc_dir / QUARANTINE_DIR
     if quarantine.exists():
         for tail in sorted(quarantine.iterdir()):

@@ -97,6 +97,20 @@ def test_an_edited_body_in_the_database_is_found(home):
     assert f"version {version_id} was edited" in out
 
 
+def test_a_forged_attachment_digest_is_found(home):
+    """Exports and `show` read an attachment's digest from its files row: a forged one must
+    not pass because the row itself has no ledger entry."""
+    connection = database(home)
+    (file_id, url) = connection.execute(
+        "select id, url from files where sha256 is not null order by id limit 1"
+    ).fetchone()
+    connection.execute("update files set sha256 = ? where id = ?", ("0" * 64, file_id))
+    connection.commit()
+    code, out = verify(home)
+    assert code == 1
+    assert f"file {file_id} was edited" in out and url in out
+
+
 def test_a_deleted_capture_row_is_found(home):
     connection = database(home)
     (capture_id, url) = connection.execute(
