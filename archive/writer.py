@@ -874,18 +874,20 @@ class ArchiveWriter:
         return int(newest.id) if newest.content_sha256 != file.sha256 else None
 
     @guarded
-    def note_file_fetched(self, url: str, capture_id: int, sha256: str, seen_at: datetime) -> int:
+    def note_file_fetched(
+        self, url: str, capture_id: int, sha256: str, seen_at: datetime
+    ) -> list[str]:
         """A revisit fetched an archived attachment or image again (`sha256`: its content).
 
         When the bytes differ from those an article's latest version names, the article
         gets a new version naming the new bytes (the page's fields as they were); the older
-        versions keep naming theirs. Returns the number of articles given a new version.
+        versions keep naming theirs. Returns the URLs of the articles given a new version.
         """
         file = self.file_by_url(url)
         if file is None or file.sha256 is None:  # revisits ask only for files with bytes
-            return 0
-        articles = self.connection.scalars(
-            select(VERSIONS.c.article_id)
+            return []
+        articles = self.connection.execute(
+            select(VERSIONS.c.article_id, ARTICLES.c.url)
             .join(VERSION_FILES, VERSION_FILES.c.version_id == VERSIONS.c.id)
             .join(ARTICLES, ARTICLES.c.id == VERSIONS.c.article_id)
             # A gone article keeps its versions as they were.
@@ -895,13 +897,15 @@ class ArchiveWriter:
         ).all()
         # Bytes back to the file's own (its first fetch's) are named as the file's.
         named_capture = None if sha256 == file.sha256 else capture_id
-        updated = 0
-        for article_id in sorted(articles):
-            updated += self._retrying(
+        updated = [
+            article_url
+            for article_id, article_url in sorted(articles)
+            if self._retrying(
                 partial(
                     self._file_changed_version, article_id, file.id, named_capture, sha256, seen_at
                 )
             )
+        ]
         self._wrote()
         return updated
 

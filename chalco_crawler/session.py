@@ -145,6 +145,12 @@ class CrawlSession:
         setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
         self.stats.inc_value(f"archive/articles_{outcome}")
 
+    def recount(self, counted: str, outcome: str) -> None:
+        """An article counted as `counted` turned out to be `outcome` in this run."""
+        setattr(self.summary, counted, getattr(self.summary, counted) - 1)
+        self.stats.inc_value(f"archive/articles_{counted}", -1)
+        self.count(outcome)
+
     def finish_after_forced_stop(self) -> None:
         """A second Ctrl-C or SIGTERM stops Scrapy at once, before the spider closes: end the
         run here, as partial, with what was written so far committed. Every write of the

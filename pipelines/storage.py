@@ -45,6 +45,8 @@ class StoragePipeline:
         self.writer = session.writer
         # Listed URL → the URL that answered, for articles reached through a redirect.
         self._final_url: dict[str, str] = {}
+        # Article URL → what this run counted it as (new, updated, unchanged, gone).
+        self._outcomes: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -93,22 +95,33 @@ class StoragePipeline:
         outcome, _version = self.writer.save_article(
             article_content(item), item.capture_id, item.fetched_at
         )
-        self.session.count(outcome)
+        self._count(item.final_url, outcome)
 
     def _store_sighting(self, item: ArticleSeenItem) -> None:
         if item.status == 304:
             if self.writer.note_unchanged(item.url, item.capture_id, item.seen_at):
-                self.session.count("unchanged")
+                self._count(item.url, "unchanged")
         elif self.writer.mark_gone(item.url, item.seen_at):
-            self.session.count("gone")
+            self._count(item.url, "gone")
 
     def _store_file_sighting(self, item: FileSeenItem) -> None:
         # Each article whose latest version named other bytes gets a version naming these.
-        updated = self.writer.note_file_fetched(
+        for article_url in self.writer.note_file_fetched(
             item.url, item.capture_id, item.sha256, item.seen_at
-        )
-        for _article in range(updated):
-            self.session.count("updated")
+        ):
+            self._count(article_url, "updated")
+
+    def _count(self, article_url: str, outcome: str) -> None:
+        """Count each article once a run: a revisit may see its page unchanged (304) and a
+        file it names changed, in either order; then it was updated."""
+        previous = self._outcomes.get(article_url)
+        if previous is None:
+            self.session.count(outcome)
+        elif previous == "unchanged" and outcome == "updated":
+            self.session.recount("unchanged", "updated")
+        else:
+            return
+        self._outcomes[article_url] = outcome
 
     def close_spider(self) -> None:
         self.writer.commit()
