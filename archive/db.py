@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.errors import ArchiveNotFound
@@ -40,6 +40,16 @@ def _on_connect_reader(dbapi_connection: sqlite3.Connection, _record: object) ->
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # The driver's own transaction handling never begins one for a SELECT, so each query
+    # would see a newer state of a database that a crawl is writing; `_begin_snapshot`
+    # begins them instead.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_snapshot(connection: Connection) -> None:
+    """One transaction per session: every query of a reader (verify, export) sees the same
+    committed state, however long it runs beside a crawl (SQLite WAL snapshot)."""
+    connection.exec_driver_sql("BEGIN")
 
 
 def upgrade(engine: Engine) -> None:
@@ -77,7 +87,8 @@ def open_reader(home: ArchiveHome) -> Engine:
             f"no archive in {home.root}: run `chalco-archive crawl --home {home.root}` first"
         )
     if not home.is_sqlite:
-        engine = create_engine(home.database_url)
+        # REPEATABLE READ: one snapshot per transaction, as on SQLite (see _begin_snapshot).
+        engine = create_engine(home.database_url, isolation_level="REPEATABLE READ")
         event.listen(engine, "connect", _on_connect_server_reader)
         return engine
     path = home.database_path
@@ -96,6 +107,7 @@ def open_reader(home: ArchiveHome) -> Engine:
 
     engine = create_engine("sqlite://", creator=connect)
     event.listen(engine, "connect", _on_connect_reader)
+    event.listen(engine, "begin", _begin_snapshot)
     return engine
 
 

@@ -207,3 +207,38 @@ def test_migrate_db_copies_an_archive_of_an_older_schema(crawled, tmp_path):
         assert code == 0, out
         code, out = cli("--db", url, "verify", "--home", str(home))
         assert code == 0, out
+
+
+def test_a_reader_on_postgresql_sees_one_state_for_its_whole_session(tmp_path):
+    """As on SQLite (test_recovery): verify's queries must not see a crawl's later commits."""
+    pytest.importorskip("psycopg")
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from archive.db import open_reader, session_factory
+    from archive.home import ArchiveHome
+    from archive.warcstore import HttpExchange
+    from archive.writer import ArchiveWriter
+
+    def fetch(writer: ArchiveWriter, url: str) -> None:
+        writer.record_exchange(
+            HttpExchange(url, "GET", [], 200, "HTTP/1.1", [], url.encode(), datetime.now(UTC))
+        )
+        writer.commit()
+
+    with postgresql_database() as url:
+        home = ArchiveHome.at(tmp_path / "home", url)
+        writer = ArchiveWriter(home)
+        writer.start_run("chalco", "http://x/", "full")
+        fetch(writer, "http://x/a.html")
+        engine = open_reader(home)
+        count = text("select count(*) from captures")
+        with session_factory(engine)() as session:
+            assert session.execute(count).scalar_one() == 1
+            fetch(writer, "http://x/b.html")
+            assert session.execute(count).scalar_one() == 1
+        with session_factory(engine)() as session:
+            assert session.execute(count).scalar_one() == 2
+        engine.dispose()
+        writer.close()

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.cli import main as cli_main
 from archive.frontier import known_listed_urls, open_frontier_session
 from archive.home import ArchiveHome
-from archive.warcstore import HttpExchange, complete_prefix, read_record
+from archive.warcstore import HttpExchange, complete_prefix, read_record, whole_record_ends
 from archive.writer import ArchiveWriter
 from replica.server import ReplicaServer
 from replica.site import build_site
@@ -260,6 +261,80 @@ def test_verify_beside_a_running_crawl_raises_no_false_alarm(tmp_path, slow_repl
         process.communicate(timeout=60)
     assert result.exit_code == 0, result.stdout
     assert "open WARC file" in result.stderr
+
+
+def _writer_mid_crawl(home: ArchiveHome) -> tuple[ArchiveWriter, Path]:
+    """A crawl's writer with rows committed and its WARC file still open."""
+    writer = ArchiveWriter(home)
+    writer.start_run("chalco", "http://h/", "full")
+    for number in range(3):
+        writer.record_exchange(
+            HttpExchange(
+                f"http://h/{number}.html",
+                "GET",
+                [],
+                200,
+                "HTTP/1.1",
+                [],
+                f"<html>{number}</html>".encode(),
+                datetime.now(UTC),
+            )
+        )
+    writer.commit()
+    (path,) = (home.warc_dir).glob("*.warc.gz")
+    return writer, path
+
+
+def verify_output(home: ArchiveHome) -> tuple[int, str]:
+    result = CliRunner().invoke(cli_main, ["verify", "--home", str(home.root)])
+    return result.exit_code, result.stdout + result.stderr
+
+
+def test_verify_reads_a_file_being_written_up_to_its_last_whole_record(tmp_path):
+    """A record half-written by a running crawl, and its next file not indexed yet, are
+    what a crawl in progress looks like: notes, not damage."""
+    home = ArchiveHome.at(tmp_path / "home")
+    writer, path = _writer_mid_crawl(home)
+    whole = path.read_bytes()
+    with open(path, "ab") as handle:
+        *_, start, end = whole_record_ends(path)
+        handle.write(whole[start : (start + end) // 2])  # the first half of a record
+    run_id = writer.run_id
+    started = home.warc_dir / path.name.replace("-00001.", "-00002.")
+    started.write_bytes(whole[:100])
+    code, out = verify_output(home)
+    assert code == 0, out
+    assert "not checked (a record being written" in out and f"{path.name} @ {len(whole)}" in out
+    assert f"WARC file of running crawl not indexed yet: {started.name}" in out
+    assert f"-run{run_id:05d}-" in started.name
+
+    # The same file of a run no longer running is a file nobody indexed.
+    sqlite3.connect(home.database_path).execute(
+        "update crawl_runs set status = 'interrupted'"
+    ).connection.commit()
+    code, out = verify_output(home)
+    assert code == 1
+    assert f"WARC file not in the database [{started.name}]" in out
+    writer.close()
+
+
+def test_a_reader_sees_one_state_of_the_archive_for_its_whole_session(tmp_path):
+    """verify beside a crawl read captures, then a ledger that had grown since, and called
+    the new captures deleted: each reader session is one snapshot."""
+    home = ArchiveHome.at(tmp_path / "home")
+    writer, _ = _writer_mid_crawl(home)
+    with open_frontier_session(home) as session:
+        before = session.execute(text("select count(*) from captures")).scalar_one()
+        ledger = session.execute(text("select count(*) from ledger")).scalar_one()
+        writer.record_exchange(
+            HttpExchange("http://h/x.html", "GET", [], 200, "HTTP/1.1", [], b"x", datetime.now(UTC))
+        )
+        writer.commit()
+        assert session.execute(text("select count(*) from ledger")).scalar_one() == ledger
+        assert session.execute(text("select count(*) from captures")).scalar_one() == before
+    with open_frontier_session(home) as session:
+        assert session.execute(text("select count(*) from captures")).scalar_one() == before + 1
+    writer.close()
 
 
 def test_a_redirect_whose_target_was_never_stored_is_fetched_again(tmp_path):
