@@ -1,10 +1,11 @@
 """The ledger's hash chain: canonical forms of the rows it covers and how entries chain.
 
-Each capture, article version and closed WARC file gets an entry (and each version that
-names a file's later bytes, its list of files) whose `digest` is the
-SHA-256 of the row's canonical JSON, and whose `entry_hash` is
-SHA-256(previous entry_hash + digest). Editing a covered row changes its digest; deleting
-an entry or a row, or editing an entry, breaks the chain or leaves a row without its entry.
+Each capture, article version, closed WARC file and archived attachment or image gets an
+entry, and so do the files each version names (with their link texts) and each article's URL
+and status, again whenever the status changes (live, gone). An entry's `digest` is the
+SHA-256 of the row's canonical JSON, and its `entry_hash` is SHA-256(previous entry_hash +
+digest). Editing a covered row changes its digest; deleting an entry or a row, or editing an
+entry, breaks the chain or leaves a row without its entry.
 """
 
 from __future__ import annotations
@@ -66,17 +67,35 @@ COVERED_COLUMNS: dict[str, tuple[str, ...]] = {
         "first_seen_at",
     ),
     "warc_file": ("id", "name", "size", "sha256"),
-    # The files of a version that names bytes other than the files' own (an attachment
-    # replaced at its URL): which capture's bytes it names is the whole of such a version's
-    # difference from the one before it. Keyed by the version's id.
+    # Before migration 0012: the files of a version that names bytes other than the files'
+    # own (an attachment replaced at its URL). Still checked where written; no longer written.
     "version_files": ("version_id", "files"),
+    # The files a version names: which, in what role and order, under what link text, and
+    # which capture's bytes (null: the file's own). Keyed by the version's id.
+    "named_files": ("version_id", "files"),
+    # An attachment or image once its bytes are archived: which capture holds them (the
+    # digest, size and type copied beside it are checked against that capture).
+    "file": ("id", "url", "kind", "capture_id"),
+    # An article's identity and status; a new entry at each change of status, the latest
+    # one standing for the row.
+    "article": ("id", "url", "site", "docid", "status", "gone_at"),
 }
+# Kinds whose row changes over time: an entry per state, the latest must match the row.
+HISTORY_KINDS = frozenset({"article"})
 
 
 def version_files_row(
     version_id: int, files: Iterable[tuple[int, str, int, int | None]]
 ) -> dict[str, Any]:
     """The canonical row of a version's files: (file_id, role, position, capture_id) each."""
+    return {"version_id": version_id, "files": sorted([list(file) for file in files])}
+
+
+def named_files_row(
+    version_id: int, files: Iterable[tuple[int, str, str | None, int, int | None]]
+) -> dict[str, Any]:
+    """The canonical row of the files a version names: (file_id, role, name, position,
+    capture_id) each."""
     return {"version_id": version_id, "files": sorted([list(file) for file in files])}
 
 

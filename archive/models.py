@@ -284,18 +284,20 @@ class VersionFile(Base):
 
 
 class LedgerEntry(Base):
-    """Tamper evidence: one entry per capture, version and closed WARC file, each hash
-    covering the previous one, so that a deleted, edited or replaced record breaks the chain
-    or no longer matches its entry (`chalco-archive verify`)."""
+    """Tamper evidence: one entry per capture, version, closed WARC file, archived file,
+    version's list of named files and article status, each hash covering the previous one,
+    so that a deleted, edited or replaced record breaks the chain or no longer matches its
+    entry (`chalco-archive verify`; archive.ledger)."""
 
     __tablename__ = "ledger"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(
-        String(16), doc="capture | version | warc_file | version_files"
+        String(16),
+        doc="capture | version | warc_file | file | named_files | article | version_files",
     )
     ref_id: Mapped[int] = mapped_column(
-        Integer, doc="id of the row in its table (version_files: the version)"
+        Integer, doc="id of the row in its table (named_files, version_files: the version)"
     )
     digest: Mapped[str] = mapped_column(String(64), doc="SHA-256 of the row's canonical form")
     entry_hash: Mapped[str] = mapped_column(

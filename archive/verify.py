@@ -18,8 +18,17 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from archive.errors import SnapshotCorrupt
 from archive.home import ArchiveHome
-from archive.ledger import COVERED_COLUMNS, GENESIS, chain, row_digest, version_files_row
+from archive.ledger import (
+    COVERED_COLUMNS,
+    GENESIS,
+    HISTORY_KINDS,
+    chain,
+    named_files_row,
+    row_digest,
+    version_files_row,
+)
 from archive.models import (
+    Article,
     ArticleVersion,
     Capture,
     CrawlRun,
@@ -35,9 +44,17 @@ TABLES: dict[str, Any] = {
     "capture": Capture.__table__,
     "version": ArticleVersion.__table__,
     "warc_file": WarcFile.__table__,
+    "file": File.__table__,
+    "article": Article.__table__,
 }
 # How problems name a ledger kind that is not one row of a table.
-LABELS = {"version_files": "the files named by version"}
+LABELS = {
+    "version_files": "the files named by version",
+    "named_files": "the files named by version",
+}
+# Kinds whose entries are checked where they exist, but that no row must have: written
+# before migration 0012, whose `named_files` cover the same rows.
+SUPERSEDED = frozenset({"version_files"})
 
 
 @dataclass(frozen=True)
@@ -250,12 +267,12 @@ def _check_captures(
 def _check_ledger(session: Session, report: VerifyReport) -> None:
     rows: dict[str, dict[int, dict[str, Any]]] = {}
     for kind, table in TABLES.items():
-        query = select(table)
-        if kind == "warc_file":
-            query = query.where(table.c.sha256.is_not(None))
-        rows[kind] = {row.id: dict(row._mapping) for row in session.execute(query)}
+        rows[kind] = {row.id: dict(row._mapping) for row in session.execute(select(table))}
     rows["version_files"] = _versions_naming_later_bytes(session)
+    rows["named_files"] = _named_files(session)
     covered: dict[str, set[int]] = {kind: set() for kind in rows}
+    # A row whose kind keeps a history answers to its latest entry only.
+    latest: dict[tuple[str, int], LedgerEntry] = {}
     head = GENESIS
     for entry in session.scalars(select(LedgerEntry).order_by(LedgerEntry.id)):
         report.ledger_entries += 1
@@ -268,20 +285,56 @@ def _check_ledger(session: Session, report: VerifyReport) -> None:
         if entry.kind not in COVERED_COLUMNS:
             report.problems.append(Problem(f"ledger entry {entry.id} of unknown kind"))
             continue
+        if entry.kind in HISTORY_KINDS:
+            latest[entry.kind, entry.ref_id] = entry
+        else:
+            _check_entry(entry, rows, report)
         covered[entry.kind].add(entry.ref_id)
-        row = rows[entry.kind].get(entry.ref_id)
-        what = f"{LABELS.get(entry.kind, entry.kind)} {entry.ref_id}"
-        if row is None:
-            report.problems.append(Problem(f"{what} was deleted"))
-        elif row_digest(entry.kind, row) != entry.digest:
-            url = row.get("url") or row.get("name")
-            report.problems.append(Problem(f"{what} was edited", url=url))
+    for entry in latest.values():
+        _check_entry(entry, rows, report)
     for kind, by_id in rows.items():
+        if kind in SUPERSEDED:
+            continue
         for row_id in sorted(set(by_id) - covered[kind]):
+            if kind in ("warc_file", "file") and by_id[row_id]["sha256"] is None:
+                continue  # its entry comes when it is closed, or its bytes archived
             report.problems.append(
                 Problem(f"{LABELS.get(kind, kind)} {row_id} is not in the ledger")
             )
     report.ledger_head = head
+
+
+def _check_entry(
+    entry: LedgerEntry, rows: dict[str, dict[int, dict[str, Any]]], report: VerifyReport
+) -> None:
+    row = rows[entry.kind].get(entry.ref_id)
+    what = f"{LABELS.get(entry.kind, entry.kind)} {entry.ref_id}"
+    if row is None:
+        report.problems.append(Problem(f"{what} was deleted"))
+    elif row_digest(entry.kind, row) != entry.digest:
+        url = row.get("url") or row.get("name")
+        report.problems.append(Problem(f"{what} was edited", url=url))
+
+
+def _named_files(session: Session) -> dict[int, dict[str, Any]]:
+    """The canonical files rows of every version (an empty list for one naming none)."""
+    files: dict[int, list[tuple[int, str, str | None, int, int | None]]] = {
+        version_id: [] for version_id in session.scalars(select(ArticleVersion.id))
+    }
+    for row in session.execute(
+        select(
+            VersionFile.version_id,
+            VersionFile.file_id,
+            VersionFile.role,
+            VersionFile.name,
+            VersionFile.position,
+            VersionFile.capture_id,
+        )
+    ):
+        files.setdefault(row.version_id, []).append(
+            (row.file_id, row.role, row.name, row.position, row.capture_id)
+        )
+    return {version_id: named_files_row(version_id, named) for version_id, named in files.items()}
 
 
 def _versions_naming_later_bytes(session: Session) -> dict[int, dict[str, Any]]:

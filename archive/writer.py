@@ -38,7 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from archive.db import LEDGER_LOCK, open_writer
 from archive.errors import ArchiveLocked, StorageFailed
 from archive.home import ArchiveHome
-from archive.ledger import GENESIS, chain, row_digest, version_files_row
+from archive.ledger import GENESIS, chain, named_files_row, row_digest
 from archive.models import (
     Article,
     ArticleVersion,
@@ -76,7 +76,7 @@ VERSION_FILES: Table = VersionFile.__table__  # type: ignore[assignment]
 WARC_FILES: Table = WarcFile.__table__  # type: ignore[assignment]
 LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
 # Tables whose rows the ledger covers, by the entry kind that names them.
-LEDGER_KINDS = {"captures": "capture", "article_versions": "version"}
+LEDGER_KINDS = {"captures": "capture", "article_versions": "version", "articles": "article"}
 
 LOCK_NAME = ".lock"
 # PostgreSQL's SQLSTATEs on which a version write is run again (see ArchiveWriter._retrying).
@@ -317,6 +317,13 @@ class ArchiveWriter:
             .limit(1)
         )
         self._file_query = select(FILES).where(FILES.c.url == bindparam("url"))
+        self._set_status_statement = (
+            update(ARTICLES)
+            .where(
+                ARTICLES.c.id == bindparam("row_id"), ARTICLES.c.status != bindparam("new_status")
+            )
+            .values(status=bindparam("new_status"), gone_at=bindparam("gone_at"))
+        )
         self._insert_file = (
             dialect.insert(FILES)
             .on_conflict_do_nothing(index_elements=["url"])
@@ -384,6 +391,11 @@ class ArchiveWriter:
     def _ledger_warc_file(self, name: str) -> None:
         row = self.connection.execute(select(WARC_FILES).where(WARC_FILES.c.name == name)).one()
         self._ledger("warc_file", row.id, dict(row._mapping))
+
+    def _ledger_row(self, kind: str, table: Table, row_id: int) -> None:
+        """A ledger entry for a row as it now stands in this transaction."""
+        row = self.connection.execute(select(table).where(table.c.id == row_id)).one()
+        self._ledger(kind, row_id, dict(row._mapping))
 
     def _set(self, table: Table, row_id: int, **values: Any) -> None:
         """UPDATE one row by id."""
@@ -699,6 +711,8 @@ class ArchiveWriter:
             assert known is not None
             file_id = known.id
             self._set(FILES, file_id, **values)
+        if sha256 is not None:
+            self._ledger_row("file", FILES, file_id)
         record = FileRecord(
             file_id, url, capture_id, status, sha256, size, media_type, values["problem"]
         )
@@ -736,7 +750,8 @@ class ArchiveWriter:
             )
         else:
             article_id = latest.id
-            self._set(ARTICLES, article_id, last_seen_at=seen_at, status="live", gone_at=None)
+            self._set(ARTICLES, article_id, last_seen_at=seen_at)
+            self._set_status(article_id, "live", None)
 
         digest = content.content_sha256()
         if latest is not None and latest.content_sha256 == digest:
@@ -850,11 +865,10 @@ class ArchiveWriter:
                     for position, file in enumerate(files)
                 ],
             )
-        if any(file.capture_id is not None for file in files):
-            named = [
-                (f.file_id, f.role, position, f.capture_id) for position, f in enumerate(files)
-            ]
-            self._ledger("version_files", version_id, version_files_row(version_id, named))
+        named = [
+            (f.file_id, f.role, f.name, position, f.capture_id) for position, f in enumerate(files)
+        ]
+        self._ledger("named_files", version_id, named_files_row(version_id, named))
         return version_id
 
     def _bytes_capture(self, file: FileRecord) -> int | None:
@@ -962,7 +976,8 @@ class ArchiveWriter:
         latest = self.connection.execute(self._latest_version_query, {"url": url}).first()
         if latest is None or latest.version_id is None:
             return False
-        self._set(ARTICLES, latest.id, last_seen_at=seen_at, status="live", gone_at=None)
+        self._set(ARTICLES, latest.id, last_seen_at=seen_at)
+        self._set_status(latest.id, "live", None)
         self._set(VERSIONS, latest.version_id, last_seen_at=seen_at)
         self._link_capture(latest.version_id, capture_id)
         self._wrote()
@@ -974,14 +989,25 @@ class ArchiveWriter:
 
         Returns True when the article was live until now.
         """
-        row = self.connection.execute(
-            select(ARTICLES.c.id, ARTICLES.c.status).where(ARTICLES.c.url == url)
-        ).first()
-        if row is None or row.status == "gone":
+        article_id = self.connection.scalar(select(ARTICLES.c.id).where(ARTICLES.c.url == url))
+        if article_id is None or not self._set_status(article_id, "gone", seen_at):
             return False
-        self._set(ARTICLES, row.id, status="gone", gone_at=seen_at)
         self._wrote()
         return True
+
+    def _set_status(self, article_id: int, status: str, gone_at: datetime | None) -> bool:
+        """Set an article's status unless it has it already; True when it changed.
+
+        The check is part of the UPDATE: on PostgreSQL, where workers of a distributed crawl
+        may change the same article, it is made again on the row as the other left it.
+        """
+        changed = self.connection.execute(
+            self._set_status_statement,
+            {"row_id": article_id, "new_status": status, "gone_at": gone_at},
+        ).rowcount
+        if changed:
+            self._ledger_row("article", ARTICLES, article_id)
+        return bool(changed)
 
     def _link_capture(self, version_id: int, capture_id: int) -> None:
         self.connection.execute(

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from archive.cli import main
-from tests.conftest import run_crawl
+from archive.db import open_writer
+from archive.home import ArchiveHome
+from archive.ledger import chain
+from archive.warcstore import HttpExchange
+from archive.writer import ArchiveWriter
+from tests.conftest import article_content, run_crawl
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +154,130 @@ def test_since_audits_only_recent_work(home):
     code, out = verify(home, "--since", "2999-01-01")
     assert code == 0, out
     assert "0 WARC file(s)" in out
+
+
+def one_row(home: Path, query: str) -> tuple:
+    row = database(home).execute(query).fetchone()
+    assert row is not None, query
+    return row
+
+
+def test_a_renamed_attachment_is_found(home):
+    """Exports show each attachment under the name its version gives it."""
+    (version_id, file_id) = one_row(
+        home, "select version_id, file_id from version_files where role = 'attachment' limit 1"
+    )
+    connection = database(home)
+    connection.execute(
+        "update version_files set name = '伪造.pdf' where version_id = ? and file_id = ?",
+        (version_id, file_id),
+    )
+    connection.commit()
+    code, out = verify(home)
+    assert code == 1
+    assert f"the files named by version {version_id} was edited" in out
+
+
+def test_an_attachment_taken_off_a_version_is_found(home):
+    (version_id, file_id) = one_row(
+        home, "select version_id, file_id from version_files where role = 'attachment' limit 1"
+    )
+    connection = database(home)
+    connection.execute(
+        "delete from version_files where version_id = ? and file_id = ?", (version_id, file_id)
+    )
+    connection.commit()
+    code, out = verify(home)
+    assert code == 1
+    assert f"the files named by version {version_id} was edited" in out
+
+
+def test_a_file_pointed_at_other_bytes_is_found(home):
+    """A files row moved to another capture, its digest, size and type copied along, would
+    pass the check against its capture: the ledger holds which capture it was."""
+    (file_id, url) = one_row(home, "select id, url from files where sha256 is not null limit 1")
+    (other,) = one_row(
+        home,
+        "select c.id from captures c where c.status = 200 and c.id not in"
+        " (select capture_id from files where capture_id is not null) limit 1",
+    )
+    connection = database(home)
+    connection.execute(
+        "update files set capture_id = c.id, sha256 = c.content_sha256, size = c.content_size,"
+        " media_type = c.media_type from captures c where c.id = ? and files.id = ?",
+        (other, file_id),
+    )
+    connection.commit()
+    code, out = verify(home)
+    assert code == 1
+    assert f"file {file_id} was edited [{url}]" in out
+
+
+def test_an_article_marked_gone_by_hand_is_found(home):
+    (article_id, url) = one_row(home, "select id, url from articles order by id limit 1")
+    connection = database(home)
+    connection.execute(
+        "update articles set status = 'gone', gone_at = '2026-01-01T00:00:00.000000+00:00'"
+        " where id = ?",
+        (article_id,),
+    )
+    connection.commit()
+    code, out = verify(home)
+    assert code == 1
+    assert f"article {article_id} was edited [{url}]" in out
+
+
+def test_an_archive_from_before_the_files_and_articles_were_in_the_ledger_passes(home):
+    """Migration 0012 enters the rows of an older archive: verify then passes, and an edit
+    made after it is found."""
+    connection = database(home)
+    new_kinds = "('article', 'file', 'named_files')"
+    # The ledger as the older release wrote it: the same entries without the new kinds.
+    connection.execute(f"delete from ledger where kind in {new_kinds}")
+    head = "0" * 64
+    for entry_id, digest in connection.execute("select id, digest from ledger order by id"):
+        head = chain(head, digest)
+        connection.execute("update ledger set entry_hash = ? where id = ?", (head, entry_id))
+    connection.execute("update alembic_version set version_num = '0011'")
+    connection.commit()
+    engine = open_writer(ArchiveHome.at(home))  # what the next crawl does first
+    engine.dispose()
+    counts = dict(
+        database(home).execute(
+            f"select kind, count(*) from ledger where kind in {new_kinds} group by kind"
+        )
+    )
+    (articles,) = one_row(home, "select count(*) from articles")
+    (versions,) = one_row(home, "select count(*) from article_versions")
+    assert counts["article"] == articles and counts["named_files"] == versions
+    code, out = verify(home)
+    assert code == 0, out
+    test_a_renamed_attachment_is_found(home)
+
+
+def test_gone_and_back_again_passes_and_each_change_is_entered(tmp_path):
+    home = ArchiveHome.at(tmp_path / "home")
+    writer = ArchiveWriter(home)
+    writer.start_run("chalco", "http://h/", "revisit")
+    url = "http://h/a.html"
+
+    def sighting() -> None:
+        page = writer.record_exchange(
+            HttpExchange(url, "GET", [], 200, "HTTP/1.1", [], b"<p>x</p>", datetime.now(UTC))
+        )
+        writer.save_article(article_content(url, "正文"), page.id, datetime.now(UTC))
+
+    sighting()
+    assert writer.mark_gone(url, datetime.now(UTC))
+    assert not writer.mark_gone(url, datetime.now(UTC))  # already gone: no second entry
+    sighting()
+    sighting()
+    writer.finish_run("ok", 0, {})
+    writer.close()
+    statuses = database(home.root).execute(
+        "select a.status from ledger l join articles a on a.id = l.ref_id"
+        " where l.kind = 'article' order by l.id"
+    )
+    assert len(statuses.fetchall()) == 3  # new, gone, live again
+    code, out = verify(home.root)
+    assert code == 0, out
