@@ -162,31 +162,28 @@ def one_row(home: Path, query: str) -> tuple:
     return row
 
 
-def test_a_renamed_attachment_is_found(home):
-    """Exports show each attachment under the name its version gives it."""
+def edit_an_attachment_of_a_version(home: Path, statement: str) -> int:
+    """Run `statement` on one attachment's version_files row; the version's id."""
     (version_id, file_id) = one_row(
         home, "select version_id, file_id from version_files where role = 'attachment' limit 1"
     )
     connection = database(home)
-    connection.execute(
-        "update version_files set name = '伪造.pdf' where version_id = ? and file_id = ?",
-        (version_id, file_id),
-    )
+    connection.execute(f"{statement} where version_id = ? and file_id = ?", (version_id, file_id))
     connection.commit()
-    code, out = verify(home)
-    assert code == 1
-    assert f"the files named by version {version_id} was edited" in out
+    return version_id
 
 
-def test_an_attachment_taken_off_a_version_is_found(home):
-    (version_id, file_id) = one_row(
-        home, "select version_id, file_id from version_files where role = 'attachment' limit 1"
-    )
-    connection = database(home)
-    connection.execute(
-        "delete from version_files where version_id = ? and file_id = ?", (version_id, file_id)
-    )
-    connection.commit()
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # Exports show each attachment under the name its version gives it.
+        "update version_files set name = '伪造.pdf'",
+        "delete from version_files",
+    ],
+    ids=["renamed", "taken off"],
+)
+def test_an_edited_attachment_of_a_version_is_found(home, statement):
+    version_id = edit_an_attachment_of_a_version(home, statement)
     code, out = verify(home)
     assert code == 1
     assert f"the files named by version {version_id} was edited" in out
@@ -252,7 +249,9 @@ def test_an_archive_from_before_the_files_and_articles_were_in_the_ledger_passes
     assert counts["article"] == articles and counts["named_files"] == versions
     code, out = verify(home)
     assert code == 0, out
-    test_a_renamed_attachment_is_found(home)
+    version_id = edit_an_attachment_of_a_version(home, "update version_files set name = 'x'")
+    code, out = verify(home)
+    assert f"the files named by version {version_id} was edited" in out
 
 
 def test_gone_and_back_again_passes_and_each_change_is_entered(tmp_path):
