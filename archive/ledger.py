@@ -73,9 +73,9 @@ COVERED_COLUMNS: dict[str, tuple[str, ...]] = {
     # The files a version names: which, in what role and order, under what link text, and
     # which capture's bytes (null: the file's own). Keyed by the version's id.
     "named_files": ("version_id", "files"),
-    # An attachment or image once its bytes are archived: which capture holds them (the
-    # digest, size and type copied beside it are checked against that capture).
-    "file": ("id", "url", "kind", "capture_id"),
+    # An attachment or image once its bytes are archived: which capture holds them, and the
+    # digest, size and type copied from it (so that they cannot be taken back either).
+    "file": ("id", "url", "kind", "capture_id", "sha256", "size", "media_type"),
     # An article's identity and status; a new entry at each change of status, the latest
     # one standing for the row.
     "article": ("id", "url", "site", "docid", "status", "gone_at"),

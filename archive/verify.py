@@ -126,8 +126,8 @@ def _read_warc(path: Path, report: VerifyReport, being_written: bool) -> dict[in
     records: dict[int, StoredRecord] = {}
     name = path.name
     offset = 0
-    size = path.stat().st_size
     valid = complete_prefix(path)
+    size = path.stat().st_size  # after: a crawl may have written more meanwhile
     try:
         with open(path, "rb") as handle:
             source: Any = _Prefix(handle, valid) if being_written else handle

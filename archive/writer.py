@@ -317,6 +317,9 @@ class ArchiveWriter:
             .limit(1)
         )
         self._file_query = select(FILES).where(FILES.c.url == bindparam("url"))
+        self._update_unarchived_file = update(FILES).where(
+            FILES.c.id == bindparam("row_id"), FILES.c.sha256.is_(None)
+        )
         self._set_status_statement = (
             update(ARTICLES)
             .where(
@@ -710,7 +713,16 @@ class ArchiveWriter:
         if file_id is None:
             assert known is not None
             file_id = known.id
-            self._set(FILES, file_id, **values)
+            # Only over a row without bytes: another worker may have archived the file since
+            # this writer last read it, and its bytes (and ledger entry) stand.
+            updated = self.connection.execute(
+                self._update_unarchived_file, {"row_id": file_id, **values}
+            ).rowcount
+            if not updated:
+                self._files.pop(url, None)
+                archived = self.file_by_url(url)
+                assert archived is not None
+                return archived
         if sha256 is not None:
             self._ledger_row("file", FILES, file_id)
         record = FileRecord(

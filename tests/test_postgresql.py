@@ -242,3 +242,57 @@ def test_a_reader_on_postgresql_sees_one_state_for_its_whole_session(tmp_path):
             assert session.execute(count).scalar_one() == 2
         engine.dispose()
         writer.close()
+
+
+def test_a_file_archived_by_another_worker_keeps_its_bytes(tmp_path):
+    """Worker b read the file as failed; a archived it since. b's own fetch must not replace
+    a's bytes (and ledger entry): b gets a's row, and verify passes."""
+    pytest.importorskip("psycopg")
+    from datetime import UTC, datetime
+
+    from archive.db import open_reader, session_factory
+    from archive.home import ArchiveHome
+    from archive.verify import verify
+    from archive.warcstore import HttpExchange
+    from archive.writer import ArchiveWriter
+
+    file_url = "http://h/f.pdf"
+
+    def archive(writer: ArchiveWriter, body: bytes):
+        capture = writer.record_exchange(
+            HttpExchange(file_url, "GET", [], 200, "HTTP/1.1", [], body, datetime.now(UTC))
+        )
+        saved = writer.save_file(
+            url=file_url,
+            kind="attachment",
+            seen_at=datetime.now(UTC),
+            capture_id=capture.id,
+            status=200,
+            sha256=capture.content_sha256,
+            size=len(body),
+        )
+        writer.commit()
+        return saved
+
+    with postgresql_database() as url:
+        home = ArchiveHome.at(tmp_path / "home", url)
+        a, b = ArchiveWriter(home, worker="a"), ArchiveWriter(home, worker="b")
+        for writer in (a, b):
+            writer.start_run("chalco", "http://h/", "full")
+        a.save_file(
+            url=file_url, kind="attachment", seen_at=datetime.now(UTC), status=500, problem="500"
+        )
+        a.commit()
+        b_view = b.file_by_url(file_url)
+        assert b_view is not None and b_view.sha256 is None
+        first = archive(a, b"A")
+        second = archive(b, b"B")
+        assert second.sha256 == first.sha256 and second.capture_id == first.capture_id
+        for writer in (a, b):
+            writer.finish_run("ok", 0, {})
+            writer.close()
+        engine = open_reader(home)
+        with session_factory(engine)() as session:
+            report = verify(session, home)
+        engine.dispose()
+        assert report.ok, [problem.line() for problem in report.problems]

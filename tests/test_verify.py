@@ -280,3 +280,18 @@ def test_gone_and_back_again_passes_and_each_change_is_entered(tmp_path):
     assert len(statuses.fetchall()) == 3  # new, gone, live again
     code, out = verify(home.root)
     assert code == 0, out
+
+
+def test_a_file_made_to_look_never_fetched_is_found(home):
+    """Exports would show the attachment as not archived; its bytes are still there."""
+    (file_id, url) = one_row(home, "select id, url from files where sha256 is not null limit 1")
+    connection = database(home)
+    connection.execute(
+        "update files set sha256 = null, size = null, media_type = null, problem = 'HTTP 404'"
+        " where id = ?",
+        (file_id,),
+    )
+    connection.commit()
+    code, out = verify(home)
+    assert code == 1
+    assert f"file {file_id} was edited [{url}]" in out

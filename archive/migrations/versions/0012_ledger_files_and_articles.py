@@ -25,7 +25,7 @@ depends_on = None
 GENESIS = "0" * 64
 LEDGER_LOCK = 0x63680002
 ARTICLE = ("id", "url", "site", "docid", "status", "gone_at")
-FILE = ("id", "url", "kind", "capture_id")
+FILE = ("id", "url", "kind", "capture_id", "sha256", "size", "media_type")
 NAMED = ("file_id", "role", "name", "position", "capture_id")
 
 
