@@ -1,24 +1,64 @@
-"""Scrapy's robots.txt middleware, with every request waiting for the parse getting it.
+"""Scrapy's robots.txt middleware, with every request waiting for the parse getting it, and
+no crawl of a host whose robots.txt got no answer.
 
 Under the asyncio reactor, Scrapy 2.19's RobotsTxtMiddleware hands the robots.txt parser
 to the first request that waited for it and None ("no rules") to the others: turning a
 Twisted Deferred into an asyncio Future consumes its result. The requests that reach a host
 before its robots.txt is parsed (several at once for a worker joining a running fleet, or
 for a host that only serves attachments) would then ignore its rules.
+
+Scrapy crawls a host as if it had no rules when its robots.txt cannot be downloaded at all.
+Here such a host is not crawled: its rules are unknown (as search engines do), and a host
+that gives no answer to robots.txt gives none to the home page either. robots.txt is the
+first request to a host, so it also gets a short budget (ROBOTSTXT_TIMEOUT, one retry):
+a site that accepts connections and never answers ends the crawl in seconds, not minutes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxt
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 
+class RobotsTxtUnreachable(IgnoreRequest):
+    """A request to a host whose robots.txt got no answer."""
+
+
 class RobotsTxtMiddleware(ScrapyRobotsTxt):
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self._budget = {
+            "download_timeout": crawler.settings.getfloat("ROBOTSTXT_TIMEOUT"),
+            "max_retry_times": crawler.settings.getint("ROBOTSTXT_RETRY_TIMES"),
+        }
+        self._unreachable: dict[str, str] = {}
+        """Why each host's robots.txt could not be downloaded, by netloc."""
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        url = urlparse_cached(request)
+        if request.meta.get("dont_obey_robotstxt"):
+            if url.path == "/robots.txt":
+                for key, value in self._budget.items():
+                    request.meta.setdefault(key, value)
+            return
+        await super().process_request(request)
+        if url.netloc in self._unreachable:
+            raise RobotsTxtUnreachable(
+                f"{url.netloc}/robots.txt got no answer ({self._unreachable[url.netloc]})"
+            )
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if not isinstance(exc, IgnoreRequest):
+            self._unreachable[netloc] = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+        super()._robots_error(exc, netloc)
+
     async def robot_parser(self, request: Request) -> Any:
         pending = self._parsers.get(urlparse_cached(request).netloc)
         if not isinstance(pending, Deferred):

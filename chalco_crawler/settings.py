@@ -7,6 +7,10 @@ NEWSPIDER_MODULE = "chalco_crawler.spiders"
 # Politeness: identify ourselves, obey robots.txt, one or two requests at a time with a delay.
 USER_AGENT = "chalco-archive/0.1 (+https://github.com/chalco-archive/chalco-archive; news archiver)"
 ROBOTSTXT_OBEY = True
+# robots.txt is a host's first request: a short budget, so that a site that never answers
+# ends the crawl in seconds (chalco_crawler.robots).
+ROBOTSTXT_TIMEOUT = 10
+ROBOTSTXT_RETRY_TIMES = 1
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0

@@ -6,8 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -138,6 +142,60 @@ def test_unreachable_site_exits_2_with_one_line(tmp_path):
     assert completed.returncode == 2
     assert len(completed.stderr.strip().splitlines()) == 1
     assert "unreachable" in completed.stderr
+
+
+@pytest.fixture
+def silent_server() -> Iterator[tuple[str, list[str]]]:
+    """A server that accepts connections, reads the request and never answers: its URL, and
+    the request lines it got."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    lines: list[str] = []
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            held.append(connection)
+            lines.append(connection.recv(4096).split(b"\r\n", 1)[0].decode("latin-1"))
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/", lines
+    listener.close()
+    for connection in held:
+        connection.close()
+
+
+def test_a_site_that_never_answers_ends_the_crawl_in_seconds(tmp_path, silent_server):
+    """robots.txt, the first request, gets a short budget; with no answer to it the site is
+    not crawled (its rules are unknown), so the crawl ends after that budget."""
+    base_url, request_lines = silent_server
+    started = time.monotonic()
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "archive.cli",
+            "crawl",
+            "--home",
+            str(tmp_path / "home"),
+            "--base-url",
+            base_url,
+            "-s",
+            "ROBOTSTXT_TIMEOUT=1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    elapsed = time.monotonic() - started
+    assert completed.returncode == 2, completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1
+    assert "unreachable" in completed.stderr and "robots.txt got no answer" in completed.stderr
+    assert request_lines == ["GET /robots.txt HTTP/1.1"] * 2  # one retry, no home page
+    assert elapsed < 30  # the default budgets took about 3 minutes
 
 
 def test_a_second_crawl_on_a_busy_home_exits_3(tmp_path, replica):

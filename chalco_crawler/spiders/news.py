@@ -52,6 +52,7 @@ from chalco_crawler.items import (
 )
 from chalco_crawler.middlewares import CAPTURE_META_KEY
 from chalco_crawler.profile import DEFAULT_SITE, SiteProfile, bundled_profile_names, load_profile
+from chalco_crawler.robots import RobotsTxtUnreachable
 from chalco_crawler.session import UNREACHABLE_REASON, is_policy_refusal
 
 # The home page decides whether the site is reachable: fail fast rather than retry for minutes.
@@ -66,6 +67,8 @@ REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 def _failure_reason(failure: Failure) -> str:
     if failure.check(HttpError):
         return f"HTTP {failure.value.response.status}"
+    if failure.check(RobotsTxtUnreachable):
+        return str(failure.value)
     return f"{type(failure.value).__name__}: {failure.value}".strip().rstrip(":")
 
 
