@@ -116,29 +116,25 @@ def test_stats_counts_sections_and_months(crawled, replica_site):
     assert {(r["section"], r["month"]): r["articles"] for r in rows} == expected
 
 
+def cli_crawl(home: Path, base_url: str, *settings: str) -> subprocess.CompletedProcess[str]:
+    """`chalco-archive crawl` as a user runs it: its exit code and its own stderr."""
+    options = [arg for setting in settings for arg in ("-s", setting)]
+    return subprocess.run(
+        [sys.executable, "-m", "archive.cli", "crawl", "--home", str(home)]
+        + ["--base-url", base_url, *options],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_unreachable_site_exits_2_with_one_line(tmp_path):
     result = run_crawl(
         tmp_path / "home", "http://127.0.0.1:9/", "--sections", "xwdt/gsyw", timeout=60
     )
     assert result.exit_code == 2
     assert result.summary["status"] == "failed"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "archive.cli",
-            "crawl",
-            "--home",
-            str(tmp_path / "home"),
-            "--base-url",
-            "http://127.0.0.1:9/",
-            "-s",
-            "RETRY_TIMES=0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    completed = cli_crawl(tmp_path / "home", "http://127.0.0.1:9/", "RETRY_TIMES=0")
     assert completed.returncode == 2
     assert len(completed.stderr.strip().splitlines()) == 1
     assert "unreachable" in completed.stderr
@@ -173,23 +169,7 @@ def test_a_site_that_never_answers_ends_the_crawl_in_seconds(tmp_path, silent_se
     not crawled (its rules are unknown), so the crawl ends after that budget."""
     base_url, request_lines = silent_server
     started = time.monotonic()
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "archive.cli",
-            "crawl",
-            "--home",
-            str(tmp_path / "home"),
-            "--base-url",
-            base_url,
-            "-s",
-            "ROBOTSTXT_TIMEOUT=1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    completed = cli_crawl(tmp_path / "home", base_url, "ROBOTSTXT_TIMEOUT=1")
     elapsed = time.monotonic() - started
     assert completed.returncode == 2, completed.stderr
     assert len(completed.stderr.strip().splitlines()) == 1

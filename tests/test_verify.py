@@ -156,6 +156,14 @@ def test_since_audits_only_recent_work(home):
     assert "0 WARC file(s)" in out
 
 
+def tamper(home: Path, statement: str, parameters: tuple = ()) -> tuple[int, str]:
+    """Edit the archive's database behind its back, then verify."""
+    connection = database(home)
+    connection.execute(statement, parameters)
+    connection.commit()
+    return verify(home)
+
+
 def one_row(home: Path, query: str) -> tuple:
     row = database(home).execute(query).fetchone()
     assert row is not None, query
@@ -198,28 +206,24 @@ def test_a_file_pointed_at_other_bytes_is_found(home):
         "select c.id from captures c where c.status = 200 and c.id not in"
         " (select capture_id from files where capture_id is not null) limit 1",
     )
-    connection = database(home)
-    connection.execute(
+    code, out = tamper(
+        home,
         "update files set capture_id = c.id, sha256 = c.content_sha256, size = c.content_size,"
         " media_type = c.media_type from captures c where c.id = ? and files.id = ?",
         (other, file_id),
     )
-    connection.commit()
-    code, out = verify(home)
     assert code == 1
     assert f"file {file_id} was edited [{url}]" in out
 
 
 def test_an_article_marked_gone_by_hand_is_found(home):
     (article_id, url) = one_row(home, "select id, url from articles order by id limit 1")
-    connection = database(home)
-    connection.execute(
+    code, out = tamper(
+        home,
         "update articles set status = 'gone', gone_at = '2026-01-01T00:00:00.000000+00:00'"
         " where id = ?",
         (article_id,),
     )
-    connection.commit()
-    code, out = verify(home)
     assert code == 1
     assert f"article {article_id} was edited [{url}]" in out
 
@@ -285,13 +289,11 @@ def test_gone_and_back_again_passes_and_each_change_is_entered(tmp_path):
 def test_a_file_made_to_look_never_fetched_is_found(home):
     """Exports would show the attachment as not archived; its bytes are still there."""
     (file_id, url) = one_row(home, "select id, url from files where sha256 is not null limit 1")
-    connection = database(home)
-    connection.execute(
+    code, out = tamper(
+        home,
         "update files set sha256 = null, size = null, media_type = null, problem = 'HTTP 404'"
         " where id = ?",
         (file_id,),
     )
-    connection.commit()
-    code, out = verify(home)
     assert code == 1
     assert f"file {file_id} was edited [{url}]" in out
