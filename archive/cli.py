@@ -772,6 +772,10 @@ def migrate_db(home: Path | None, target: str) -> None:
     total = sum(report.rows.values())
     details = ", ".join(f"{count} {name}" for name, count in report.rows.items() if count)
     click.echo(f"copied {total} rows to {target}: {details}")
+    click.echo(
+        f"the archive is now {report.target}: pass --db or set CHALCO_ARCHIVE_DB; commands"
+        f" without them refuse this home's old SQLite file ({source.moved_marker.name})"
+    )
 
 
 @main.command()

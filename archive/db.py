@@ -11,7 +11,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from archive.errors import ArchiveNotFound
+from archive.errors import ArchiveMoved, ArchiveNotFound
 from archive.home import ArchiveHome
 
 # PostgreSQL advisory lock keys: migrations, and the ledger's chain (one appender at a time).
@@ -63,8 +63,21 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def refuse_moved(home: ArchiveHome) -> None:
+    """The home's own SQLite file is used only while it is the archive (see MOVED_NAME); an
+    explicit --db, even naming that file, is the user's choice."""
+    if home.db_url is None and home.moved_marker.exists():
+        where = home.moved_marker.read_text(encoding="utf-8").strip()
+        raise ArchiveMoved(
+            f"the archive in {home.root} was copied to {where} by migrate-db: pass --db URL or"
+            f" set CHALCO_ARCHIVE_DB (to go on with the old SQLite file instead, delete"
+            f" {home.moved_marker})"
+        )
+
+
 def open_writer(home: ArchiveHome) -> Engine:
     """The single writer engine: creates the home and migrates the schema."""
+    refuse_moved(home)
     home.create()
     engine = create_engine(home.database_url, pool_size=1, max_overflow=0)
     if home.is_sqlite:
@@ -82,6 +95,7 @@ def _on_connect_server_reader(dbapi_connection: Any, _record: object) -> None:
 
 def open_reader(home: ArchiveHome) -> Engine:
     """A read-only engine (SQLite `mode=ro`), safe beside a running crawl."""
+    refuse_moved(home)
     if not home.exists():
         raise ArchiveNotFound(
             f"no archive in {home.root}: run `chalco-archive crawl --home {home.root}` first"

@@ -9,6 +9,11 @@ class ArchiveNotFound(ArchiveError):
     """The home directory holds no archive yet."""
 
 
+class ArchiveMoved(ArchiveError):
+    """The home's SQLite archive was copied to another database (migrate-db), which is the
+    archive now: using the old file without saying so would split the archive in two."""
+
+
 class ArchiveLocked(ArchiveError):
     """Another process writes to this archive."""
 

@@ -12,6 +12,8 @@ HOME_ENV = "CHALCO_ARCHIVE_HOME"
 DB_ENV = "CHALCO_ARCHIVE_DB"
 DEFAULT_HOME = Path("~/.local/share/chalco-archive")
 DATABASE_NAME = "archive.sqlite3"
+# Written by migrate-db beside the SQLite file it copied: where the archive went.
+MOVED_NAME = "archive.sqlite3.moved"
 WARC_DIR_NAME = "warc"
 
 
@@ -39,6 +41,10 @@ class ArchiveHome:
     @property
     def database_path(self) -> Path:
         return self.root / DATABASE_NAME
+
+    @property
+    def moved_marker(self) -> Path:
+        return self.root / MOVED_NAME
 
     @property
     def warc_dir(self) -> Path:

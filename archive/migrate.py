@@ -7,7 +7,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, make_url, select, text
 
 from archive.db import open_reader, open_writer
 from archive.errors import ArchiveError
@@ -52,6 +52,8 @@ class TargetNotEmpty(ArchiveError):
 @dataclass
 class MigrationReport:
     rows: dict[str, int]
+    target: str
+    """The target's URL, its password hidden."""
 
 
 def migrate_database(
@@ -104,4 +106,8 @@ def migrate_database(
     finally:
         reader.dispose()
         writer.dispose()
-    return MigrationReport(rows)
+    shown = make_url(target_url).render_as_string(hide_password=True)
+    if source.database_url == f"sqlite:///{source.database_path}":
+        # From now on the home's own file is not the archive (archive.db.refuse_moved).
+        source.moved_marker.write_text(shown + "\n", encoding="utf-8")
+    return MigrationReport(rows, shown)

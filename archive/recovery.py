@@ -38,15 +38,19 @@ class RecoveryReport:
     closed_files: list[str] = field(default_factory=list)
     set_aside: list[dict[str, object]] = field(default_factory=list)
     """One entry per file cut back: `file`, `offset` of the cut, `bytes` moved, `to`."""
+    foreign: list[str] = field(default_factory=list)
+    """WARC files in the home that neither this database nor its interrupted runs know (those
+    of another database of the same home, after migrate-db): left as they are."""
 
     def __bool__(self) -> bool:
-        return bool(self.interrupted_runs or self.closed_files or self.set_aside)
+        return bool(self.interrupted_runs or self.closed_files or self.set_aside or self.foreign)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "interrupted_runs": self.interrupted_runs,
             "closed_files": self.closed_files,
             "set_aside": self.set_aside,
+            "foreign": self.foreign,
         }
 
 
@@ -130,14 +134,24 @@ def recover(
         connection.scalars(select(WARC_FILES.c.name).where(WARC_FILES.c.closed_at.is_not(None)))
     )
     known = set(connection.scalars(select(WARC_FILES.c.name)))
-    interrupted = set(report.interrupted_runs)
+    # Every file of a run starts with the run's prefix (ArchiveWriter.start_run): its time
+    # as well as its id, so that a run of another database with the same id does not match.
+    interrupted_prefixes = tuple(
+        f"chalco-{started_at:%Y%m%d%H%M%S}-run{run_id:05d}-"
+        for run_id, started_at in connection.execute(
+            select(RUNS.c.id, RUNS.c.started_at).where(RUNS.c.id.in_(report.interrupted_runs))
+        )
+    )
     for path in sorted(home.warc_dir.glob("*.warc.gz")):
         if path.name in closed:
             continue
-        if worker_gone is not None:
-            match = RUN_IN_NAME.search(path.name)
-            if match is None or int(match.group(1)) not in interrupted:
-                continue  # a live worker's file, still being written
+        of_interrupted_run = path.name.startswith(interrupted_prefixes)
+        if worker_gone is not None and not of_interrupted_run:
+            continue  # a live worker's file, still being written
+        if path.name not in known and not of_interrupted_run:
+            # Not this database's: cutting it back would damage another's evidence.
+            report.foreign.append(path.name)
+            continue
         valid_end = _committed_end(connection, path)
         if valid_end < path.stat().st_size:
             report.set_aside.append(

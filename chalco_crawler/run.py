@@ -20,7 +20,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 from twisted.internet import task
 
-from archive.errors import ArchiveLocked
+from archive.errors import ArchiveLocked, ArchiveMoved
 from archive.home import ArchiveHome
 from archive.recovery import safe_name
 from chalco_crawler.fleet import FleetError, default_worker_name
@@ -170,8 +170,8 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
         f"{summary.unchanged} unchanged, {summary.gone} gone, {len(summary.failures)} failed "
         f"({summary.captures} responses archived, {summary.flagged} flagged pages) in {home.root}"
     )
-    if summary.recovery:
-        recovery = summary.recovery
+    recovery = summary.recovery or {}
+    if recovery.get("interrupted_runs") or recovery.get("closed_files"):
         console.print(
             f"  recovered from an interrupted crawl: runs {recovery['interrupted_runs']}, "
             f"closed {len(recovery['closed_files'])} WARC files, "
@@ -183,6 +183,13 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
                 f"{tail['offset']} to {tail['to']}",
                 markup=False,
             )
+    if recovery.get("foreign"):
+        console.print(
+            f"  left alone {len(recovery['foreign'])} WARC files this database does not know"
+            f" (e.g. {recovery['foreign'][0]}): another database's, if this home was copied"
+            " with migrate-db (then pass --db)",
+            markup=False,
+        )
     for failure in summary.failures:
         console.print(f"  failed {failure['url']}: {failure['reason']}", markup=False)
 
@@ -241,6 +248,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, ArchiveLocked):
             errors.print(f"Error: {error}", markup=False)
             return EXIT_LOCKED
+        if isinstance(error, ArchiveMoved):
+            errors.print(f"Error: {error}", markup=False)
+            return EXIT_USAGE
         if isinstance(error, FleetError):
             errors.print(f"Error: {error}", markup=False)
             return error.exit_code

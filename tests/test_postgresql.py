@@ -95,23 +95,23 @@ def test_snapshot_versions_and_verify_work_on_postgresql(pg_home, replica, repli
 
 
 def test_migrate_db_copies_an_sqlite_archive_that_then_verifies(crawled, tmp_path):
+    home = tmp_path / "home"  # migrate-db marks the home: not the shared one
+    shutil.copytree(crawled.home, home)
     with postgresql_database() as url:
-        sqlite_url = f"sqlite:///{crawled.home}/archive.sqlite3"
-        code, out = cli("--db", sqlite_url, "migrate-db", "--home", str(crawled.home), "--to", url)
+        sqlite_url = f"sqlite:///{home}/archive.sqlite3"
+        code, out = cli("--db", sqlite_url, "migrate-db", "--home", str(home), "--to", url)
         assert code == 0, out
         assert out.startswith("copied ")
-        code, out = cli("--db", url, "verify", "--home", str(crawled.home))
+        code, out = cli("--db", url, "verify", "--home", str(home))
         assert code == 0, out
-        code, head_after = cli("--db", url, "verify", "--home", str(crawled.home), "--ledger-head")
-        code, head_before = cli(
-            "--db", sqlite_url, "verify", "--home", str(crawled.home), "--ledger-head"
-        )
+        code, head_after = cli("--db", url, "verify", "--home", str(home), "--ledger-head")
+        code, head_before = cli("--db", sqlite_url, "verify", "--home", str(home), "--ledger-head")
         assert head_after == head_before
-        migrated = records("--db", url, "export", "--home", str(crawled.home))
-        original = records("--db", sqlite_url, "export", "--home", str(crawled.home))
+        migrated = records("--db", url, "export", "--home", str(home))
+        original = records("--db", sqlite_url, "export", "--home", str(home))
         assert migrated == original
         again = CliRunner().invoke(
-            main, ["--db", url, "migrate-db", "--home", str(crawled.home), "--to", url]
+            main, ["--db", url, "migrate-db", "--home", str(home), "--to", url]
         )
         assert again.exit_code == 1 and "already holds" in again.stderr
 
@@ -296,3 +296,39 @@ def test_a_file_archived_by_another_worker_keeps_its_bytes(tmp_path):
             report = verify(session, home)
         engine.dispose()
         assert report.ok, [problem.line() for problem in report.problems]
+
+
+def test_after_migrate_db_the_old_sqlite_file_is_not_used_unasked(
+    crawled, replica, tmp_path, monkeypatch
+):
+    """A cron line without --db must not go on crawling into the copied SQLite file (the
+    archive would split in two), and a crawl on that file, asked for, must not cut back the
+    files of the PostgreSQL archive's runs, which it does not know."""
+    home = tmp_path / "home"
+    shutil.copytree(crawled.home, home)
+    with postgresql_database() as url:
+        sqlite_url = f"sqlite:///{home}/archive.sqlite3"
+        code, out = cli("--db", sqlite_url, "migrate-db", "--home", str(home), "--to", url)
+        assert code == 0, out
+        assert "password" not in out and "pass --db" in out
+
+        result = CliRunner().invoke(main, ["verify", "--home", str(home)])
+        assert result.exit_code == 1
+        assert "copied to postgresql+psycopg://" in result.stderr and "--db" in result.stderr
+        unasked = run_crawl(home, replica.base_url)
+        assert unasked.exit_code == 4 and "migrate-db" in unasked.stderr
+
+        monkeypatch.setenv("CHALCO_ARCHIVE_DB", url)
+        on_postgresql = run_crawl(home, replica.base_url, "--full", "--sections", "tzzgx/thygg")
+        assert on_postgresql.exit_code == 0, on_postgresql.stderr
+        monkeypatch.setenv("CHALCO_ARCHIVE_DB", sqlite_url)
+        on_sqlite = run_crawl(home, replica.base_url, "--sections", "tzzgx/thygg")
+        assert on_sqlite.exit_code == 0, on_sqlite.stderr
+        assert on_sqlite.summary["recovery"]["foreign"], on_sqlite.summary
+        assert on_sqlite.summary["recovery"]["set_aside"] == []
+
+        # The PostgreSQL archive is intact; the SQLite crawl's own new file is the only
+        # thing it does not know.
+        code, out = cli("--db", url, "verify", "--home", str(home))
+        problems = [line for line in out.splitlines() if line.startswith("PROBLEM")]
+        assert len(problems) == 1 and "WARC file not in the database" in problems[0], out
