@@ -24,7 +24,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from archive.browse import browse
@@ -223,6 +224,7 @@ class ArchiveGroup(click.Group):
 @click.option(
     "--db",
     metavar="URL",
+    callback=lambda _ctx, _param, value: value and database_url(value),
     help=f"Database as an SQLAlchemy URL, e.g. postgresql+psycopg://host/chalco [env {DB_ENV}; "
     "default: the home's SQLite file].",
 )
@@ -389,6 +391,16 @@ def export(
             count = write_records(iter_articles(session, **filters), fmt, handle, EXPORT_FIELDS)
     if output != "-":
         click.echo(f"exported {count} articles to {output}", err=True)
+
+
+def database_url(value: str) -> str:
+    try:
+        make_url(value)
+    except ArgumentError as error:
+        raise click.BadParameter(
+            f"{value!r} is not a database URL (e.g. postgresql+psycopg://host/chalco)"
+        ) from error
+    return value
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -754,6 +766,7 @@ def verify(home: Path | None, since: str | None, ledger_head: bool) -> None:
     "target",
     required=True,
     metavar="URL",
+    callback=lambda _ctx, _param, value: database_url(value),
     help="The database to copy into, e.g. postgresql+psycopg://host/chalco (empty).",
 )
 @one_line_errors

@@ -55,6 +55,8 @@ LABELS = {
 # Kinds whose entries are checked where they exist, but that no row must have: written
 # before migration 0012, whose `named_files` cover the same rows.
 SUPERSEDED = frozenset({"version_files"})
+# Kinds whose entries are keyed by a version's id.
+VERSION_KEYED = frozenset({"version", "named_files", "version_files"})
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,15 @@ def _check_ledger(session: Session, report: VerifyReport) -> None:
         rows[kind] = {row.id: dict(row._mapping) for row in session.execute(select(table))}
     rows["version_files"] = _versions_naming_later_bytes(session)
     rows["named_files"] = _named_files(session)
+    # The article URL that names a version in a problem's line.
+    version_urls: dict[int, str] = {
+        version_id: url
+        for version_id, url in session.execute(
+            select(ArticleVersion.id, Article.url).join(
+                Article, Article.id == ArticleVersion.article_id
+            )
+        )
+    }
     covered: dict[str, set[int]] = {kind: set() for kind in rows}
     # A row whose kind keeps a history answers to its latest entry only.
     latest: dict[tuple[str, int], LedgerEntry] = {}
@@ -288,10 +299,10 @@ def _check_ledger(session: Session, report: VerifyReport) -> None:
         if entry.kind in HISTORY_KINDS:
             latest[entry.kind, entry.ref_id] = entry
         else:
-            _check_entry(entry, rows, report)
+            _check_entry(entry, rows, version_urls, report)
         covered[entry.kind].add(entry.ref_id)
     for entry in latest.values():
-        _check_entry(entry, rows, report)
+        _check_entry(entry, rows, version_urls, report)
     for kind, by_id in rows.items():
         if kind in SUPERSEDED:
             continue
@@ -305,7 +316,10 @@ def _check_ledger(session: Session, report: VerifyReport) -> None:
 
 
 def _check_entry(
-    entry: LedgerEntry, rows: dict[str, dict[int, dict[str, Any]]], report: VerifyReport
+    entry: LedgerEntry,
+    rows: dict[str, dict[int, dict[str, Any]]],
+    version_urls: dict[int, str],
+    report: VerifyReport,
 ) -> None:
     row = rows[entry.kind].get(entry.ref_id)
     what = f"{LABELS.get(entry.kind, entry.kind)} {entry.ref_id}"
@@ -313,6 +327,8 @@ def _check_entry(
         report.problems.append(Problem(f"{what} was deleted"))
     elif row_digest(entry.kind, row) != entry.digest:
         url = row.get("url") or row.get("name")
+        if url is None and entry.kind in VERSION_KEYED:
+            url = version_urls.get(entry.ref_id)
         report.problems.append(Problem(f"{what} was edited", url=url))
 
 

@@ -30,6 +30,8 @@ from chalco_crawler.session import (
     EXIT_STORAGE,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
+    FORCED_STOP_REASON,
+    UNREACHABLE_REASON,
     CrawlSession,
     CrawlSummary,
 )
@@ -164,12 +166,30 @@ class Progress:
             self.status.stop()
 
 
+def _stop_reason(close_reason: str) -> str | None:
+    """Why a run ended before its walk did, in words; None when it ran to its end (or found
+    the site unreachable, which the summary's failures say)."""
+    if close_reason in ("", "finished", UNREACHABLE_REASON):
+        return None
+    return {
+        "shutdown": "stopped by a signal (Ctrl-C or SIGTERM)",
+        FORCED_STOP_REASON: "stopped at once by a second signal",
+    }.get(close_reason, f"closed early ({close_reason})")
+
+
 def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) -> None:
     console.print(
         f"{summary.status}: {summary.mode} crawl, {summary.new} new, {summary.updated} updated, "
         f"{summary.unchanged} unchanged, {summary.gone} gone, {len(summary.failures)} failed "
         f"({summary.captures} responses archived, {summary.flagged} flagged pages) in {home.root}"
     )
+    stopped = _stop_reason(summary.close_reason)
+    if stopped:
+        console.print(
+            f"  {stopped} before the walk ended: the next incremental crawl walks every list"
+            " page again",
+            markup=False,
+        )
     recovery = summary.recovery or {}
     if recovery.get("interrupted_runs") or recovery.get("closed_files"):
         console.print(

@@ -345,3 +345,15 @@ def test_impossible_dates_are_refused(crawled):
         result = CliRunner().invoke(main, ["export", "--home", str(crawled.home), "--since", bad])
         assert result.exit_code == 4, (bad, result.output)
         assert "must be a year, month or day" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["migrate-db", "--to", "nonsense"], ["--db", "nonsense", "stats"]],
+    ids=["--to", "--db"],
+)
+def test_a_database_option_that_is_not_a_url_is_a_usage_error(tmp_path, args):
+    result = CliRunner().invoke(main, [*args, "--home", str(tmp_path)])
+    assert result.exit_code == 4
+    assert "is not a database URL" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -304,6 +304,7 @@ def test_after_migrate_db_the_old_sqlite_file_is_not_used_unasked(
     """A cron line without --db must not go on crawling into the copied SQLite file (the
     archive would split in two), and a crawl on that file, asked for, must not cut back the
     files of the PostgreSQL archive's runs, which it does not know."""
+    monkeypatch.delenv("CHALCO_ARCHIVE_DB", raising=False)  # pg_home's module-wide setting
     home = tmp_path / "home"
     shutil.copytree(crawled.home, home)
     with postgresql_database() as url:

@@ -414,3 +414,31 @@ def test_a_second_signal_still_ends_the_run_as_partial(tmp_path, slow_replica, s
         slow_replica.base_url + a.url_path.lstrip("/") for a in slow_replica.site.live_articles()
     }
     assert_archive_complete(home, live)
+
+
+@pytest.mark.parametrize(
+    ("close_reason", "line"),
+    [
+        ("shutdown", "stopped by a signal (Ctrl-C or SIGTERM) before the walk ended"),
+        ("shutdown_forced", "stopped at once by a second signal before the walk ended"),
+        ("closespider_timeout", "closed early (closespider_timeout) before the walk ended"),
+        ("finished", None),
+    ],
+)
+def test_the_summary_says_why_a_run_ended_early(tmp_path, close_reason, line):
+    """A cron mail saying `partial … 0 failed` must also say the run was stopped."""
+    import io
+
+    from rich.console import Console
+
+    from chalco_crawler.run import print_summary
+    from chalco_crawler.session import CrawlSummary
+
+    out = io.StringIO()
+    summary = CrawlSummary(close_reason=close_reason, status="partial", mode="full")
+    print_summary(summary, Console(file=out, soft_wrap=True), ArchiveHome.at(tmp_path))
+    text_out = out.getvalue()
+    if line is None:
+        assert "before the walk ended" not in text_out
+    else:
+        assert f"  {line}: the next incremental crawl walks every list page again" in text_out

@@ -100,7 +100,7 @@ def test_an_edited_body_in_the_database_is_found(home):
     connection.commit()
     code, out = verify(home)
     assert code == 1
-    assert f"version {version_id} was edited" in out
+    assert f"version {version_id} was edited [{url}]" in out  # the line names the article
 
 
 def test_a_forged_attachment_digest_is_found(home):
@@ -192,9 +192,14 @@ def edit_an_attachment_of_a_version(home: Path, statement: str) -> int:
 )
 def test_an_edited_attachment_of_a_version_is_found(home, statement):
     version_id = edit_an_attachment_of_a_version(home, statement)
+    (url,) = one_row(
+        home,
+        "select a.url from articles a join article_versions v on v.article_id = a.id"
+        f" where v.id = {version_id}",
+    )
     code, out = verify(home)
     assert code == 1
-    assert f"the files named by version {version_id} was edited" in out
+    assert f"the files named by version {version_id} was edited [{url}]" in out
 
 
 def test_a_file_pointed_at_other_bytes_is_found(home):
