@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 
 from archive.child import run_forwarding_signals
+from archive.db import refuse_moved
+from archive.errors import ArchiveMoved
 from archive.home import HOME_ENV, ArchiveHome
 
 METADATA_NAME = "datasette-metadata.json"
@@ -72,6 +74,10 @@ def browse(home: Path | None, port: int, host: str) -> None:
             "browse opens the home's SQLite file (datasette); copy the archive there or query "
             "PostgreSQL directly"
         )
+    try:
+        refuse_moved(archive_home)  # datasette would serve the old file without a word
+    except ArchiveMoved as error:
+        raise click.ClickException(str(error)) from error
     if not archive_home.exists():
         raise click.ClickException(
             f"no archive in {archive_home.root}: "

@@ -8,8 +8,9 @@ before its robots.txt is parsed (several at once for a worker joining a running 
 for a host that only serves attachments) would then ignore its rules.
 
 Scrapy crawls a host as if it had no rules when its robots.txt cannot be downloaded at all.
-Here such a host is not crawled: its rules are unknown (as search engines do), and a host
-that gives no answer to robots.txt gives none to the home page either. robots.txt is the
+Here a one-process crawl does not crawl such a host: its rules are unknown (as search
+engines do), and a host that gives no answer to robots.txt gives none to the home page
+either. (A worker of a distributed crawl goes on as Scrapy does: see _robots_error.) robots.txt is the
 first request to a host, so it also gets a short budget (ROBOTSTXT_TIMEOUT, one retry):
 a site that accepts connections and never answers ends the crawl in seconds, not minutes.
 """
@@ -55,7 +56,12 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
             )
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
-        if not isinstance(exc, IgnoreRequest):
+        # Not for a worker of a distributed crawl: the fleet's queue and duplicate filter are
+        # shared, and a worker failing at once every request it takes would lose them for
+        # the whole fleet while the other workers may well reach the host. It crawls as
+        # Scrapy does, with no rules.
+        shared = getattr(self.crawler.spider, "shared_frontier", False)
+        if not isinstance(exc, IgnoreRequest) and not shared:
             self._unreachable[netloc] = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
         super()._robots_error(exc, netloc)
 

@@ -159,6 +159,17 @@ def test_browse_without_an_archive_is_a_one_line_error(tmp_path):
     assert "no archive in" in result.output
 
 
+def test_browse_refuses_the_sqlite_file_that_migrate_db_copied(tmp_path, monkeypatch):
+    """datasette would serve the stale copy without a word."""
+    monkeypatch.delenv("CHALCO_ARCHIVE_DB", raising=False)
+    (tmp_path / "archive.sqlite3").write_bytes(b"")
+    (tmp_path / "archive.sqlite3.moved").write_text("postgresql+psycopg://db/chalco\n")
+    result = CliRunner().invoke(browse, ["--home", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "copied to postgresql+psycopg://db/chalco by migrate-db" in result.output
+
+
 def test_browse_never_opens_the_archive_immutable(tmp_path):
     command = datasette_command(tmp_path / "archive.sqlite3", tmp_path / "m.json", "h", 1)
     assert "-i" not in command and "--immutable" not in command

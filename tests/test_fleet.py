@@ -312,3 +312,41 @@ def test_a_hosts_line_serves_the_highest_priority_first_then_in_order():
         return served
 
     assert asyncio.run(crawl()) == ["first", "list", "article1", "article2"]
+
+
+class RobotsTxtSlowOnce(ReplicaServer):
+    """A replica whose robots.txt does not answer in time the second and third time asked:
+    the second worker to join cannot read it, while the site answers everyone else."""
+
+    robots_asked = 0
+
+    def respond(self, method: str, target: str, headers: Any) -> Any:
+        if target.startswith("/robots.txt"):
+            with self._lock:
+                type(self).robots_asked += 1
+                asked = type(self).robots_asked
+            if asked in (2, 3):
+                time.sleep(3)
+        return super().respond(method, target, headers)
+
+
+def test_a_worker_that_cannot_read_robots_txt_loses_nothing_for_the_fleet(
+    tmp_path, replica_site, redis_url, database_url
+):
+    """A one-process crawl does not crawl a host whose robots.txt gets no answer. A worker
+    must not do that with the fleet's shared queue: it would fail at once every request it
+    takes, and the shared duplicate filter would keep the others from fetching them."""
+    home = tmp_path / "home"
+    slow = ["--full", "-s", "CONCURRENT_REQUESTS=2", "-s", "ROBOTSTXT_TIMEOUT=1"]
+    RobotsTxtSlowOnce.robots_asked = 0
+    with RobotsTxtSlowOnce(replica_site, latency=0.02) as server:
+        first = start_worker(home, server.base_url, redis_url, database_url, "a", *slow)
+        while len(server.requests) < 15:
+            time.sleep(0.05)
+        second = start_worker(home, server.base_url, redis_url, database_url, "b", *slow)
+        summaries = [finish(first), finish(second)]
+    assert server.robots_asked == 3  # the second worker's two tries timed out
+    failed = [f for summary in summaries for f in summary["failures"]]
+    assert [f["reason"] for f in failed] == ["HTTP 404"], failed  # the replica's own 404
+    live = {server.base_url + a.url_path.lstrip("/") for a in replica_site.live_articles()}
+    assert set(export(home, database_url)) == live
