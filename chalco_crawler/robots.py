@@ -10,9 +10,11 @@ for a host that only serves attachments) would then ignore its rules.
 Scrapy crawls a host as if it had no rules when its robots.txt cannot be downloaded at all.
 Here a one-process crawl does not crawl such a host: its rules are unknown (as search
 engines do), and a host that gives no answer to robots.txt gives none to the home page
-either. (A worker of a distributed crawl goes on as Scrapy does: see _robots_error.) robots.txt is the
-first request to a host, so it also gets a short budget (ROBOTSTXT_TIMEOUT, one retry):
-a site that accepts connections and never answers ends the crawl in seconds, not minutes.
+either. (A worker of a distributed crawl goes on as Scrapy does: see _robots_error.)
+
+robots.txt is the first request to a host, so it also gets a short budget
+(ROBOTSTXT_TIMEOUT, one retry): a site that accepts connections and never answers ends the
+crawl in seconds, not minutes.
 """
 
 from __future__ import annotations
