@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, select
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -40,6 +40,7 @@ from archive.models import (
 from archive.recovery import QUARANTINE_DIR, RUN_IN_NAME, file_sha256
 from archive.warcstore import complete_prefix, read_record, sha256_hex
 
+LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
 TABLES: dict[str, Any] = {
     "capture": Capture.__table__,
     "version": ArticleVersion.__table__,
@@ -55,8 +56,6 @@ LABELS = {
 # Kinds whose entries are checked where they exist, but that no row must have: written
 # before migration 0012, whose `named_files` cover the same rows.
 SUPERSEDED = frozenset({"version_files"})
-# Kinds whose entries are keyed by a version's id.
-VERSION_KEYED = frozenset({"version", "named_files", "version_files"})
 
 
 @dataclass(frozen=True)
@@ -220,7 +219,9 @@ def _check_captures(
     if since is not None:
         query = query.where(Capture.fetched_at >= since)
     indexed: dict[str, set[str]] = {}
-    for capture, name in session.execute(query.order_by(Capture.id)):
+    # In batches: the result would otherwise hold every capture of the archive at once.
+    batches = query.order_by(Capture.id).execution_options(yield_per=1000)
+    for capture, name in session.execute(batches):
         report.captures += 1
         indexed.setdefault(name, set()).add(capture.record_id)
         if name not in contents:
@@ -266,12 +267,19 @@ def _check_captures(
                     report.problems.append(Problem("record not indexed", name, offset, stored.url))
 
 
-def _check_ledger(session: Session, report: VerifyReport) -> None:
-    rows: dict[str, dict[int, dict[str, Any]]] = {}
-    for kind, table in TABLES.items():
-        rows[kind] = {row.id: dict(row._mapping) for row in session.execute(select(table))}
-    rows["version_files"] = _versions_naming_later_bytes(session)
-    rows["named_files"] = _named_files(session)
+@dataclass(frozen=True)
+class _RowDigest:
+    """What the ledger check keeps of a row: not the row (the versions' bodies would all be
+    in memory at once), its digest and what names it in a problem's line."""
+
+    digest: str
+    name: str | None
+    needs_entry: bool = True
+    """False for a WARC file still open and a file without bytes: their entries come later."""
+
+
+def _row_digests(session: Session) -> dict[str, dict[int, _RowDigest]]:
+    """The digest of every row the ledger covers, by kind and id, the rows read in batches."""
     # The article URL that names a version in a problem's line.
     version_urls: dict[int, str] = {
         version_id: url
@@ -281,11 +289,36 @@ def _check_ledger(session: Session, report: VerifyReport) -> None:
             )
         )
     }
+    digests: dict[str, dict[int, _RowDigest]] = {}
+    for kind, table in TABLES.items():
+        by_id = digests[kind] = {}
+        rows = session.execute(select(table).execution_options(yield_per=1000))
+        for row in rows.mappings():
+            name = row.get("url") or row.get("name") or version_urls.get(row["id"])
+            needs_entry = kind not in ("warc_file", "file") or row["sha256"] is not None
+            by_id[row["id"]] = _RowDigest(row_digest(kind, dict(row)), name, needs_entry)
+    for kind, canonical in (
+        ("version_files", _versions_naming_later_bytes(session)),
+        ("named_files", _named_files(session)),
+    ):
+        digests[kind] = {
+            version_id: _RowDigest(row_digest(kind, row), version_urls.get(version_id))
+            for version_id, row in canonical.items()
+        }
+    return digests
+
+
+def _check_ledger(session: Session, report: VerifyReport) -> None:
+    rows = _row_digests(session)
     covered: dict[str, set[int]] = {kind: set() for kind in rows}
     # A row whose kind keeps a history answers to its latest entry only.
-    latest: dict[tuple[str, int], LedgerEntry] = {}
+    latest: dict[tuple[str, int], Row[Any]] = {}
     head = GENESIS
-    for entry in session.scalars(select(LedgerEntry).order_by(LedgerEntry.id)):
+    # Plain rows, read in batches: ORM objects for every entry would all stay in the session.
+    entries = session.execute(
+        select(LEDGER).order_by(LEDGER.c.id).execution_options(yield_per=1000)
+    )
+    for entry in entries:
         report.ledger_entries += 1
         head = chain(head, entry.digest)
         if head != entry.entry_hash:
@@ -299,37 +332,30 @@ def _check_ledger(session: Session, report: VerifyReport) -> None:
         if entry.kind in HISTORY_KINDS:
             latest[entry.kind, entry.ref_id] = entry
         else:
-            _check_entry(entry, rows, version_urls, report)
+            _check_entry(entry, rows, report)
         covered[entry.kind].add(entry.ref_id)
     for entry in latest.values():
-        _check_entry(entry, rows, version_urls, report)
+        _check_entry(entry, rows, report)
     for kind, by_id in rows.items():
         if kind in SUPERSEDED:
             continue
         for row_id in sorted(set(by_id) - covered[kind]):
-            if kind in ("warc_file", "file") and by_id[row_id]["sha256"] is None:
-                continue  # its entry comes when it is closed, or its bytes archived
-            report.problems.append(
-                Problem(f"{LABELS.get(kind, kind)} {row_id} is not in the ledger")
-            )
+            if by_id[row_id].needs_entry:
+                report.problems.append(
+                    Problem(f"{LABELS.get(kind, kind)} {row_id} is not in the ledger")
+                )
     report.ledger_head = head
 
 
 def _check_entry(
-    entry: LedgerEntry,
-    rows: dict[str, dict[int, dict[str, Any]]],
-    version_urls: dict[int, str],
-    report: VerifyReport,
+    entry: Row[Any], rows: dict[str, dict[int, _RowDigest]], report: VerifyReport
 ) -> None:
     row = rows[entry.kind].get(entry.ref_id)
     what = f"{LABELS.get(entry.kind, entry.kind)} {entry.ref_id}"
     if row is None:
         report.problems.append(Problem(f"{what} was deleted"))
-    elif row_digest(entry.kind, row) != entry.digest:
-        url = row.get("url") or row.get("name")
-        if url is None and entry.kind in VERSION_KEYED:
-            url = version_urls.get(entry.ref_id)
-        report.problems.append(Problem(f"{what} was edited", url=url))
+    elif row.digest != entry.digest:
+        report.problems.append(Problem(f"{what} was edited", url=row.name))
 
 
 def _named_files(session: Session) -> dict[int, dict[str, Any]]:
@@ -379,6 +405,7 @@ def _check_file_rows(session: Session, report: VerifyReport) -> None:
         select(File.id, File.url, File.sha256, File.size, File.media_type, Capture)
         .join(Capture, Capture.id == File.capture_id)
         .where(File.sha256.is_not(None))
+        .execution_options(yield_per=1000)
     )
     for file_id, url, sha256, size, media_type, capture in rows:
         if (sha256, size, media_type) != (
