@@ -7,8 +7,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Table, func, insert, select, text, update
@@ -21,10 +22,21 @@ CAPTURES: Table = Capture.__table__  # type: ignore[assignment]
 RUNS: Table = CrawlRun.__table__  # type: ignore[assignment]
 WARC_FILES: Table = WarcFile.__table__  # type: ignore[assignment]
 QUARANTINE_DIR = "quarantine"
-# WARC file names carry their run: chalco-<stamp>-run<id>-<worker or pid>-<sequence>.warc.gz
-RUN_IN_NAME = re.compile(r"-run(\d+)-")
 # Recovery by workers of a distributed crawl: one at a time (PostgreSQL advisory lock key).
 RECOVERY_LOCK = 0x63680003
+
+
+def run_file_prefix(run_id: int, started_at: datetime) -> str:
+    """How the names of a run's WARC files begin: chalco-<start>-run<id>-<worker or pid>-
+    <sequence>.warc.gz. The start time as well as the id, so that a run of another database
+    of the same home with the same id does not match."""
+    return f"chalco-{started_at:%Y%m%d%H%M%S}-run{run_id:05d}-"
+
+
+def runs_file_prefixes(connection: Connection, run_ids: Iterable[int]) -> tuple[str, ...]:
+    """The file name prefixes of these runs (for str.startswith)."""
+    runs = select(RUNS.c.id, RUNS.c.started_at).where(RUNS.c.id.in_(list(run_ids)))
+    return tuple(run_file_prefix(run_id, started) for run_id, started in connection.execute(runs))
 
 
 def safe_name(name: str) -> str:
@@ -134,14 +146,7 @@ def recover(
         connection.scalars(select(WARC_FILES.c.name).where(WARC_FILES.c.closed_at.is_not(None)))
     )
     known = set(connection.scalars(select(WARC_FILES.c.name)))
-    # Every file of a run starts with the run's prefix (ArchiveWriter.start_run): its time
-    # as well as its id, so that a run of another database with the same id does not match.
-    interrupted_prefixes = tuple(
-        f"chalco-{started_at:%Y%m%d%H%M%S}-run{run_id:05d}-"
-        for run_id, started_at in connection.execute(
-            select(RUNS.c.id, RUNS.c.started_at).where(RUNS.c.id.in_(report.interrupted_runs))
-        )
-    )
+    interrupted_prefixes = runs_file_prefixes(connection, report.interrupted_runs)
     for path in sorted(home.warc_dir.glob("*.warc.gz")):
         if path.name in closed:
             continue

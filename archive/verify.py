@@ -37,7 +37,7 @@ from archive.models import (
     VersionFile,
     WarcFile,
 )
-from archive.recovery import QUARANTINE_DIR, RUN_IN_NAME, file_sha256
+from archive.recovery import QUARANTINE_DIR, file_sha256, runs_file_prefixes
 from archive.warcstore import complete_prefix, read_record, sha256_hex
 
 LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
@@ -152,15 +152,13 @@ def _read_warc(path: Path, report: VerifyReport, being_written: bool) -> dict[in
     except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as error:
         reason = repr(str(error).splitlines()[0][:80]) if str(error) else type(error).__name__
         report.problems.append(Problem(f"unreadable from here on: {reason}", name, offset))
-    if valid == size:
-        pass
-    elif being_written:
+    if valid < size and being_written:
         report.notes.append(
             f"open WARC file, {size - valid} bytes after its last whole record not checked"
             f" (a record being written, or a killed crawl's tail its next crawl sets aside):"
             f" {name} @ {valid}"
         )
-    else:
+    elif valid < size:
         report.problems.append(Problem("record cut off or damaged gzip framing", name, valid))
     report.bytes_read += size
     return records
@@ -176,12 +174,12 @@ def _check_files(
     contents: dict[str, dict[int, StoredRecord]] = {}
     rows = session.scalars(select(WarcFile).order_by(WarcFile.id)).all()
     known = {row.name for row in rows}
-    running = set(session.scalars(select(CrawlRun.id).where(CrawlRun.status == "running")))
+    running = session.scalars(select(CrawlRun.id).where(CrawlRun.status == "running"))
+    of_running_runs = runs_file_prefixes(session.connection(), running.all())
     for path in sorted(home.warc_dir.glob("*.warc.gz")):
         if path.name in known:
             continue
-        match = RUN_IN_NAME.search(path.name)
-        if match is not None and int(match.group(1)) in running:
+        if path.name.startswith(of_running_runs):
             # A running crawl makes the file before the rows that name it commit.
             report.notes.append(f"WARC file of running crawl not indexed yet: {path.name}")
         else:

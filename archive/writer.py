@@ -52,7 +52,7 @@ from archive.models import (
     WarcFile,
     utc_now,
 )
-from archive.recovery import file_sha256, recover, safe_name
+from archive.recovery import file_sha256, recover, run_file_prefix, safe_name
 from archive.search import index_version
 from archive.warcstore import (
     HttpExchange,
@@ -423,9 +423,9 @@ class ArchiveWriter:
             worker=self.worker,
         )
         self.commit()
-        stamp = started_at.strftime("%Y%m%d%H%M%S")
         # Workers share the WARC directory: each file names its run and its worker.
-        prefix = f"chalco-{stamp}-run{self.run_id:05d}-{safe_name(self.worker or str(os.getpid()))}"
+        worker = safe_name(self.worker or str(os.getpid()))
+        prefix = f"{run_file_prefix(self.run_id, started_at)}{worker}"
         kwargs = {"max_file_size": self._max_warc_size} if self._max_warc_size else {}
         self.warc = WarcStore(self.home.warc_dir, prefix, **kwargs)
         return self.run_id
