@@ -339,7 +339,8 @@ def test_a_worker_that_cannot_read_robots_txt_loses_nothing_for_the_fleet(
     home = tmp_path / "home"
     slow = ["--full", "-s", "CONCURRENT_REQUESTS=2", "-s", "ROBOTSTXT_TIMEOUT=1"]
     RobotsTxtSlowOnce.robots_asked = 0
-    with RobotsTxtSlowOnce(replica_site, latency=0.02) as server:
+    # Latency long enough that the first worker is still crawling when the second has started.
+    with RobotsTxtSlowOnce(replica_site, latency=0.1) as server:
         first = start_worker(home, server.base_url, redis_url, database_url, "a", *slow)
         while len(server.requests) < 15:
             time.sleep(0.05)
