@@ -49,6 +49,14 @@ from archive.queries import (
 )
 from archive.queries import captures as capture_list
 from archive.report import report as report_command
+from archive.safe_text import (
+    csv_cell,
+    echo,
+    for_terminal,
+    is_terminal,
+    terminal_bytes,
+    terminal_text,
+)
 from archive.search import date_bound, hit_record
 from archive.search import reindex as rebuild_index
 from archive.search import search as run_search
@@ -116,7 +124,7 @@ def output_stream(path: str, *, binary: bool = False, bom: bool = False) -> Iter
         else:
             if bom:
                 sys.stdout.buffer.write("\ufeff".encode())
-            yield sys.stdout
+            yield for_terminal(sys.stdout)
         return
     if binary:
         with open(path, "wb") as handle:
@@ -144,7 +152,7 @@ def write_records(
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for record in records:
-            writer.writerow({k: csv_value(record.get(k)) for k in columns})
+            writer.writerow({k: csv_cell(csv_value(record.get(k))) for k in columns})
             count += 1
     else:
         for record in records:
@@ -159,8 +167,13 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | Non
         # Fold rather than cut: a narrow terminal still shows whole times and digests.
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        # Text, not markup: an archived "[link=…]" is shown, never made a terminal link.
+        table.add_row(*(Text(terminal_text(_cell_text(row.get(c)))) for c in columns))
     Console().print(table)
+
+
+def _cell_text(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def _restore_env(name: str, value: str | None) -> None:
@@ -193,7 +206,7 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str | None, title:
         return
     if fmt == "csv":
         sys.stdout.write("\ufeff")  # UTF-8 BOM: Excel then reads the Chinese right
-    write_records(rows, fmt, sys.stdout, list(rows[0]) if rows else columns)
+    write_records(rows, fmt, for_terminal(sys.stdout), list(rows[0]) if rows else columns)
 
 
 # Exit codes shared with `crawl` (README): 1 failure, 2 site unreachable, 3 home in use,
@@ -430,6 +443,8 @@ def snapshot(url: str, home: Path | None, at: str | None, output: str, headers: 
     """
     with reading(home) as (archive_home, session):
         found = get_snapshot(session, archive_home, url, parse_time(at))
+    # On a terminal the bytes as received would be acted on: their control bytes are shown.
+    to_terminal = output == "-" and is_terminal(sys.stdout)
     with output_stream(output, binary=True) as handle:
         if headers:
             # As received: the status line and headers of this capture (a revisit's own), or
@@ -437,8 +452,9 @@ def snapshot(url: str, home: Path | None, at: str | None, output: str, headers: 
             response = found.origin or found.response
             lines = [f"{response.protocol} {response.status_line}"]
             lines += [f"{name}: {value}" for name, value in response.headers]
-            handle.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace"))
-        handle.write(found.content)
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+            handle.write(terminal_bytes(head) if to_terminal else head)
+        handle.write(terminal_bytes(found.content) if to_terminal else found.content)
     if output != "-":
         click.echo(
             f"{len(found.content)} bytes, captured {found.capture.fetched_at.isoformat()}, "
@@ -467,28 +483,28 @@ def show(url: str, home: Path | None, fmt: str, version: int | None) -> None:
         others = same_story(session, url)
     record = dict(view.record, same_story=others)
     if fmt == "json":
-        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
-    click.echo(record["title"] or "(no title)")
-    click.echo(
+    echo(record["title"] or "(no title)")
+    echo(
         f"来源：{record['source'] or ''}  时间：{record['published'] or ''}"
         + (f"  作者：{record['author']}" if record["author"] else "")
     )
-    click.echo(
+    echo(
         f"{record['url']}  [{', '.join(record['sections'])}]  "
         f"version {record['version']} of {len(view.versions)}, {record['status']}"
     )
     if view.problems:
-        click.echo("flagged: " + "; ".join(view.problems))
-    click.echo("")
-    click.echo(record["body"] or "")
+        echo("flagged: " + "; ".join(view.problems))
+    echo("")
+    echo(record["body"] or "")
     for attachment in record["attachments"]:
-        click.echo(f"附件 {attachment['name']}  {attachment['url']}  sha256 {attachment['sha256']}")
+        echo(f"附件 {attachment['name']}  {attachment['url']}  sha256 {attachment['sha256']}")
     for image in record["images"]:
-        click.echo(f"图片 {image['url']}  sha256 {image['sha256']}")
+        echo(f"图片 {image['url']}  sha256 {image['sha256']}")
     for other in others:
         how = "same docid" if other["same_docid"] else "same text"
-        click.echo(f"same story on {other['site']} ({how}): {other['url']}")
+        echo(f"same story on {other['site']} ({how}): {other['url']}")
 
 
 @main.command()
@@ -585,7 +601,7 @@ def diff(url: str, home: Path | None, old: int | None, new: int | None) -> None:
             "no difference in the text (is there more than one version? see `versions`)", err=True
         )
     for line in lines:
-        click.echo(line)
+        echo(line)
 
 
 @main.command(name="search")
@@ -657,10 +673,15 @@ def search_command(
         snippet = Text()
         for part in SNIPPET_MARK.split(row["snippet"] or ""):
             if part.startswith("[") and part.endswith("]"):
-                snippet.append(part[1:-1], style="bold black on yellow")
+                snippet.append(terminal_text(part[1:-1]), style="bold black on yellow")
             else:
-                snippet.append(part)
-        table.add_row(row["published"] or "", row["title"] or "", snippet, row["url"])
+                snippet.append(terminal_text(part))
+        table.add_row(
+            Text(terminal_text(row["published"] or "")),
+            Text(terminal_text(row["title"] or "")),
+            snippet,
+            Text(terminal_text(row["url"])),
+        )
     Console().print(table)
 
 
@@ -746,9 +767,9 @@ def verify(home: Path | None, since: str | None, ledger_head: bool) -> None:
         else:
             report = run_verify(session, archive_home, parse_time(since))
     for problem in report.problems:
-        click.echo(f"PROBLEM {problem.line()}")
+        echo(f"PROBLEM {problem.line()}")
     for note in report.notes:
-        click.echo(f"note: {note}", err=True)
+        echo(f"note: {note}", err=True)
     verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
     click.echo(
         f"{verdict}: {report.files} WARC file(s) ({report.bytes_read / 1e6:.1f} MB), "

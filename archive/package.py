@@ -22,7 +22,6 @@ import hashlib
 import io
 import json
 import os
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -39,6 +38,7 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
 from archive.errors import ArchiveError, ArticleNotFound, SnapshotCorrupt, SnapshotNotFound
 from archive.home import ArchiveHome
 from archive.models import Article, ArticleVersion, Capture
+from archive.package_reader import package_pages
 from archive.warcstore import WARC_VERSION, _Sha256WARCWriter
 
 WARC_NAME = "data.warc.gz"
@@ -278,12 +278,7 @@ def _describe(
 
 
 def _listed_pages(wacz_path: Path) -> int:
-    with zipfile.ZipFile(wacz_path) as package:
-        try:
-            text = package.read("pages/pages.jsonl").decode("utf-8")
-        except KeyError:
-            return 0
-    return sum(1 for line in text.splitlines()[1:] if line.strip())
+    return len(package_pages(wacz_path))  # read back with its member names checked first
 
 
 def build_package(

@@ -1,7 +1,8 @@
 """A one-page HTML report of the archive for people who would rather look than read.
 
 The page is self-contained: inline CSS and SVG charts drawn here, no script, no font, no
-image fetched from anywhere, so it can be mailed or opened offline. Every figure comes from
+image fetched from anywhere, so it can be mailed or opened offline. Archived text is
+escaped, and only http(s) URLs become links (archive.safe_text). Every figure comes from
 SQL aggregates over the latest version of each article, so memory does not grow with the
 archive.
 """
@@ -25,6 +26,7 @@ from archive.db import open_reader, session_factory
 from archive.errors import ArchiveError
 from archive.home import HOME_ENV, ArchiveHome
 from archive.models import Article, ArticleVersion, Capture, File, Listing, VersionFile
+from archive.safe_text import safe_href
 
 # Months shown one bar each; a longer range also gets a chart per year.
 MONTHS_SHOWN = 24
@@ -587,12 +589,20 @@ def _attachments(data: ReportData, with_site: bool) -> str:
     )
 
 
+def _article_link(url: str, title: str | None) -> str:
+    """The title linked to the article, or as plain text when its URL is not http(s): an
+    archived `javascript:` or `data:` URL must not become something to click."""
+    text = _e(title or url)
+    href = safe_href(url)
+    return f'<a href="{_e(href)}">{text}</a>' if href else text
+
+
 def _recent_table(data: ReportData) -> str:
     if not data.recent:
         return ""
     rows = "".join(
         f'<tr><td class="date">{_e((a["published"] or "")[:10])}</td>'
-        f'<td><a href="{_e(a["url"])}">{_e(a["title"] or a["url"])}</a></td>'
+        f"<td>{_article_link(a['url'], a['title'])}</td>"
         f"<td>{_e(a['source'] or '')}</td><td>{_e('、'.join(a['sections']))}</td>"
         f'<td class="n">{a["attachments"] or ""}</td></tr>'
         for a in data.recent

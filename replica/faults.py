@@ -32,14 +32,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from replica import media
+from replica import hostile, media
 from replica.background import BackgroundServer
 
 SITE_NAME = "中国铝业股份有限公司"
 GSYW = "xwdt/gsyw"
 GGDT = "xwdt/ggdt"
 ENDLESS = "xwdt/endless"
-NEWS_CHILDREN = ((GSYW, "公司要闻"), (GGDT, "高管动态"), (ENDLESS, "无尽列表"))
+NEWS_CHILDREN = (
+    (GSYW, "公司要闻"),
+    (GGDT, "高管动态"),
+    (ENDLESS, "无尽列表"),
+    (hostile.HOSTILE, hostile.HOSTILE_NAME),
+)
 CHANNEL_NAMES = dict(NEWS_CHILDREN)
 GSYW_PAGES = 2
 ENDLESS_CLAIMED_PAGES = 100_000
@@ -128,6 +133,22 @@ class GoodArticle:
     """The fault case it belongs to; None for a plain article."""
     aliases: tuple[str, ...] = ()
     """Other URLs serving the same document (same docid)."""
+
+
+@dataclass(frozen=True)
+class HostileArticle:
+    """An article of the 不可信内容 section (replica.hostile): what the archive must hold,
+    the text exactly as published, however hostile to whoever reads it."""
+
+    url_path: str
+    title: str
+    source: str
+    published: str
+    paragraphs: tuple[str, ...]
+    attachments: tuple[tuple[str, str], ...]
+    """(url_path, name as archived) of each attachment fetched."""
+    refused_hrefs: tuple[str, ...]
+    """javascript:/data:/vbscript: 附件 links: never fetched, never an attachment."""
 
 
 @dataclass
@@ -588,6 +609,7 @@ class FaultServer(BackgroundServer):
         self._routes: dict[str, tuple[str | None, _Route]] = {}
         self._listings: dict[str, list[tuple[str, str, str, int]]] = {GSYW: [], GGDT: []}
         self._endless_items: list[tuple[str, str, str]] = []
+        self.hostile_articles: dict[str, HostileArticle] = {}
         self._build()
 
     # -- lifecycle
@@ -671,6 +693,7 @@ class FaultServer(BackgroundServer):
         self._build_redirects(doc, docid)
         self._build_content_faults(doc, docid)
         self._build_attachment_cases(doc, docid)
+        self._build_hostile_text(docid)
         self._build_lists()
 
     def _add_article(self, d: _Doc, listed: bool = True, data: bytes | None = None) -> None:
@@ -1003,6 +1026,64 @@ class FaultServer(BackgroundServer):
             related=(other.path,),
         )
         self.good_articles.append(_good(d, [], case="duplicate_docid", aliases=(other.path,)))
+
+    def _build_hostile_text(self, docid: Callable[[int, int], int]) -> None:
+        """A section of articles whose text is hostile to the archive's readers (a
+        spreadsheet, a browser, a terminal): replica.hostile.STORIES, listed in 不可信内容."""
+        items = []
+        for k, story in enumerate(hostile.STORIES, start=41):
+            number = docid(story.day, k)
+            d = _Doc(
+                path=f"/{hostile.HOSTILE}/202602/t202602{story.day:02d}_{number}.html",
+                docid=number,
+                section=hostile.HOSTILE,
+                title=story.title,
+                source=story.source,
+                published=f"2026-02-{story.day:02d}",
+                created=f"2026-02-{story.day:02d} 10:{k:02d}:00",
+                paragraphs=story.paragraphs,
+            )
+            files = [
+                self._add_pdf(d, i, n, "不可信内容") for i, n in enumerate(story.attachment_names)
+            ]
+            links = [(f"./{href}", _esc(truth.name)) for href, truth in files]
+            links += [(href, _esc(text)) for href, text in story.refused_links]
+            block = "".join(
+                f'<li><a href="{_attr(href)}" target="_blank">{markup}</a></li>'
+                for href, markup in links
+            )
+            body = "\n".join(f"<p>{_esc(p)}</p>" for p in d.paragraphs) + story.body_markup
+            page = _article_html(d, body=body).replace(
+                '<span class="fj-label">附件：</span>',
+                f'<span class="fj-label">附件：</span><ul>{block}</ul>',
+            )
+            data = hostile.as_references(page).encode("utf-8")
+            self._routes[d.path] = (story.case, self._static(200, "text/html; charset=utf-8", data))
+            items.append((f"./{d.path.removeprefix(f'/{hostile.HOSTILE}/')}", d.title, d.published))
+            self.cases[story.case] = FaultCase(
+                story.case,
+                d.path,
+                story.description,
+                story.expected,
+                related=tuple(truth.url_path for _href, truth in files),
+            )
+            self.hostile_articles[story.case] = HostileArticle(
+                url_path=d.path,
+                title=story.title,
+                source=story.source,
+                published=d.published,
+                paragraphs=story.body,
+                attachments=tuple(
+                    (truth.url_path, name)
+                    for (_href, truth), name in zip(files, story.stored_names, strict=True)
+                ),
+                refused_hrefs=tuple(href for href, _text in story.refused_links),
+            )
+        listing = hostile.as_references(_list_html(hostile.HOSTILE, items, ""))
+        self._routes[f"/{hostile.HOSTILE}/"] = (
+            None,
+            self._static(200, "text/html; charset=utf-8", listing.encode("utf-8")),
+        )
 
     def _build_lists(self) -> None:
         gsyw = sorted(self._listings[GSYW], key=lambda item: (item[2], item[3]), reverse=True)
