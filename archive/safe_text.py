@@ -94,7 +94,11 @@ def echo(message: str = "", err: bool = False) -> None:
     """click.echo, with control characters escaped when the output is a terminal (text
     piped to a file or a program is written as archived)."""
     stream = sys.stderr if err else sys.stdout
-    click.echo(terminal_text(message) if is_terminal(stream) else message, err=err)
+    if is_terminal(stream):
+        click.echo(terminal_text(message), err=err)
+    else:
+        # color=True: click would otherwise cut ANSI sequences out of the archived text.
+        click.echo(message, err=err, color=True)
 
 
 class TerminalWriter:
