@@ -15,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -205,6 +206,8 @@ def test_browse_serves_the_archive_until_interrupted(crawled):
         rows = wait_for_json(f"{base}/archive/latest_articles.json?_shape=array&_size=1", process)
         assert len(rows) == 1 and rows[0]["url"]
         assert wait_for_json(f"{base}/-/settings.json", process)["sql_time_limit_ms"] > 1000
+        # Bound to the loopback address only: the archive is not served to the network.
+        assert listening_addresses(port) == {"127.0.0.1"}
     finally:
         os.killpg(process.pid, signal.SIGINT)
         _out, err = process.communicate(timeout=30)
@@ -221,3 +224,29 @@ def wait_for_json(url: str, process: subprocess.Popen[bytes]) -> Any:
             if time.monotonic() > deadline or process.poll() is not None:
                 raise
             time.sleep(0.2)
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The IPv4 and IPv6 addresses a socket listens on at `port` (Linux /proc/net/tcp*)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text("ascii").splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state != "0A" or int(hex_port, 16) != port:  # 0A: LISTEN
+                continue
+            if len(address) == 8:
+                found.add(socket.inet_ntop(socket.AF_INET, bytes.fromhex(address)[::-1]))
+            else:
+                words = [bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, 32, 8)]
+                found.add(socket.inet_ntop(socket.AF_INET6, b"".join(words)))
+    return found
+
+
+def test_browse_binds_the_loopback_address_by_default():
+    (host,) = [param for param in browse.params if param.name == "host"]
+    assert host.default == "127.0.0.1"

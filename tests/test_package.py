@@ -10,6 +10,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import zipfile
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from archive.errors import ArticleNotFound, SnapshotCorrupt
 from archive.home import ArchiveHome
 from archive.models import ArticleVersion, Capture, CrawlRun
 from archive.package import PackageError, build_package, package_command
+from archive.package_reader import UnsafePackage, package_pages, unsafe_member_reason
 from archive.queries import get_snapshot, iter_articles
 from archive.warcstore import decode_content
 
@@ -349,3 +351,55 @@ def test_package_command(archive, crawled, tmp_path):
 
     code, err, _out = invoke("package", "--home", str(crawled.home), "-o", str(target))
     assert code == 4 and "--url" in err
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("/etc/cron.d/evil", "is an absolute path"),
+        ("../../.bashrc", "climbs out with '..'"),
+        ("pages/../../evil.jsonl", "climbs out with '..'"),
+        ("..\\..\\evil.txt", "climbs out with '..'"),
+        ("C:/Windows/evil.dll", "is an absolute path"),
+        ("\\\\server\\share\\evil", "is an absolute path"),
+    ],
+)
+def test_a_package_whose_member_would_land_outside_is_refused(archive, tmp_path, name, reason):
+    """Zip-slip: a package is read back only when every member name is a plain relative
+    path, and the refusal is one line naming the member."""
+    home, session = archive
+    target = tmp_path / "notice.wacz"
+    build_package(session, home, target, urls=[announcement(session)["url"]])
+    assert len(package_pages(target)) == 1
+    with zipfile.ZipFile(target, "a") as package:
+        package.writestr(zipfile.ZipInfo(name), b"evil")
+    assert zipfile.ZipFile(target).namelist()[-1] == name
+    with pytest.raises(UnsafePackage) as refused:
+        package_pages(target)
+    message = str(refused.value)
+    assert message == f"{target}: refused: member {name!r} {reason}"
+    assert "\n" not in message
+
+
+def test_a_package_holding_a_symbolic_link_is_refused(archive, tmp_path):
+    home, session = archive
+    target = tmp_path / "notice.wacz"
+    build_package(session, home, target, urls=[announcement(session)["url"]])
+    link = zipfile.ZipInfo("archive/link.warc.gz")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    with zipfile.ZipFile(target, "a") as package:
+        package.writestr(link, "/etc/passwd")
+    with pytest.raises(UnsafePackage, match="'archive/link.warc.gz' is a symbolic link"):
+        package_pages(target)
+
+
+def test_a_name_that_resolves_outside_through_a_link_on_disk_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    unpack = tmp_path / "unpack"
+    unpack.mkdir()
+    (unpack / "pages").symlink_to(outside)
+    assert unsafe_member_reason("pages/pages.jsonl", unpack) == (
+        "resolves outside the package's folder"
+    )
+    assert unsafe_member_reason("indexes/index.cdx.gz", unpack) is None
