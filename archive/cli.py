@@ -925,7 +925,8 @@ Try:
 """)
 
     # The replica holds a deliberate 404, so "partial" is the expected outcome of the demo.
-    sys.exit(0 if code in (0, 1) else code)
+    # A crawl stopped by a signal ended by it: exit as a shell would report it (130, 143).
+    sys.exit(0 if code in (0, 1) else 128 - code if code < 0 else code)
 
 
 main.add_command(package_command())

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +22,7 @@ from twisted.internet import task
 from archive.errors import ArchiveLocked, ArchiveMoved
 from archive.home import ArchiveHome
 from archive.recovery import safe_name
+from archive.safe_text import terminal_text
 from chalco_crawler.fleet import FleetError, default_worker_name
 from chalco_crawler.profile import PROFILE_DIR_NAME
 from chalco_crawler.session import (
@@ -36,6 +36,7 @@ from chalco_crawler.session import (
     CrawlSummary,
 )
 from chalco_crawler.spiders.news import NewsSpider
+from chalco_crawler.stop_signal import STOP, watch_after_scrapy
 
 PROGRESS_SECONDS = 0.5
 
@@ -211,7 +212,9 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
             markup=False,
         )
     for failure in summary.failures:
-        console.print(f"  failed {failure['url']}: {failure['reason']}", markup=False)
+        # A reason can quote the site (a redirect's Location): inert on a terminal.
+        line = f"  failed {failure['url']}: {failure['reason']}"
+        console.print(terminal_text(line) if console.is_terminal else line, markup=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -257,6 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         spider_args["sections"] = args.sections
     deferred = process.crawl(crawler, **spider_args)
     deferred.addErrback(lambda failure: failures.append(failure.value))
+    from twisted.internet import reactor  # installed by process.crawl, as the settings ask
+
+    watch_after_scrapy(reactor)
     progress = Progress(crawler, errors)
     progress.start()
     try:
@@ -303,4 +309,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    STOP.end_process(main())  # a run stopped by a signal ends by that signal

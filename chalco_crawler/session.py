@@ -16,6 +16,7 @@ from archive.home import ArchiveHome
 from archive.writer import ArchiveWriter
 from chalco_crawler import signals as project_signals
 from chalco_crawler.fleet import Fleet
+from chalco_crawler.stop_signal import STOP
 
 # Exit codes, documented in the README for monitoring.
 EXIT_OK = 0
@@ -29,6 +30,8 @@ EXIT_STORAGE = 5
 UNREACHABLE_REASON = "site_unreachable"
 STORAGE_REASON = "storage_failed"
 FORCED_STOP_REASON = "shutdown_forced"
+# Scrapy's close reason after a SIGINT or SIGTERM (engine.stop).
+SIGNAL_STOP_REASONS = ("shutdown", FORCED_STOP_REASON)
 
 
 # IgnoreRequest messages that are policy, not failure: robots.txt and the host filter.
@@ -153,7 +156,7 @@ class CrawlSession:
 
     def finish_after_forced_stop(self) -> None:
         """A second Ctrl-C or SIGTERM stops Scrapy at once, before the spider closes: end the
-        run here, as partial, with what was written so far committed. Every write of the
+        run here, as interrupted, with what was written so far committed. Every write of the
         writer is whole when it returns, so none is cut in two."""
         if self.summary.status == "running":
             self._spider_closed(None, FORCED_STOP_REASON)
@@ -168,6 +171,10 @@ class CrawlSession:
             summary.status, summary.exit_code = "failed", EXIT_STORAGE
         elif reason == UNREACHABLE_REASON:
             summary.status, summary.exit_code = "failed", EXIT_UNREACHABLE
+        elif reason in SIGNAL_STOP_REASONS:
+            # Stopped from outside (Ctrl-C, systemd): what was in flight is written, the
+            # rest is for the next crawl, which resumes. 130 or 143, as a shell reports it.
+            summary.status, summary.exit_code = "interrupted", STOP.exit_code
         elif summary.failures or reason != "finished":
             summary.status, summary.exit_code = "partial", EXIT_PARTIAL
         else:

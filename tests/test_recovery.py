@@ -1,5 +1,6 @@
 """Killed crawls: SIGKILL at any moment, then a rerun, ends in a complete archive; a record cut
-off at the end of a WARC file is set aside and reported, never indexed; SIGTERM stops cleanly."""
+off at the end of a WARC file is set aside and reported, never indexed; SIGINT and SIGTERM
+stop cleanly, the run marked interrupted."""
 
 from __future__ import annotations
 
@@ -186,30 +187,57 @@ def test_a_cut_off_record_is_set_aside_and_never_indexed(tmp_path, replica):
     assert beyond == 0
 
 
-def test_sigterm_stops_cleanly_after_the_writes_in_flight(tmp_path, slow_replica):
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_mid_crawl_marks_the_run_interrupted_and_the_rerun_resumes(
+    tmp_path, slow_replica, signal_number
+):
+    """Ctrl-C or systemd's SIGTERM in the middle of a crawl, over real HTTP: the writes in
+    flight end, the run is `interrupted`, every WARC file is closed whole (verify passes,
+    nothing set aside), and the next crawl archives the rest, fetching again nothing it
+    had archived: each article once, each article and file URL answered 200 once."""
     home = tmp_path / "home"
     process = start_crawl(home, slow_replica.base_url)
     wait_for_warc_bytes(home, 60_000)
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signal_number)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 1, stderr
+    # It ends by the signal, after the clean stop: a shell sees 128 + the signal's number.
+    assert process.returncode == -signal_number, stderr
     summary = json.loads(stdout)
     assert summary["close_reason"] == "shutdown"
+    assert (summary["status"], summary["exit_code"]) == ("interrupted", 128 + signal_number)
     database = sqlite3.connect(home / "archive.sqlite3")
-    assert database.execute("select status from crawl_runs").fetchall() == [("partial",)]
+    assert database.execute("select status, exit_code from crawl_runs").fetchall() == [
+        ("interrupted", 128 + signal_number)
+    ]
     assert database.execute(
         "select count(*) from warc_files where closed_at is null"
     ).fetchone() == (0,)
     for path in (home / "warc").glob("*.warc.gz"):
         assert complete_prefix(path) == path.stat().st_size
+    assert not list((home / "warc").glob("quarantine/*"))
+    verified = CliRunner().invoke(cli_main, ["verify", "--home", str(home)])
+    assert verified.exit_code == 0, verified.output
+    assert "set aside" not in verified.stderr
+    archived_before = {url for (url,) in database.execute("select url from articles")}
+    live = {
+        slow_replica.base_url + a.url_path.lstrip("/") for a in slow_replica.site.live_articles()
+    }
+    assert archived_before and archived_before < live
+    database.close()
 
     # The stopped crawl left list pages unread: the next incremental crawl walks them all.
     rerun = run_crawl(home, slow_replica.base_url)
     assert rerun.exit_code in (0, 1), rerun.stderr
-    live = {
-        slow_replica.base_url + a.url_path.lstrip("/") for a in slow_replica.site.live_articles()
-    }
+    assert rerun.summary["recovery"] is None  # nothing left running, nothing to cut back
+    assert rerun.summary["new"] == len(live - archived_before)
     assert_archive_complete(home, live)
+    database = sqlite3.connect(home / "archive.sqlite3")
+    fetched_twice = database.execute(
+        "select url, count(*) from captures where status = 200 and"
+        " (url in (select url from articles) or url in (select url from files))"
+        " group by url having count(*) > 1"
+    ).fetchall()
+    assert fetched_twice == []
 
 
 def test_sigterm_to_the_cli_reaches_the_crawler(tmp_path, slow_replica):
@@ -239,10 +267,10 @@ def test_sigterm_to_the_cli_reaches_the_crawler(tmp_path, slow_replica):
     wait_for_warc_bytes(home, 60_000)
     process.send_signal(signal.SIGTERM)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 1, stderr
+    assert process.returncode == -signal.SIGTERM, stderr
     assert json.loads(stdout)["close_reason"] == "shutdown"
     runs = sqlite3.connect(home / "archive.sqlite3").execute("select status from crawl_runs")
-    assert runs.fetchall() == [("partial",)]
+    assert runs.fetchall() == [("interrupted",)]
 
 
 def test_verify_beside_a_running_crawl_raises_no_false_alarm(tmp_path, slow_replica):
@@ -386,9 +414,9 @@ def test_a_redirect_whose_target_was_never_stored_is_fetched_again(tmp_path):
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
-def test_a_second_signal_still_ends_the_run_as_partial(tmp_path, slow_replica, signal_number):
+def test_a_second_signal_still_ends_the_run_as_interrupted(tmp_path, slow_replica, signal_number):
     """Ctrl-C pressed twice (or SIGTERM sent twice) stops Scrapy at once: the run must still
-    end as partial with exit 1, never as a success with the run left `running`."""
+    end as interrupted, never as a success with the run left `running`."""
     home = tmp_path / "home"
     process = start_crawl(home, slow_replica.base_url)
     wait_for_warc_bytes(home, 60_000)
@@ -396,14 +424,14 @@ def test_a_second_signal_still_ends_the_run_as_partial(tmp_path, slow_replica, s
     time.sleep(0.05)  # while the first is still closing the spider
     process.send_signal(signal_number)
     stdout, stderr = process.communicate(timeout=60)
-    # If the first signal's clean stop was over before the second came, the second one
-    # meets Python's default handler and kills the process: never a success either way.
-    assert process.returncode in (1, -signal_number), stderr
-    if process.returncode == 1:
-        assert json.loads(stdout)["status"] == "partial"
+    # Ended by the signal: after its own clean stop, or by Python's default handler when
+    # the first stop was over before the second came.
+    assert process.returncode == -signal_number, stderr
+    if stdout:
+        assert json.loads(stdout)["status"] == "interrupted"
     database = sqlite3.connect(home / "archive.sqlite3")
     assert database.execute("select status, exit_code from crawl_runs").fetchall() == [
-        ("partial", 1)
+        ("interrupted", 128 + signal_number)
     ]
     assert database.execute(
         "select count(*) from warc_files where closed_at is null"
@@ -435,7 +463,7 @@ def test_the_summary_says_why_a_run_ended_early(tmp_path, close_reason, line):
     from chalco_crawler.session import CrawlSummary
 
     out = io.StringIO()
-    summary = CrawlSummary(close_reason=close_reason, status="partial", mode="full")
+    summary = CrawlSummary(close_reason=close_reason, status="interrupted", mode="full")
     print_summary(summary, Console(file=out, soft_wrap=True), ArchiveHome.at(tmp_path))
     text_out = out.getvalue()
     if line is None:
