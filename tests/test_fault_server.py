@@ -47,6 +47,9 @@ EXPECTED_CASES = {
     "duplicate_docid",
     "server_error_always",
     "robots_disallowed",
+    "hostile_formulas",
+    "hostile_markup",
+    "hostile_terminal",
 }
 
 
@@ -180,13 +183,37 @@ def test_gsyw_lists_two_pages_of_good_articles_and_cases(server: FaultServer) ->
     assert fetch(server, "/xwdt/gsyw/index_2.html")[0] == 404
     listed = linked_paths(server, "/xwdt/gsyw/") | linked_paths(server, "/xwdt/gsyw/index_1.html")
     for name, case in server.cases.items():
-        if name != "endless_list":
+        if name != "endless_list" and name not in server.hostile_articles:
             assert case.path in listed, name
     for article in server.good_articles:
         if article.section == "xwdt/gsyw":
             assert article.url_path in listed
     # Items are relative, as on the live site.
     assert 'href="./202602/t' in first
+
+
+def test_the_hostile_section_lists_its_articles_and_serves_their_files(
+    server: FaultServer,
+) -> None:
+    """不可信内容 (replica.hostile): linked from the navigation, its list links each hostile
+    article; control characters reach the page as references, the script links are there."""
+    news = fetch(server, "/")[2].decode("utf-8")
+    assert '<a href="/xwdt/hostile/">不可信内容</a>' in news
+    listed = linked_paths(server, "/xwdt/hostile/")
+    assert {a.url_path for a in server.hostile_articles.values()} <= listed
+    assert {server.cases[name].path for name in server.hostile_articles} <= listed
+    terminal = server.hostile_articles["hostile_terminal"]
+    page = fetch(server, terminal.url_path)[2].decode("utf-8")
+    assert "&#27;[2J" in page and "\x1b" not in page and "\u202e" in page
+    markup = server.hostile_articles["hostile_markup"]
+    page = fetch(server, markup.url_path)[2].decode("utf-8")
+    for href in markup.refused_hrefs:
+        assert f'href="{href}"' in page.replace("&#x27;", "'")
+    assert "&lt;img src=x onerror=" in page  # the title, escaped: text on the page
+    for article in server.hostile_articles.values():
+        for path, _name in article.attachments:
+            status, headers, data = fetch(server, path)
+            assert status == 200 and data.startswith(b"%PDF-")
 
 
 def test_robots_txt(server: FaultServer) -> None:
