@@ -39,6 +39,7 @@ from archive.errors import ArchiveError, ArticleNotFound, SnapshotCorrupt, Snaps
 from archive.home import ArchiveHome
 from archive.models import Article, ArticleVersion, Capture
 from archive.package_reader import package_pages
+from archive.safe_text import echo
 from archive.warcstore import WARC_VERSION, _Sha256WARCWriter
 
 WARC_NAME = "data.warc.gz"
@@ -441,7 +442,7 @@ def package_command() -> click.Command:
                 title=title,
             )
         for url in summary.missing:
-            click.echo(f"note: never fetched, not in the package: {url}", err=True)
+            echo(f"note: never fetched, not in the package: {url}", err=True)
         click.echo(
             f"{summary.pages} pages, {summary.records} records, {summary.bytes} bytes "
             f"to {summary.output}; sha256 {summary.sha256}"
