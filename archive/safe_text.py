@@ -18,6 +18,7 @@ import click
 # OWASP's CSV injection list: a cell starting with one of these is read as a formula by
 # Excel, LibreOffice Calc or Google Sheets (tab and CR before a formula too).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = "".join(FORMULA_STARTS)  # a test of one character: cheap for every cell
 # A leading apostrophe is the spreadsheet users' own "this is text" mark.
 FORMULA_GUARD = "'"
 
@@ -40,7 +41,7 @@ _UNSAFE_BYTES = re.compile(
 def csv_cell(value: Any) -> Any:
     """A CSV cell's value that no spreadsheet reads as a formula: text starting with
     = + - @ tab or CR gets a leading apostrophe; everything else is as given."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value and value[0] in _FORMULA_FIRST:
         return FORMULA_GUARD + value
     return value
 
