@@ -242,7 +242,10 @@ def test_a_second_worker_of_the_same_name_is_refused(
 ):
     with ReplicaServer(replica_site, latency=0.05) as server:
         first = start_worker(tmp_path / "h", server.base_url, redis_url, database_url, "same")
-        time.sleep(1.5)
+        # The first has joined the fleet once it fetches (start-up takes seconds on a busy
+        # machine, so a fixed sleep raced it).
+        while not server.requests:
+            time.sleep(0.05)
         second = start_worker(tmp_path / "h", server.base_url, redis_url, database_url, "same")
         _, stderr = second.communicate(timeout=60)
         first.send_signal(signal.SIGTERM)
