@@ -302,7 +302,7 @@ def crawl(
         -s DOWNLOAD_DELAY=0
 
     Exit codes: 0 ok, 1 partial (some URLs failed), 2 site unreachable, 3 home in use,
-    4 usage error, 5 the home cannot be written.
+    4 usage error, 5 the home cannot be written, 6 the site answered with challenge pages.
     """
     command = ["--home", str(ArchiveHome.at(home).root)]
     for url in base_url:
