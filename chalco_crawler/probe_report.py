@@ -61,12 +61,17 @@ def judge(probe: SiteProbe, profile: SiteProfile) -> list[Flag]:
             " would take the profile's fallback sections only",
         )
     skipped = [s.path for s in probe.sections if s.skipped]
-    if skipped or probe.budget_refused:
+    if skipped or probe.budget_refused or probe.articles_not_sampled:
         add(
             NOTE,
             "site",
             f"the probe's budget of {probe.budget} requests was spent"
-            + (f"; not sampled: {', '.join(skipped)}" if skipped else ""),
+            + (f"; sections not sampled: {', '.join(skipped)}" if skipped else "")
+            + (
+                f"; {probe.articles_not_sampled} article(s) left out"
+                if probe.articles_not_sampled
+                else ""
+            ),
         )
     for section in probe.sections:
         _judge_section(section, profile, add)

@@ -120,6 +120,8 @@ class SiteProbe:
     budget: int = MAX_REQUESTS
     budget_refused: int = 0
     """Requests the budget stopped."""
+    articles_not_sampled: int = 0
+    """Articles left out of the sample for want of budget."""
 
 
 class ProbeBudgetMiddleware:
@@ -347,8 +349,10 @@ class ProbeSpider(scrapy.Spider):
         # once over all sections: an article listed in two is not asked for twice.
         fresh = [a for a in articles if a.url not in self._sampled]
         picks = fresh[:1] + fresh[-1:] if len(fresh) > 1 else fresh
-        for listed in picks[: self.articles_per_section]:
+        wanted = picks[: self.articles_per_section]
+        for index, listed in enumerate(wanted):
             if not self._reserve(site):
+                self.probes[site].articles_not_sampled += len(wanted) - index
                 break
             match = profile.article_url.search(urlsplit(listed.url).path)
             url_date = None
