@@ -215,6 +215,19 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
         # A reason can quote the site (a redirect's Location): inert on a terminal.
         line = f"  failed {failure['url']}: {failure['reason']}"
         console.print(terminal_text(line) if console.is_terminal else line, markup=False)
+    if summary.challenged:
+        line = challenge_line(summary)
+        console.print(terminal_text(line) if console.is_terminal else line, markup=False)
+
+
+def challenge_line(summary: CrawlSummary) -> str:
+    """One line for every challenge page of the run: how many, one example, what it means."""
+    first = summary.challenges[0]
+    return (
+        f"  the site answered {summary.challenged} request(s) with challenge pages (anti-bot"
+        f" check, captcha or login wall), e.g. {first['url']}: {first['reason']}; archived as"
+        " captures only, no article stored or marked gone (exit 6)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

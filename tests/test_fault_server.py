@@ -50,6 +50,10 @@ EXPECTED_CASES = {
     "hostile_formulas",
     "hostile_markup",
     "hostile_terminal",
+    "challenge_412",
+    "challenge_202",
+    "challenge_captcha",
+    "challenge_login",
 }
 
 
