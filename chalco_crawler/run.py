@@ -180,8 +180,10 @@ def _stop_reason(close_reason: str) -> str | None:
 def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) -> None:
     console.print(
         f"{summary.status}: {summary.mode} crawl, {summary.new} new, {summary.updated} updated, "
-        f"{summary.unchanged} unchanged, {summary.gone} gone, {len(summary.failures)} failed "
-        f"({summary.captures} responses archived, {summary.flagged} flagged pages) in {home.root}"
+        f"{summary.unchanged} unchanged, {summary.gone} gone, {len(summary.failures)} failed, "
+        f"dead links: {len(summary.dead_links)} ({summary.captures} responses archived, "
+        f"{summary.flagged} flagged pages) in {home.root}",
+        markup=False,
     )
     stopped = _stop_reason(summary.close_reason)
     if stopped:
@@ -212,6 +214,13 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
         )
     for failure in summary.failures:
         console.print(f"  failed {failure['url']}: {failure['reason']}", markup=False)
+    for dead in summary.dead_links:
+        console.print(f"  dead link {dead['url']}: {dead['reason']}", markup=False)
+    for oversize in summary.oversize:
+        console.print(
+            f"  oversize {oversize['url']}: {oversize['reason']}; archived as received",
+            markup=False,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1039,6 +1039,10 @@ class ExtractionPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePageItem):
             return item
+        if item.oversize is not None:  # a decompression bomb is not read: flagged, unread
+            item.extraction = _empty("utf-8", [f"page not read: it {item.oversize}"])
+            self.crawler.stats.inc_value("extraction/flagged")
+            return item
         profile = self.crawler.spider.profile_for(item.site)  # type: ignore[union-attr]
         work = partial(
             extract_article,
