@@ -19,7 +19,8 @@ from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bo
 
 # The charsets a Chinese site's bytes really are in, tried in this order.
 FALLBACKS = ("utf-8", "gb18030")
-_CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.IGNORECASE)
+_CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?([^\s;\"'>/]+)", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+?charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 def _decodes(body: bytes, codec: str) -> bool:
@@ -50,7 +51,12 @@ def declared_label(content_type: str | None, body: bytes) -> str | None:
     match = _CHARSET_PARAM.search(content_type or "")
     if match:
         return match.group(1).lower()
-    return html_body_declared_encoding(body)
+    if html_body_declared_encoding(body) is None:
+        return None
+    written = _META_CHARSET.search(body[:4096])
+    return (
+        written.group(1).decode("ascii").lower() if written else html_body_declared_encoding(body)
+    )
 
 
 def decode_page(body: bytes, content_type: str | None) -> tuple[str, str, list[str]]:

@@ -16,7 +16,10 @@ from archive.home import ArchiveHome
 from archive.ledger import chain
 from archive.warcstore import HttpExchange
 from archive.writer import ArchiveWriter
+from replica.bombs import build
 from tests.conftest import article_content, run_crawl
+
+NOW = datetime(2026, 2, 4, 1, 2, 3, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -304,3 +307,31 @@ def test_a_file_made_to_look_never_fetched_is_found(home):
     )
     assert code == 1
     assert f"file {file_id} was edited [{url}]" in out
+
+
+@pytest.mark.parametrize("flag", [1, 0])
+def test_an_oversize_flag_set_or_cleared_by_hand_is_found(tmp_path, flag):
+    """Flagged, a capture is never inflated: setting the flag hides its content, clearing it
+    makes the read commands inflate a bomb. The ledger covers it (only where set, so that the
+    entries written before migration 0013 stand)."""
+    home = ArchiveHome.at(tmp_path / "home")
+    writer = ArchiveWriter(home)
+    writer.start_run("chalco", "http://h/", "full")
+    headers = [("Content-Encoding", "zstd")]
+    payload = build("zstd", "page", 64 * 1024 * 1024)
+    oversize = writer.record_exchange(
+        HttpExchange("http://h/a.html", "GET", [], 200, "HTTP/1.1", headers, payload, NOW),
+        max_decoded=1024 * 1024,
+    )
+    page = writer.record_exchange(
+        HttpExchange("http://h/b.html", "GET", [], 200, "HTTP/1.1", [], b"<p>x</p>", NOW)
+    )
+    writer.commit()
+    writer.close()
+    assert verify(home.root)[0] == 0
+    target = oversize.id if flag == 0 else page.id
+    connection = database(home.root)
+    connection.execute("update captures set oversize = ? where id = ?", (flag, target))
+    connection.commit()
+    code, out = verify(home.root)
+    assert code == 1 and f"capture {target} was edited" in out
