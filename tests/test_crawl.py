@@ -16,6 +16,7 @@ from archive.db import open_reader, session_factory
 from archive.home import ArchiveHome
 from archive.models import Article, ArticleVersion, Capture
 from archive.queries import get_snapshot, iter_articles
+from tests.conftest import run_crawl
 
 WHITESPACE = re.compile(r"\s+")
 
@@ -38,13 +39,44 @@ def records(session):
     return {record["url"]: record for record in iter_articles(session)}
 
 
-def test_first_crawl_is_partial_only_because_of_the_missing_page(crawled, replica_site, replica):
-    assert crawled.first.exit_code == 1, crawled.first.stderr
-    failed = {f["url"] for f in crawled.first.summary["failures"]}
-    missing = {
+def missing_urls(replica_site, replica) -> set[str]:
+    return {
         replica.base_url + a.url_path.lstrip("/") for a in replica_site.articles if a.status == 404
     }
-    assert missing and failed == missing
+
+
+def test_first_crawl_is_ok_and_counts_the_missing_page_as_a_dead_link(
+    crawled, replica_site, replica, session
+):
+    """A listed page answering 404 is a finished fact: archived as answered, counted as a
+    dead link, exit 0; the one that fails once with 500 is fetched again and archived."""
+    assert crawled.first.exit_code == 0, crawled.first.stderr
+    summary = crawled.first.summary
+    assert summary["status"] == "ok" and summary["failures"] == []
+    missing = missing_urls(replica_site, replica)
+    assert missing and summary["dead"] == len(missing)
+    assert {(d["url"], d["reason"]) for d in summary["dead_links"]} == {
+        (url, "HTTP 404") for url in missing
+    }
+    for url in missing:
+        statuses = session.scalars(select(Capture.status).where(Capture.url == url)).all()
+        assert statuses == [404, 404]  # archived as answered, once by each crawl
+    # The --full crawl asks again and finds it dead again: still not a failure.
+    assert crawled.second.exit_code == 0, crawled.second.stderr
+    assert crawled.second.summary["dead"] == len(missing)
+
+
+def test_dead_links_fail_the_run_when_asked(replica, replica_site, tmp_path):
+    section = "xwdt/ggdt"  # the section that lists the missing page
+    assert any(
+        url.startswith(replica.base_url + section) for url in missing_urls(replica_site, replica)
+    )
+    result = run_crawl(
+        tmp_path / "home", replica.base_url, "--sections", section, "-s", "DEAD_LINKS_FAIL=True"
+    )
+    assert result.exit_code == 1, result.stderr
+    assert result.summary["status"] == "partial" and result.summary["failures"] == []
+    assert result.summary["dead"] == 1
 
 
 def test_every_live_article_is_archived_with_exact_fields(records, replica_site, replica):
