@@ -2,10 +2,11 @@
 
 `FaultServer` serves a small site in the chalco.com.cn layout (SITE.md) whose 公司要闻 list
 links good articles side by side with every fault a crawler meets on the open web:
-connection resets, truncated bodies, trickling responses, 429/503 with Retry-After, a gzip
-bomb, redirect loops and off-host redirects, an endless pager, broken HTML, NUL bytes, lying
-charsets, an empty 200, a huge attachment, hostile attachment names, a docid under two URLs
-and a page that always fails. A crawl of it must finish, archive every good article exactly
+connection resets, truncated bodies, trickling responses, 429/503 with Retry-After,
+decompression bombs (a page, an attachment and an image in each of gzip, deflate, br and
+zstd; replica/bombs.py), redirect loops and off-host redirects, an endless pager, broken
+HTML, NUL bytes, lying charsets (both ways), an empty 200, a huge attachment, hostile
+attachment names, a docid under two URLs, dead links (404, 410) and a page that always fails. A crawl of it must finish, archive every good article exactly
 as `good_articles` says, and record every fault as a failure rather than crash.
 
     with FaultServer(bomb_size=4 << 20) as server:
