@@ -6,8 +6,10 @@ connection resets, truncated bodies, trickling responses, 429/503 with Retry-Aft
 decompression bombs (a page, an attachment and an image in each of gzip, deflate, br and
 zstd; replica/bombs.py), redirect loops and off-host redirects, an endless pager, broken
 HTML, NUL bytes, lying charsets (both ways), an empty 200, a huge attachment, hostile
-attachment names, a docid under two URLs, dead links (404, 410) and a page that always fails. A crawl of it must finish, archive every good article exactly
-as `good_articles` says, and record every fault as a failure rather than crash.
+attachment names, a docid under two URLs, dead links (404, 410) and a page that always
+fails. A crawl of it must finish, archive every good article exactly as `good_articles`
+says, and record every fault (as a failure, a dead link or an oversize capture) rather than
+crash.
 
     with FaultServer(bomb_size=4 << 20) as server:
         crawl(server.base_url)
