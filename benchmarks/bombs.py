@@ -11,6 +11,7 @@ but every "bomb" 1 KiB decoded, an ordinary small response. On each home it then
 RSS (`wait4`) and wall time, the bomb archive beside the baseline.
 
     python benchmarks/bombs.py --bomb-mib 1536 --rounds 1
+    python benchmarks/bombs.py --code /tmp/before   # the crawl and commands of another tree
 """
 
 from __future__ import annotations
@@ -37,10 +38,19 @@ SETTINGS = [
 ]
 
 
+CODE: str | None = None
+"""A source tree whose crawler and commands run instead of this one's (--code)."""
+
+
 def measured(command: list[str]) -> tuple[int, float, float]:
     """Exit code, peak RSS in MB and wall seconds of one process."""
+    env = dict(os.environ)
+    if CODE:
+        env["PYTHONPATH"] = CODE
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=CODE
+    )
     _pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return process.returncode, usage.ru_maxrss / 1024, time.perf_counter() - started
@@ -55,7 +65,7 @@ def run_all(bomb_size: int, work: Path) -> dict[str, tuple[int, float, float]]:
     """Crawl the fault replica with bombs of `bomb_size`, then read the archive."""
     home = work / f"home-{bomb_size}"
     results: dict[str, tuple[int, float, float]] = {}
-    server = FaultServer(bomb_size=bomb_size, huge_size=12 * MiB, slow_seconds=5)
+    server = FaultServer(bomb_size=bomb_size, huge_size=12 * MiB, slow_seconds=5, crawl_delay=None)
     with server:
         for kind in ("page", "attachment", "image"):  # built before the clock starts
             for coding in ("gzip", "deflate", "br", "zstd"):
@@ -79,7 +89,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bomb-mib", type=int, default=1536)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--code", help="run the crawl and commands of this source tree")
     args = parser.parse_args()
+    global CODE
+    CODE = args.code
     for round_number in range(1, args.rounds + 1):
         with tempfile.TemporaryDirectory(prefix="chalco-bombs-") as work:
             bombs = run_all(args.bomb_mib * MiB, Path(work))
