@@ -79,9 +79,12 @@ def _zlib_stage(chunks: Iterable[bytes], wbits: int | None) -> Iterator[bytes]:
     zlib wrapper (some servers send raw deflate)."""
     gzip = wbits is None
     decompressor: Any = None
+    members = 0
     for data in _sliced(chunks):
         while data:
             if decompressor is None:
+                if members and not data.startswith(b"\x1f\x8b"):
+                    return  # padding or garbage after the last member, as browsers ignore
                 if gzip:
                     decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
                 else:
@@ -97,11 +100,11 @@ def _zlib_stage(chunks: Iterable[bytes], wbits: int | None) -> Iterator[bytes]:
                 yield out
             data = decompressor.unconsumed_tail
             if decompressor.eof:
-                rest = data or decompressor.unused_data
-                if gzip and rest and rest.strip(b"\x00"):
-                    decompressor, data = None, rest  # the next gzip member
-                else:
-                    return  # trailing padding or garbage after the stream, as browsers
+                if not gzip:
+                    return  # what follows a deflate stream is not part of it
+                # Another gzip member may follow, here or in the next slice.
+                members += 1
+                decompressor, data = None, data or decompressor.unused_data
     if decompressor is None:
         return
     tail = decompressor.flush()
