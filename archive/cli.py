@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 from archive.browse import browse
 from archive.child import exec_python_module
 from archive.db import open_reader, session_factory
-from archive.errors import ArchiveError
+from archive.decoding import DEFAULT_MAX_DECODED
+from archive.errors import ArchiveError, ContentOversize
 from archive.home import DB_ENV, HOME_ENV, ArchiveHome
 from archive.migrate import migrate_database
 from archive.package import package_command
@@ -482,9 +483,20 @@ def parse_time(value: str | None) -> datetime | None:
 @click.option("--at", "at", help="ISO datetime: the capture in effect then (naive = UTC).")
 @click.option("--output", "-o", default="-", show_default=True, help="File, or - for stdout.")
 @click.option("--headers", is_flag=True, help="Write the status line and headers first.")
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=0),
+    help=f"Decode at most this many bytes [default {DEFAULT_MAX_DECODED}, the crawl's limit]; "
+    "given, it also decodes a capture the crawl flagged oversize. 0: no limit.",
+)
 @one_line_errors
-def snapshot(url: str, home: Path | None, at: str | None, output: str, headers: bool) -> None:
+def snapshot(
+    url: str, home: Path | None, at: str | None, output: str, headers: bool, max_size: int | None
+) -> None:
     """Write a page exactly as it was received (payload after content decoding).
+
+    A payload that decodes past --max-size (a decompression bomb) is not inflated: one line
+    says so and where its bytes as received are, and the exit code is 1.
 
     \b
     Example:
@@ -492,7 +504,11 @@ def snapshot(url: str, home: Path | None, at: str | None, output: str, headers: 
         https://www.chalco.com.cn/xwdt/gsyw/202602/t20260204_163644.html -o page.html
     """
     with reading(home) as (archive_home, session):
-        found = get_snapshot(session, archive_home, url, parse_time(at))
+        try:
+            found = get_snapshot(session, archive_home, url, parse_time(at), max_size)
+        except ContentOversize as error:
+            hint = "" if max_size is not None else "; --max-size BYTES decodes it anyway"
+            raise click.ClickException(f"{error}{hint}") from error
     # On a terminal the bytes as received would be acted on: their control bytes are shown.
     to_terminal = output == "-" and is_terminal(sys.stdout)
     with output_stream(output, binary=True) as handle:
@@ -602,7 +618,10 @@ def runs(home: Path | None, limit: int, fmt: str | None) -> None:
         "unchanged",
         "gone",
         "failed",
+        "dead",
     ]
+    if any(row["oversize"] for row in rows):
+        columns.append("oversize")
     if any(row["worker"] for row in rows):  # a distributed crawl: one run per worker
         columns.insert(1, "worker")
     emit(rows, columns, fmt, "crawl runs")

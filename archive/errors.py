@@ -30,6 +30,19 @@ class SnapshotCorrupt(ArchiveError):
     """A WARC record is missing, truncated or does not match its recorded digest."""
 
 
+class ContentOversize(ArchiveError):
+    """A payload decodes (gzip, deflate, br, zstd) to more bytes than the limit allows: a
+    decompression bomb, or a page larger than the crawl's size limit. It is not inflated."""
+
+    def __init__(self, message: str, limit: int):
+        super().__init__(message)
+        self.limit = limit
+
+
+class ContentUndecodable(ArchiveError, ValueError):
+    """A payload's Content-Encoding cannot be undone: damaged data, an unknown coding."""
+
+
 class StorageFailed(ArchiveError):
     """The home cannot be written (disk full, read-only, file too large). What was committed
     before stays; what was written since is undone."""

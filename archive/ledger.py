@@ -80,6 +80,10 @@ COVERED_COLUMNS: dict[str, tuple[str, ...]] = {
     # one standing for the row.
     "article": ("id", "url", "site", "docid", "status", "gone_at"),
 }
+# Columns covered only where set: a flag added after entries were written (migration 0013's
+# `oversize`) leaves the digest of every row without it as it was, and setting or clearing it
+# on a row changes the row's digest all the same.
+FLAG_COLUMNS: dict[str, tuple[str, ...]] = {"capture": ("oversize",)}
 # Kinds whose row changes over time: an entry per state, the latest must match the row.
 HISTORY_KINDS = frozenset({"article"})
 
@@ -110,6 +114,9 @@ def _plain(value: Any) -> Any:
 def row_digest(kind: str, row: Mapping[str, Any]) -> str:
     """SHA-256 of the covered columns of a row, as canonical JSON."""
     canonical = {column: _plain(row[column]) for column in COVERED_COLUMNS[kind]}
+    for column in FLAG_COLUMNS.get(kind, ()):
+        if row.get(column):
+            canonical[column] = True
     encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()
 

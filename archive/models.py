@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -121,6 +122,12 @@ class Capture(Base):
     payload_size: Mapped[int] = mapped_column(Integer)
     content_sha256: Mapped[str] = mapped_column(String(64), doc="payload after content decoding")
     content_size: Mapped[int] = mapped_column(Integer)
+    oversize: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        server_default=false(),
+        doc="decodes past the crawl's size limit: not inflated; content_* are the wire payload's",
+    )
     refers_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("captures.id"), doc="for a revisit: the capture that holds the payload"
     )

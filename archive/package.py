@@ -22,12 +22,14 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Iterable, Sequence
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import click
 from sqlalchemy import select
@@ -65,6 +67,8 @@ class PackageSummary:
     """Of the .wacz file."""
     missing: list[str] = field(default_factory=list)
     """Attachments and images the packaged versions name but the archive never fetched."""
+    oversize: list[str] = field(default_factory=list)
+    """URLs of packaged captures flagged oversize (copied as received, never inflated)."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,10 @@ def _check_member(data: bytes, capture: Capture, expected_type: str, where: str)
         record_type = record.rec_type
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         concurrent_to = record.rec_headers.get_header("WARC-Concurrent-To")
-        payload = record.raw_stream.read() if expected_type == "response" else b""
+        digest = hashlib.sha256()
+        if expected_type == "response":  # as stored, never content-decoded, a slice at a time
+            for chunk in iter(lambda: record.raw_stream.read(1 << 20), b""):
+                digest.update(chunk)
     except Exception as error:  # warcio raises many kinds on damaged input
         # warcio's message quotes the damaged bytes: name the error, chain the detail.
         raise SnapshotCorrupt(
@@ -192,9 +199,7 @@ def _check_member(data: bytes, capture: Capture, expected_type: str, where: str)
         return
     if record_id != capture.record_id:
         raise SnapshotCorrupt(f"{where} holds record {record_id}, not {capture.record_id}")
-    if expected_type == "response" and hashlib.sha256(payload).hexdigest() != (
-        capture.payload_sha256
-    ):
+    if expected_type == "response" and digest.hexdigest() != capture.payload_sha256:
         raise SnapshotCorrupt(f"payload of capture {capture.id} does not match its SHA-256")
 
 
@@ -238,13 +243,41 @@ def _write_warc(
     return copied
 
 
+def _buffer_raw_content(record: Any) -> None:
+    """cdxj-indexer's buffer_record_content, without undoing Content-Encoding.
+
+    py-wacz's indexer spools every record's content with its Content-Encoding undone, and
+    warcio inflates a brotli slice whole: a decompression bomb in the archive would take
+    gigabytes of memory or disk. The index (offsets, digests from the WARC headers, status,
+    type) is the same without it; only warcinfo and POST request bodies are read from the
+    spool, and those carry no Content-Encoding."""
+    from cdxj_indexer.bufferiter import BUFF_SIZE
+
+    spool = tempfile.SpooledTemporaryFile(BUFF_SIZE)
+    shutil.copyfileobj(record.raw_stream, spool)
+    spool.seek(0)
+    record.buffered_stream = spool
+
+
+@contextlib.contextmanager
+def _indexing_without_decoding() -> Iterator[None]:
+    from cdxj_indexer import bufferiter
+
+    original = bufferiter.buffer_record_content
+    bufferiter.buffer_record_content = _buffer_raw_content
+    try:
+        yield
+    finally:
+        bufferiter.buffer_record_content = original
+
+
 def _run_wacz(arguments: list[str]) -> None:
     """`wacz create ...` through py-wacz's own entry point; its chatter kept for errors."""
     from wacz.main import main as wacz_main  # here: it loads frictionless, slow to import
 
     chatter = io.StringIO()
     try:
-        with contextlib.redirect_stdout(chatter):
+        with contextlib.redirect_stdout(chatter), _indexing_without_decoding():
             code = wacz_main(arguments)
     except Exception as error:  # py-wacz raises bare ValueErrors and the like
         raise PackageError(f"wacz create failed: {error}") from error
@@ -373,6 +406,7 @@ def build_package(
         bytes=size,
         sha256=sha256,
         missing=list(missing),
+        oversize=list(dict.fromkeys(c.url for c in captures if c.oversize)),
     )
 
 
@@ -443,6 +477,12 @@ def package_command() -> click.Command:
             )
         for url in summary.missing:
             echo(f"note: never fetched, not in the package: {url}", err=True)
+        for url in summary.oversize:
+            echo(
+                f"note: oversize (decodes past the crawl's size limit), packaged as received,"
+                f" never inflated: {url}",
+                err=True,
+            )
         click.echo(
             f"{summary.pages} pages, {summary.records} records, {summary.bytes} bytes "
             f"to {summary.output}; sha256 {summary.sha256}"

@@ -14,7 +14,14 @@ from typing import Any
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from archive.errors import ArticleNotFound, SnapshotCorrupt, SnapshotNotFound
+from archive.decoding import DEFAULT_MAX_DECODED, decode_content
+from archive.errors import (
+    ArticleNotFound,
+    ContentOversize,
+    ContentUndecodable,
+    SnapshotCorrupt,
+    SnapshotNotFound,
+)
 from archive.home import ArchiveHome
 from archive.models import (
     Article,
@@ -26,7 +33,7 @@ from archive.models import (
     VersionFile,
     WarcFile,
 )
-from archive.warcstore import StoredResponse, decode_content, read_record, sha256_hex
+from archive.warcstore import StoredResponse, read_record, sha256_hex
 
 EXPORT_BATCH = 500
 
@@ -330,6 +337,10 @@ def list_runs(session: Session, limit: int = 20) -> list[dict[str, Any]]:
                 "unchanged": summary.get("unchanged"),
                 "gone": summary.get("gone"),
                 "failed": summary.get("failed"),
+                # Links answering 404/410 (older runs counted them among the failures).
+                "dead": summary.get("dead"),
+                "dead_links": [d["url"] for d in summary.get("dead_links", [])] or None,
+                "oversize": len(summary.get("oversize", [])) if "oversize" in summary else None,
                 "base_url": run.base_url,
                 "worker": run.worker,
             }
@@ -354,9 +365,18 @@ def _read(home: ArchiveHome, capture: Capture, warc_name: str) -> StoredResponse
 
 
 def get_snapshot(
-    session: Session, home: ArchiveHome, url: str, at: datetime | None = None
+    session: Session,
+    home: ArchiveHome,
+    url: str,
+    at: datetime | None = None,
+    max_decoded: int | None = None,
 ) -> Snapshot:
-    """The newest successful capture of `url` at or before `at` (default: the newest)."""
+    """The newest successful capture of `url` at or before `at` (default: the newest).
+
+    Its content is decoded up to `max_decoded` bytes (default DEFAULT_MAX_DECODED, the
+    crawl's): more raises ContentOversize, and so does a capture the crawl flagged oversize,
+    unless a limit is given. A payload whose coding cannot be undone is given as stored,
+    as the crawl digested it."""
     query = (
         select(Capture, WarcFile.name)
         .join(WarcFile, WarcFile.id == Capture.warc_file_id)
@@ -387,7 +407,25 @@ def get_snapshot(
     encoding = next(
         (v for k, v in holder_response.headers if k.lower() == "content-encoding"), None
     )
-    content = decode_content(holder_response.payload, encoding)
+    limit = DEFAULT_MAX_DECODED if max_decoded is None else max_decoded
+    where = (
+        f"the bytes as received are in {holder.warc_file.name} at offset {holder.offset}"
+        " (warcio extract)"
+    )
+    if holder.oversize and max_decoded is None:
+        raise ContentOversize(
+            f"{url} as captured on {holder.fetched_at.isoformat()} is flagged oversize: it"
+            f" decodes ({encoding}) past the crawl's size limit and is not inflated; {where}",
+            limit,
+        )
+    try:
+        content = decode_content(holder_response.payload, encoding, limit)
+    except ContentOversize as error:
+        raise ContentOversize(
+            f"{url} as captured on {holder.fetched_at.isoformat()} {error}; {where}", limit
+        ) from error
+    except ContentUndecodable:
+        content = holder_response.payload
     origin = holder_response if capture.status == 304 else None
     return Snapshot(capture=capture, response=response, content=content, origin=origin)
 
@@ -509,6 +547,7 @@ def captures(session: Session, url: str) -> list[dict[str, Any]]:
             "payload_sha256": capture.payload_sha256,
             "content_sha256": capture.content_sha256,
             "content_size": capture.content_size,
+            "oversize": capture.oversize,
             "warc_file": name,
             "offset": capture.offset,
             "length": capture.length,

@@ -3,6 +3,7 @@ records they point at, every record indexed, and the ledger's hash chain."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zlib
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from archive.models import (
     WarcFile,
 )
 from archive.recovery import QUARANTINE_DIR, file_sha256, runs_file_prefixes
-from archive.warcstore import complete_prefix, read_record, sha256_hex
+from archive.warcstore import complete_prefix, read_record
 
 LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
 TABLES: dict[str, Any] = {
@@ -118,6 +119,15 @@ class _Prefix(io.RawIOBase):
         return count
 
 
+def _stream_sha256(stream: BinaryIO) -> str:
+    """SHA-256 of a record's payload as stored (never content-decoded), read a slice at a
+    time: an attachment may be hundreds of megabytes."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _read_warc(path: Path, report: VerifyReport, being_written: bool) -> dict[int, StoredRecord]:
     """Every record of a WARC file by offset, checking digests; problems go to the report.
 
@@ -134,7 +144,7 @@ def _read_warc(path: Path, report: VerifyReport, being_written: bool) -> dict[in
             source: Any = _Prefix(handle, valid) if being_written else handle
             iterator = ArchiveIterator(source, check_digests=True)
             for record in iterator:
-                payload = record.raw_stream.read()
+                payload_sha256 = _stream_sha256(record.raw_stream)
                 iterator.read_to_end(record)
                 offset = iterator.get_record_offset()
                 url = record.rec_headers.get_header("WARC-Target-URI")
@@ -146,7 +156,7 @@ def _read_warc(path: Path, report: VerifyReport, being_written: bool) -> dict[in
                     record_id=record.rec_headers.get_header("WARC-Record-ID"),
                     record_type=record.rec_type,
                     url=url,
-                    payload_sha256=sha256_hex(payload) if record.rec_type == "response" else None,
+                    payload_sha256=payload_sha256 if record.rec_type == "response" else None,
                 )
                 report.records += 1
     except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as error:
@@ -221,6 +231,12 @@ def _check_captures(
     batches = query.order_by(Capture.id).execution_options(yield_per=1000)
     for capture, name in session.execute(batches):
         report.captures += 1
+        if capture.oversize and capture.record_type == "response":
+            report.notes.append(
+                f"capture {capture.id} is oversize (decodes past the crawl's size limit): its"
+                f" bytes as received are checked, never inflated [{name} @ {capture.offset};"
+                f" {capture.url}]"
+            )
         indexed.setdefault(name, set()).add(capture.record_id)
         if name not in contents:
             continue  # the file's own problem is already reported

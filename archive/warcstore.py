@@ -8,7 +8,6 @@ came off the wire, before content decoding; digests are SHA-256 (base32, as WARC
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import io
 import os
@@ -27,6 +26,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
+from archive.decoding import decode_content  # noqa: F401  (its old home; the one decoder)
 from archive.errors import SnapshotCorrupt
 
 WARC_VERSION = "1.1"
@@ -107,32 +107,6 @@ def sha256_hex(data: bytes) -> str:
 def warc_digest(hex_digest: str) -> str:
     """`sha256:<base32>`, the form WARC-Payload-Digest uses."""
     return "sha256:" + base64.b32encode(bytes.fromhex(hex_digest)).decode("ascii")
-
-
-def decode_content(payload: bytes, content_encoding: str | None) -> bytes:
-    """Undo Content-Encoding (gzip, deflate; chained codings in reverse order), like a browser."""
-    if not content_encoding:
-        return payload
-    data = payload
-    for coding in reversed([c.strip().lower() for c in content_encoding.split(",") if c.strip()]):
-        if coding in ("gzip", "x-gzip"):
-            data = gzip.decompress(data)
-        elif coding == "deflate":
-            try:
-                data = zlib.decompress(data)
-            except zlib.error:  # some servers send raw deflate without the zlib wrapper
-                data = zlib.decompress(data, -zlib.MAX_WBITS)
-        elif coding == "br":
-            import brotli  # type: ignore[import-not-found]  # installed with Scrapy
-
-            data = brotli.decompress(data)
-        elif coding == "zstd":
-            from backports import zstd  # type: ignore[import-not-found]  # installed with Scrapy
-
-            data = zstd.decompress(data)
-        elif coding != "identity":
-            raise ValueError(f"unknown content coding {coding!r}")
-    return data
 
 
 class _Sha256WARCWriter(WARCWriter):

@@ -36,7 +36,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from archive.db import LEDGER_LOCK, open_writer
-from archive.errors import ArchiveLocked, StorageFailed
+from archive.decoding import DEFAULT_MAX_DECODED, decoded_digest, is_encoded
+from archive.errors import ArchiveLocked, ContentOversize, ContentUndecodable, StorageFailed
 from archive.home import ArchiveHome
 from archive.ledger import GENESIS, chain, named_files_row, row_digest
 from archive.models import (
@@ -59,7 +60,6 @@ from archive.warcstore import (
     RevisitTarget,
     WarcStore,
     WrittenRecord,
-    decode_content,
     sha256_hex,
 )
 
@@ -127,6 +127,8 @@ class CaptureInfo:
     content_size: int
     media_type: str | None
     record_type: str
+    oversize: str | None = None
+    """Why the payload was not inflated (it decodes past the size limit); None when it was."""
 
 
 @dataclass(frozen=True)
@@ -310,6 +312,7 @@ class ArchiveWriter:
                 CAPTURES.c.content_size,
                 CAPTURES.c.payload_size,
                 CAPTURES.c.media_type,
+                CAPTURES.c.oversize,
                 func.coalesce(CAPTURES.c.refers_to_id, CAPTURES.c.id).label("holder_id"),
             )
             .where(CAPTURES.c.url == bindparam("url"), CAPTURES.c.status == 200)
@@ -465,8 +468,14 @@ class ArchiveWriter:
         return self._payload_owner[payload_sha256]
 
     @guarded
-    def record_exchange(self, exchange: HttpExchange) -> CaptureInfo:
-        """Write the exchange to WARC (a revisit if the payload is stored) and index it."""
+    def record_exchange(
+        self, exchange: HttpExchange, max_decoded: int = DEFAULT_MAX_DECODED
+    ) -> CaptureInfo:
+        """Write the exchange to WARC (a revisit if the payload is stored) and index it.
+
+        The content digest is taken while decoding in chunks, never holding the content; a
+        payload that decodes past `max_decoded` bytes (0: no limit) is flagged oversize, and
+        its content digest and size are the wire payload's."""
         assert self.warc is not None and self.run_id is not None, "start_run() first"
         if exchange.status == 304:
             return self._record_not_modified(exchange)
@@ -474,19 +483,28 @@ class ArchiveWriter:
         dedup = len(exchange.payload) >= MIN_DEDUP_PAYLOAD
         owner = self._revisit_target(payload_sha256) if dedup else None
         written = self.warc.write_exchange(exchange, payload_sha256, owner[1] if owner else None)
-        try:
-            content = decode_content(exchange.payload, exchange.header("Content-Encoding"))
-        except (OSError, ValueError, EOFError):  # undecodable: the payload is what we have
-            content = exchange.payload
+        content_sha256, content_size = payload_sha256, len(exchange.payload)
+        oversize = None
+        encoding = exchange.header("Content-Encoding")
+        if is_encoded(encoding):
+            try:
+                content_sha256, content_size = decoded_digest(
+                    exchange.payload, encoding, max_decoded
+                )
+            except ContentOversize as error:
+                oversize = str(error)
+            except ContentUndecodable:
+                pass  # undecodable: the payload is what we have
         info = CaptureInfo(
             id=0,
             url=exchange.url,
             status=exchange.status,
             payload_sha256=payload_sha256,
-            content_sha256=sha256_hex(content),
-            content_size=len(content),
+            content_sha256=content_sha256,
+            content_size=content_size,
             media_type=exchange.header("Content-Type"),
             record_type=written.record_type,
+            oversize=oversize,
         )
         return self._index(
             exchange,
@@ -529,6 +547,8 @@ class ArchiveWriter:
             last.content_size,
             last.media_type,
             written.record_type,
+            # A 304 stands for the bytes it confirms: not inflated if those were not.
+            "the page it confirms is oversize: not inflated" if last.oversize else None,
         )
         return self._index(
             exchange,
@@ -572,6 +592,7 @@ class ArchiveWriter:
             payload_size=payload_size,
             content_sha256=info.content_sha256,
             content_size=info.content_size,
+            oversize=info.oversize is not None,
             refers_to_id=refers_to_id,
         )
         if dedup:

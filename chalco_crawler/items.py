@@ -89,6 +89,9 @@ class ArticlePageItem:
     """The list page that led here first."""
     docid: int | None
     """The TRS document id from the URL (`t20260204_163644.html` → 163644)."""
+    oversize: str | None = None
+    """Why the page was not read: its payload decodes past the size limit (a decompression
+    bomb). It is archived as it came, `body` is empty and extraction flags it unread."""
     extraction: Extraction | None = None
     """Set by pipelines.extraction: the fields read from the page, with any problems."""
     article: NormalizedArticle | None = None
@@ -99,16 +102,18 @@ class ArticlePageItem:
 
 @dataclass
 class ArticleSeenItem:
-    """A revisited article that did not come back with content: unchanged or gone."""
+    """An article request answered without content: unchanged (a revisit's 304), or gone."""
 
     url: str
-    """The article URL."""
+    """The URL that answered: the article's own URL, or where a redirect led."""
     status: int
     """304 (unchanged since the last capture), 404 or 410 (removed from the site)."""
     capture_id: int
     """The archive capture of this answer."""
     seen_at: datetime
     """When the answer arrived, UTC."""
+    requested_url: str | None = None
+    """The URL as listed or archived, when a redirect led from it to `url`."""
 
 
 @dataclass

@@ -11,6 +11,7 @@ from scrapy.http import Response
 
 from archive.errors import StorageFailed
 from archive.warcstore import HttpExchange
+from chalco_crawler import signals as project_signals
 from chalco_crawler.session import CrawlSession
 
 # The meta key under which a response's capture (archive.writer.CaptureInfo) is passed on.
@@ -28,14 +29,21 @@ def _header_pairs(headers: object) -> list[tuple[str, str]]:
 
 class WarcCaptureMiddleware:
     """Sits next to the downloader (order 950), so it sees the payload before Scrapy decodes
-    gzip and every response before retries and redirects act on it: each one is archived."""
+    gzip and every response before retries and redirects act on it: each one is archived.
 
-    def __init__(self, session: CrawlSession):
+    The writer decodes the payload in chunks to digest it, up to the request's size limit
+    (`download_maxsize`, else DOWNLOAD_MAXSIZE), the limit Scrapy's own decoding has. A
+    payload past it (a decompression bomb) is flagged oversize, and its Content-Encoding is
+    taken off the response that goes on, so that nothing inflates it in memory after us:
+    the spider and the pipelines see the flag and do not read it."""
+
+    def __init__(self, session: CrawlSession, max_size: int):
         self.session = session
+        self.max_size = max_size
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
-        return cls(CrawlSession.of(crawler))
+        return cls(CrawlSession.of(crawler), crawler.settings.getint("DOWNLOAD_MAXSIZE"))
 
     def process_response(self, request: Request, response: Response) -> Response:
         exchange = HttpExchange(
@@ -49,8 +57,9 @@ class WarcCaptureMiddleware:
             fetched_at=datetime.now(UTC),
             ip_address=str(response.ip_address) if response.ip_address else None,
         )
+        limit = request.meta.get("download_maxsize", self.max_size)
         try:
-            capture = self.session.writer.record_exchange(exchange)
+            capture = self.session.writer.record_exchange(exchange, max_decoded=limit)
         except StorageFailed as error:
             # Nothing more can be archived: stop the crawl rather than fetch in vain.
             self.session.storage_failed(str(error))
@@ -58,4 +67,10 @@ class WarcCaptureMiddleware:
         request.meta[CAPTURE_META_KEY] = capture
         self.session.stats.inc_value("archive/captures")
         self.session.stats.inc_value(f"archive/captures_{capture.record_type}")
+        if capture.oversize is not None and response.status != 304:
+            self.session.stats.inc_value("archive/captures_oversize")
+            self.session.crawler.signals.send_catch_log(
+                project_signals.capture_oversize, url=request.url, reason=capture.oversize
+            )
+            del response.headers["Content-Encoding"]
         return response

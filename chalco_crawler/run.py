@@ -181,8 +181,10 @@ def _stop_reason(close_reason: str) -> str | None:
 def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) -> None:
     console.print(
         f"{summary.status}: {summary.mode} crawl, {summary.new} new, {summary.updated} updated, "
-        f"{summary.unchanged} unchanged, {summary.gone} gone, {len(summary.failures)} failed "
-        f"({summary.captures} responses archived, {summary.flagged} flagged pages) in {home.root}"
+        f"{summary.unchanged} unchanged, {summary.gone} gone, {len(summary.failures)} failed, "
+        f"dead links: {len(summary.dead_links)} ({summary.captures} responses archived, "
+        f"{summary.flagged} flagged pages) in {home.root}",
+        markup=False,
     )
     stopped = _stop_reason(summary.close_reason)
     if stopped:
@@ -214,6 +216,12 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
     for failure in summary.failures:
         # A reason can quote the site (a redirect's Location): inert on a terminal.
         line = f"  failed {failure['url']}: {failure['reason']}"
+        console.print(terminal_text(line) if console.is_terminal else line, markup=False)
+    for dead in summary.dead_links:
+        line = f"  dead link {dead['url']}: {dead['reason']}"
+        console.print(terminal_text(line) if console.is_terminal else line, markup=False)
+    for oversize in summary.oversize:
+        line = f"  oversize {oversize['url']}: {oversize['reason']}; archived as received"
         console.print(terminal_text(line) if console.is_terminal else line, markup=False)
     if summary.challenged:
         line = challenge_line(summary)

@@ -3,6 +3,7 @@ the failures seen, and the run's summary written when the spider closes."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -17,6 +18,8 @@ from archive.writer import ArchiveWriter
 from chalco_crawler import signals as project_signals
 from chalco_crawler.fleet import Fleet
 from chalco_crawler.stop_signal import STOP
+
+logger = logging.getLogger(__name__)
 
 # Exit codes, documented in the README for monitoring.
 EXIT_OK = 0
@@ -55,6 +58,14 @@ class CrawlSummary:
     unchanged: int = 0
     gone: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
+    """What a rerun may fix (5xx after retries, timeouts, refused connections, truncated
+    bodies): the run is partial."""
+    dead_links: list[dict[str, str]] = field(default_factory=list)
+    """Links that answered 404 or 410 and are no archived article now gone: a finished fact,
+    archived as answered; the run is partial for them only with DEAD_LINKS_FAIL."""
+    oversize: list[dict[str, str]] = field(default_factory=list)
+    """Responses whose payload decodes past the size limit: archived as they came, flagged
+    `oversize`, not read."""
     captures: int = 0
     files: int = 0
     flagged: int = 0
@@ -77,6 +88,9 @@ class CrawlSummary:
             "gone": self.gone,
             "failed": len(self.failures),
             "failures": self.failures,
+            "dead": len(self.dead_links),
+            "dead_links": self.dead_links,
+            "oversize": self.oversize,
             "captures": self.captures,
             "files": self.files,
             "flagged": self.flagged,
@@ -126,6 +140,7 @@ class CrawlSession:
             worker=self.fleet.worker if self.fleet else None,
             worker_gone=self.fleet.is_gone if self.fleet else None,
         )
+        self.dead_links_fail = settings.getbool("DEAD_LINKS_FAIL", False)
         self.summary = CrawlSummary()
         if self.writer.recovery:
             self.summary.recovery = self.writer.recovery.as_dict()
@@ -133,6 +148,8 @@ class CrawlSession:
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self._fetch_failed, signal=project_signals.fetch_failed)
         crawler.signals.connect(self._challenge_seen, signal=project_signals.challenge_seen)
+        crawler.signals.connect(self._dead_link, signal=project_signals.dead_link)
+        crawler.signals.connect(self._oversize, signal=project_signals.capture_oversize)
 
     def _spider_opened(self, spider: Spider) -> None:
         self.summary.mode = getattr(spider, "mode", "full")
@@ -151,6 +168,15 @@ class CrawlSession:
         if len(self.summary.challenges) < MAX_CHALLENGES_KEPT:
             self.summary.challenges.append({"url": url, "status": status, "reason": reason})
         self.stats.inc_value("crawl/challenged")
+
+    def _dead_link(self, url: str, reason: str) -> None:
+        logger.warning("dead link: %s (%s)", url, reason)
+        self.summary.dead_links.append({"url": url, "reason": reason})
+        self.stats.inc_value("crawl/dead_links")
+
+    def _oversize(self, url: str, reason: str) -> None:
+        logger.warning("oversize: %s (%s); archived as received, not read", url, reason)
+        self.summary.oversize.append({"url": url, "reason": reason})
 
     def storage_failed(self, reason: str) -> None:
         """The home took no more writes: close the spider (once) with the reason."""
@@ -196,7 +222,11 @@ class CrawlSession:
             # Not content: the walk saw less than the site holds, and a monitor must tell
             # this from a plain partial run (a WAF wants a slower crawl or an allow-list).
             summary.status, summary.exit_code = "partial", EXIT_CHALLENGED
-        elif summary.failures or reason != "finished":
+        elif (
+            summary.failures
+            or (summary.dead_links and self.dead_links_fail)
+            or reason != "finished"
+        ):
             summary.status, summary.exit_code = "partial", EXIT_PARTIAL
         else:
             summary.status, summary.exit_code = "ok", EXIT_OK

@@ -58,6 +58,9 @@ REDIRECT_MAX_TIMES = 10
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 ATTACHMENT_MAXSIZE = 512 * 1024 * 1024
 MAX_LIST_PAGES = 2000
+# A link answering 404 or 410 is a finished fact (counted as a dead link, exit 0); True makes
+# dead links fail the run (partial, exit 1) as failures do.
+DEAD_LINKS_FAIL = False
 
 # A distributed crawl when FLEET_REDIS_URL is set (README: Several workers).
 # The garbage collector tuned for a long crawl (chalco_crawler/gc_tuning.py).

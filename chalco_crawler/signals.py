@@ -6,3 +6,9 @@ fetch_failed = object()
 # A response was a challenge page (anti-bot check, captcha, login wall), not the content
 # asked for: kwargs `url` (str), `status` (int) and `reason` (one line).
 challenge_seen = object()
+# A response's payload decodes past the size limit: archived as it came, not inflated, not
+# read. kwargs `url` (str) and `reason` (one line).
+capture_oversize = object()
+# A link answered 404 or 410 (and is no archived article now gone): kwargs `url` (str, the
+# link as listed or named) and `reason` (one line, e.g. "HTTP 404").
+dead_link = object()

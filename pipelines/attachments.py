@@ -114,6 +114,11 @@ class AttachmentsPipeline:
             self._report(url, reason)
             return FetchedFile(url, role, None, None, problem=reason)
         capture = response.meta.get(CAPTURE_META_KEY)
+        if capture is not None and capture.oversize and response.status == 200:
+            # Archived as it came and listed as oversize; its content is unknown.
+            return FetchedFile(
+                url, role, None, capture.id, status=200, problem=f"oversize: {capture.oversize}"
+            )
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
         challenge = detect_challenge(response.status, content_type, response.body)
         if challenge is not None:
@@ -135,7 +140,12 @@ class AttachmentsPipeline:
             )
         if capture is None or response.status != 200:
             reason = f"HTTP {response.status}"
-            self._report(url, reason)
+            if response.status in (404, 410):  # a finished fact, not a failure
+                self.crawler.signals.send_catch_log(
+                    project_signals.dead_link, url=url, reason=reason
+                )
+            else:
+                self._report(url, reason)
             return FetchedFile(
                 url,
                 role,

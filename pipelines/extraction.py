@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
 import copy
 import multiprocessing
 import re
@@ -18,10 +17,10 @@ from cssselect import HTMLTranslator
 from cssselect.parser import SelectorError
 from lxml import etree
 from lxml import html as lxml_html
-from w3lib.encoding import html_to_unicode
 
 from chalco_crawler.items import ArticlePageItem
 from chalco_crawler.profile import ExtractionRules, load_profile
+from pipelines.charset import decode_page
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -289,39 +288,8 @@ def _inline_text(element: etree._Element) -> str:
 
 
 def _decode(body: bytes, content_type: str | None) -> tuple[str, str, list[str]]:
-    """Decode like a browser: BOM, then the HTTP charset, then <meta>, then a sniff, then UTF-8."""
-    problems: list[str] = []
-
-    def sniff(data: bytes) -> str | None:
-        # An undeclared page that is not UTF-8 is, on a Chinese site, GBK/GB2312 legacy; a
-        # zh-CN browser would read it so too.
-        try:
-            data.decode("utf-8")
-            return None
-        except UnicodeDecodeError:
-            pass
-        try:
-            data.decode("gb18030")
-            return "gb18030"
-        except UnicodeDecodeError:
-            return None
-
-    try:
-        codec, text = html_to_unicode(content_type, body, auto_detect_fun=sniff)
-    except (LookupError, ValueError):
-        codec, text = "utf-8", body.decode("utf-8", "replace")
-    try:
-        encoding = codecs.lookup(codec).name
-    except LookupError:
-        encoding = codec
-    if "\ufffd" in text:
-        # A replacement character may be genuine text; only a failed strict decode is a problem.
-        try:
-            body.decode(codec, "strict")
-        except (UnicodeDecodeError, LookupError):
-            problems.append(
-                f"page could not be decoded as {encoding}; decoded with replacement characters"
-            )
+    """Decode like a browser, but check a declared charset against the bytes (charset.py)."""
+    encoding, text, problems = decode_page(body, content_type)
     return encoding, _CONTROLS.sub("", text), problems
 
 
@@ -1081,6 +1049,10 @@ class ExtractionPipeline:
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePageItem):
+            return item
+        if item.oversize is not None:  # a decompression bomb is not read: flagged, unread
+            item.extraction = _empty("utf-8", [f"page not read: it {item.oversize}"])
+            self.crawler.stats.inc_value("extraction/flagged")
             return item
         profile = self.crawler.spider.profile_for(item.site)  # type: ignore[union-attr]
         work = partial(

@@ -8,6 +8,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from archive.writer import ArticleContent, FileLink
+from chalco_crawler import signals as project_signals
 from chalco_crawler.items import ArticlePageItem, ArticleSeenItem, FileSeenItem, ListPageItem
 from chalco_crawler.session import CrawlSession
 
@@ -103,6 +104,13 @@ class StoragePipeline:
                 self._count(item.url, "unchanged")
         elif self.writer.mark_gone(item.url, item.seen_at):
             self._count(item.url, "gone")
+        else:
+            # Not an archived article now gone (never archived, or gone already): a dead link.
+            listed = item.requested_url or item.url
+            where = f" at {item.url}" if listed != item.url else ""
+            self.session.crawler.signals.send_catch_log(
+                project_signals.dead_link, url=listed, reason=f"HTTP {item.status}{where}"
+            )
 
     def _store_file_sighting(self, item: FileSeenItem) -> None:
         # Each article whose latest version named other bytes gets a version naming these.

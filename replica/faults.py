@@ -2,11 +2,14 @@
 
 `FaultServer` serves a small site in the chalco.com.cn layout (SITE.md) whose 公司要闻 list
 links good articles side by side with every fault a crawler meets on the open web:
-connection resets, truncated bodies, trickling responses, 429/503 with Retry-After, a gzip
-bomb, redirect loops and off-host redirects, an endless pager, broken HTML, NUL bytes, lying
-charsets, an empty 200, a huge attachment, hostile attachment names, a docid under two URLs
-and a page that always fails. A crawl of it must finish, archive every good article exactly
-as `good_articles` says, and record every fault as a failure rather than crash.
+connection resets, truncated bodies, trickling responses, 429/503 with Retry-After,
+decompression bombs (a page, an attachment and an image in each of gzip, deflate, br and
+zstd; replica/bombs.py), redirect loops and off-host redirects, an endless pager, broken
+HTML, NUL bytes, lying charsets (both ways), an empty 200, a huge attachment, hostile
+attachment names, a docid under two URLs, dead links (404, 410) and a page that always
+fails. A crawl of it must finish, archive every good article exactly as `good_articles`
+says, and record every fault (as a failure, a dead link or an oversize capture) rather than
+crash.
 
     with FaultServer(bomb_size=4 << 20) as server:
         crawl(server.base_url)
@@ -25,14 +28,13 @@ import re
 import socket
 import struct
 import threading
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from replica import challenges, hostile, media
+from replica import bombs, challenges, hostile, media
 from replica.background import BackgroundServer
 
 SITE_NAME = "中国铝业股份有限公司"
@@ -360,6 +362,15 @@ _STORIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
             "此次检修为冬季安全稳定生产提供了有力保障。",
         ),
     ),
+    "lecture": (
+        "中铝股份党委召开理论学习中心组（扩大）学习会",
+        "党委组织部",
+        (
+            "2月3日，中铝股份党委召开理论学习中心组（扩大）学习会，专题学习“两个维护”相关论述。",
+            "会议邀请专家作辅导报告，与会人员围绕“提质增效、降本控费”交流发言。",
+            "会议要求，把学习成果转化为推动改革发展的具体举措——以实干担当开新局。",
+        ),
+    ),
     "trap": (
         "此页只应经由另一个主机名到达",
         "测试",
@@ -387,6 +398,59 @@ _HOSTILE_NAMES: tuple[tuple[str, str], ...] = (
     ("CON", "CON"),
 )
 _LONG_NAME = ("2026年第一批合格供应商名单" * 40)[:496] + ".pdf"  # 500 characters
+
+
+# Per coding: (what the page bomb's listed title names, the file bombs' article).
+_BOMB_TOPICS: dict[str, tuple[str, tuple[str, str, tuple[str, ...]]]] = {
+    "gzip": (
+        "质量",
+        (
+            "中铝股份发布2026年质量提升行动方案",
+            "质量管理部",
+            (
+                "为深入推进质量强企建设，中铝股份制定了2026年质量提升行动方案。",
+                "方案明确了产品质量、工程质量和服务质量三个方面的重点任务。",
+                "方案全文及质量指标分解表请见附件。",
+            ),
+        ),
+    ),
+    "deflate": (
+        "设备管理",
+        (
+            "中铝股份开展设备全生命周期管理评估",
+            "设备管理部",
+            (
+                "近日，中铝股份组织开展设备全生命周期管理评估工作。",
+                "评估组对各单位设备台账、点检和维修记录进行了全面检查。",
+                "评估报告请见附件，现场照片见下图。",
+            ),
+        ),
+    ),
+    "br": (
+        "能源管理",
+        (
+            "中铝股份公布2025年度能效对标结果",
+            "能源管理部",
+            (
+                "中铝股份公布了2025年度所属企业能效对标结果。",
+                "电解铝综合交流电耗等主要指标持续优化，多家企业达到行业领先水平。",
+                "对标结果明细请见附件。",
+            ),
+        ),
+    ),
+    "zstd": (
+        "物流",
+        (
+            "中铝股份优化大宗原料物流组织",
+            "物流管理部",
+            (
+                "中铝股份持续优化铝土矿、煤炭等大宗原料物流组织方式。",
+                "通过铁路专线和水路联运，物流成本同比下降。",
+                "物流方案及运输路线图请见附件。",
+            ),
+        ),
+    ),
+}
 
 
 # -- rendering ----------------------------------------------------------------------------
@@ -578,7 +642,8 @@ _Route = Callable[["_Handler", bool], int | None]
 class FaultServer(BackgroundServer):
     """Serves the fault site from a ThreadingHTTPServer in a daemon thread (context manager).
 
-    bomb_size: decoded size of the gzip bomb (its wire size is about a thousandth of it).
+    bomb_size: decoded size of each decompression bomb (a page, an attachment and an image in
+    each of gzip, deflate, br and zstd; gzip's wire size is about a thousandth of it).
     huge_size: size of the huge attachment, streamed in chunks, never built in memory.
     slow_interval / slow_seconds: the trickling page sends one byte per interval, and gives
     up (closing the connection short) after slow_seconds.
@@ -610,8 +675,7 @@ class FaultServer(BackgroundServer):
         self.good_articles: list[GoodArticle] = []
         self._lock = threading.Lock()
         self._hits: dict[str, int] = {}
-        self._bomb_lock = threading.Lock()
-        self._bomb: bytes | None = None
+        self._bombs = bombs.BombCache(bomb_size)
         self._stopping = threading.Event()
         self._routes: dict[str, tuple[str | None, _Route]] = {}
         self._listings: dict[str, list[tuple[str, str, str, int]]] = {GSYW: [], GGDT: []}
@@ -706,6 +770,8 @@ class FaultServer(BackgroundServer):
         self._build_attachment_cases(doc, docid)
         self._build_hostile_text(docid)
         self._build_challenge_cases(docid)
+        self._build_bombs(docid)
+        self._build_dead_links(docid)
         self._build_lists()
 
     def _add_article(self, d: _Doc, listed: bool = True, data: bytes | None = None) -> None:
@@ -880,20 +946,6 @@ class FaultServer(BackgroundServer):
         self, doc: Callable[..., _Doc], docid: Callable[[int, int], int]
     ) -> None:
         html_type = "text/html; charset=utf-8"
-        n = docid(5, 16)
-        path = f"/{GSYW}/202602/t20260205_{n}.html"
-        self._case(
-            FaultCase(
-                "gzip_bomb",
-                path,
-                "200, Content-Encoding: gzip, text/html: an HTML prefix and NUL bytes "
-                "decoding to bomb_size bytes (50 MiB) from about a thousandth on the wire",
-                "decompression stopped at the size limit; refused and recorded; memory bounded",
-            ),
-            self._gzip_bomb,
-            ("中铝股份召开2026年信息化工作会议", "2026-02-05", n),
-        )
-
         d = doc("overhaul", GSYW, 3, docid(3, 20))
         self._case(
             FaultCase(
@@ -930,11 +982,35 @@ class FaultServer(BackgroundServer):
                 "wrong_charset",
                 d.path,
                 "HTTP header and <meta> say UTF-8, the bytes are GB18030",
-                "archived and flagged (undecodable); no crash",
+                "read as GB18030 (the charset that decodes), fields exact; the mismatch "
+                "flagged as a page problem",
+                good=True,
             ),
             self._static(200, html_type, _article_html(d).encode("gb18030")),
             (d.title, d.published, d.docid),
         )
+        self.good_articles.append(_good(d, [], case="wrong_charset"))
+
+        d = doc("lecture", GGDT, 3, docid(3, 29))
+        tag = '<meta http-equiv="Content-Type" content="text/html; charset=gbk">'
+        self._case(
+            FaultCase(
+                "gbk_declared_utf8",
+                d.path,
+                "HTTP header and <meta> say GBK, the bytes are UTF-8",
+                "read as UTF-8 (the charset that decodes), fields exact; the mismatch "
+                "flagged as a page problem",
+                good=True,
+            ),
+            self._static(
+                200,
+                "text/html; charset=GBK",
+                _article_html(d, charset_tag=tag).encode("utf-8"),
+            ),
+            None,
+        )
+        self._list(GGDT, d.path, d.title, d.published, d.docid)
+        self.good_articles.append(_good(d, [], case="gbk_declared_utf8"))
 
         d = doc("refined", GSYW, 1, docid(1, 23))
         tag = '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
@@ -1147,6 +1223,84 @@ class FaultServer(BackgroundServer):
                 (_CHALLENGE_TITLES[name], f"2026-02-{day:02d}", n),
             )
 
+    def _build_bombs(self, docid: Callable[[int, int], int]) -> None:
+        """Per coding: an article page that is a bomb, and a good article whose attachment
+        and image are bombs."""
+        for k, coding in enumerate(bombs.CODINGS):
+            label, topic = _BOMB_TOPICS[coding]
+            n = docid(8, 40 + k)
+            path = f"/{GSYW}/202602/t20260208_{n}.html"
+            self._case(
+                FaultCase(
+                    f"page_bomb_{coding}",
+                    path,
+                    f"200, Content-Encoding: {coding}, text/html: an HTML prefix and NUL bytes "
+                    "decoding to bomb_size bytes from a small fraction of it on the wire",
+                    "archived as it came, flagged oversize, never inflated; memory bounded",
+                ),
+                self._bomb(coding, "page"),
+                (f"中铝股份召开2026年{label}工作会议", "2026-02-08", n),
+            )
+
+            n = docid(8, 50 + k)
+            stamp = f"20260208{n}"
+            attachment, image = f"P0{stamp}000.pdf", f"W0{stamp}001.png"
+            title, source, paragraphs = topic
+            d = _Doc(
+                path=f"/{GSYW}/202602/t20260208_{n}.html",
+                docid=n,
+                section=GSYW,
+                title=title,
+                source=source,
+                published="2026-02-08",
+                created=f"2026-02-08 10:{k:02d}:00",
+                paragraphs=paragraphs,
+                files=((attachment, _esc(f"{title}.pdf")),),
+            )
+            body = "\n".join(f'<p style="text-indent:2em">{_esc(p)}</p>' for p in paragraphs)
+            body += f'\n<p style="text-align:center"><img src="./{image}"></p>'
+            self._add_article(d, data=_article_html(d, body=body).encode("utf-8"))
+            folder = d.path.rsplit("/", 1)[0]
+            self._routes[f"{folder}/{attachment}"] = (None, self._bomb(coding, "attachment"))
+            self._routes[f"{folder}/{image}"] = (None, self._bomb(coding, "image"))
+            self.cases[f"file_bombs_{coding}"] = FaultCase(
+                f"file_bombs_{coding}",
+                d.path,
+                f"a good article whose attachment (PDF) and inline image (PNG) are {coding} "
+                "bombs of bomb_size bytes decoded",
+                "article archived; both files archived as they came, flagged oversize, with "
+                "the reason as their problem; never inflated",
+                good=True,
+                related=(f"{folder}/{attachment}", f"{folder}/{image}"),
+            )
+            bomb = AttachmentTruth(
+                f"{folder}/{attachment}",
+                f"{title}.pdf",
+                self.bomb_size,
+                "application/pdf",
+                None,
+                oversized=True,
+            )
+            self.good_articles.append(_good(d, [bomb], case=f"file_bombs_{coding}"))
+
+    def _build_dead_links(self, docid: Callable[[int, int], int]) -> None:
+        """Listed links the site no longer has: 404 and 410."""
+        for k, (status, title) in enumerate(
+            ((404, "中铝股份召开2026年档案工作会议"), (410, "中铝股份召开2026年保密工作会议"))
+        ):
+            n = docid(1, 60 + k)
+            path = f"/{GSYW}/202602/t20260201_{n}.html"
+            self._case(
+                FaultCase(
+                    f"dead_link_{status}",
+                    path,
+                    f"listed in 公司要闻, answers {status}",
+                    "archived as answered and counted as a dead link; no failure, no article",
+                ),
+                self._static(status, "text/html; charset=utf-8", _error_page(status)),
+                (title, "2026-02-01", n),
+            )
+
     def _build_lists(self) -> None:
         gsyw = sorted(self._listings[GSYW], key=lambda item: (item[2], item[3]), reverse=True)
         per_page = -(-len(gsyw) // GSYW_PAGES)
@@ -1332,16 +1486,16 @@ class FaultServer(BackgroundServer):
 
         return route
 
-    def bomb_bytes(self) -> bytes:
-        """The gzip bomb as sent on the wire (built once, on first use)."""
-        with self._bomb_lock:
-            if self._bomb is None:
-                self._bomb = _gzip_zeros(self.bomb_size)
-            return self._bomb
+    def bomb_bytes(self, coding: str = "gzip", kind: str = "page") -> bytes:
+        """A decompression bomb as sent on the wire (built once, on first use)."""
+        return self._bombs.get(coding, kind)
 
-    def _gzip_bomb(self, handler: _Handler, head: bool) -> int:
-        headers = {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"}
-        return self._send(handler, 200, headers, self.bomb_bytes(), head)
+    def _bomb(self, coding: str, kind: str) -> _Route:
+        def route(handler: _Handler, head: bool) -> int:
+            headers = {"Content-Type": bombs.MEDIA_TYPES[kind], "Content-Encoding": coding}
+            return self._send(handler, 200, headers, self.bomb_bytes(coding, kind), head)
+
+        return route
 
     def _huge(self, handler: _Handler, head: bool) -> int:
         headers = {"Content-Type": "application/pdf", "Content-Length": str(self.huge_size)}
@@ -1417,21 +1571,6 @@ def _error_page(status: int) -> bytes:
         status, "服务暂不可用"
     )
     return _plain_page(str(status), message).encode("utf-8")
-
-
-def _gzip_zeros(size: int) -> bytes:
-    """gzip of an HTML prefix and NUL bytes, `size` bytes decoded, compressed in chunks."""
-    prefix = b'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'[:size]
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: gzip container
-    out = [compressor.compress(prefix)]
-    zeros = memoryview(bytes(1 << 20))
-    remaining = size - len(prefix)
-    while remaining > 0:
-        step = min(remaining, len(zeros))
-        out.append(compressor.compress(zeros[:step]))
-        remaining -= step
-    out.append(compressor.flush())
-    return b"".join(out)
 
 
 def _huge_chunks(size: int) -> Iterator[bytes]:

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +40,35 @@ class CrawlResult:
     summary: dict[str, Any]
     stdout: str
     stderr: str
+    peak_rss: int = 0
+    """The crawl process's peak resident memory, bytes (its ru_maxrss)."""
+
+
+def run_measured(command: list[str], timeout: float) -> tuple[int, str, str, int]:
+    """Run a command; its exit code, stdout, stderr and peak RSS in bytes. wait4() reports
+    the resources of that one child, not of every child the test process ever had."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err)
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            process.kill()
+
+        timer = threading.Timer(timeout, expire)
+        timer.start()
+        try:
+            _pid, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if expired.is_set():
+            raise subprocess.TimeoutExpired(command, timeout)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    return process.returncode, stdout, stderr, usage.ru_maxrss * 1024  # Linux: kilobytes
 
 
 def crawl_command(home: Path, base_url: str, *extra: str) -> list[str]:
@@ -58,16 +89,11 @@ def crawl_command(home: Path, base_url: str, *extra: str) -> list[str]:
 
 def run_crawl(home: Path, base_url: str, *extra: str, timeout: float = 300) -> CrawlResult:
     """Run `chalco_crawler.run` in its own process, as `chalco-archive crawl` does."""
-    completed = subprocess.run(
-        crawl_command(home, base_url, *extra),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    code, stdout, stderr, peak = run_measured(crawl_command(home, base_url, *extra), timeout)
     summary: dict[str, Any] = {}
-    if completed.stdout.strip().startswith("{"):
-        summary = json.loads(completed.stdout)
-    return CrawlResult(completed.returncode, summary, completed.stdout, completed.stderr)
+    if stdout.strip().startswith("{"):
+        summary = json.loads(stdout)
+    return CrawlResult(code, summary, stdout, stderr, peak)
 
 
 def article_content(

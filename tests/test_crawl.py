@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import sqlite3
 import urllib.request
@@ -9,6 +10,7 @@ import urllib.robotparser
 from urllib.parse import urlsplit
 
 import pytest
+from rich.console import Console
 from sqlalchemy import func, select
 from warcio.archiveiterator import ArchiveIterator
 
@@ -16,6 +18,9 @@ from archive.db import open_reader, session_factory
 from archive.home import ArchiveHome
 from archive.models import Article, ArticleVersion, Capture
 from archive.queries import get_snapshot, iter_articles
+from chalco_crawler.run import print_summary
+from chalco_crawler.session import CrawlSummary
+from tests.conftest import run_crawl
 
 WHITESPACE = re.compile(r"\s+")
 
@@ -38,13 +43,47 @@ def records(session):
     return {record["url"]: record for record in iter_articles(session)}
 
 
-def test_first_crawl_is_partial_only_because_of_the_missing_page(crawled, replica_site, replica):
-    assert crawled.first.exit_code == 1, crawled.first.stderr
-    failed = {f["url"] for f in crawled.first.summary["failures"]}
-    missing = {
+def missing_urls(replica_site, replica) -> set[str]:
+    return {
         replica.base_url + a.url_path.lstrip("/") for a in replica_site.articles if a.status == 404
     }
-    assert missing and failed == missing
+
+
+def test_first_crawl_is_ok_and_counts_the_missing_page_as_a_dead_link(
+    crawled, replica_site, replica, session
+):
+    """A listed page answering 404 is a finished fact: archived as answered, counted as a
+    dead link, exit 0; the one that fails once with 500 is fetched again and archived."""
+    assert crawled.first.exit_code == 0, crawled.first.stderr
+    summary = crawled.first.summary
+    assert summary["status"] == "ok" and summary["failures"] == []
+    missing = missing_urls(replica_site, replica)
+    assert missing and summary["dead"] == len(missing)
+    assert {(d["url"], d["reason"]) for d in summary["dead_links"]} == {
+        (url, "HTTP 404") for url in missing
+    }
+    for url in missing:
+        statuses = session.scalars(select(Capture.status).where(Capture.url == url)).all()
+        assert statuses == [404, 404]  # archived as answered, once by each crawl
+    logs = "".join(p.read_text("utf-8") for p in (crawled.home / "logs").glob("crawl-*.log"))
+    for url in missing:
+        assert f"dead link: {url} (HTTP 404)" in logs
+    # The --full crawl asks again and finds it dead again: still not a failure.
+    assert crawled.second.exit_code == 0, crawled.second.stderr
+    assert crawled.second.summary["dead"] == len(missing)
+
+
+def test_dead_links_fail_the_run_when_asked(replica, replica_site, tmp_path):
+    section = "xwdt/ggdt"  # the section that lists the missing page
+    assert any(
+        url.startswith(replica.base_url + section) for url in missing_urls(replica_site, replica)
+    )
+    result = run_crawl(
+        tmp_path / "home", replica.base_url, "--sections", section, "-s", "DEAD_LINKS_FAIL=True"
+    )
+    assert result.exit_code == 1, result.stderr
+    assert result.summary["status"] == "partial" and result.summary["failures"] == []
+    assert result.summary["dead"] == 1
 
 
 def test_every_live_article_is_archived_with_exact_fields(records, replica_site, replica):
@@ -163,3 +202,26 @@ def test_every_warc_record_is_indexed_and_reads(crawled):
                     seen.add(record.rec_headers.get_header("WARC-Record-ID"))
     assert seen == indexed
     assert database.execute("pragma integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_summary_names_dead_links_and_oversize_responses_apart_from_failures(tmp_path):
+    """What a cron mail shows: the counts line, then a line per failure, dead link and
+    oversize response, each saying which it is."""
+    out = io.StringIO()
+    summary = CrawlSummary(
+        status="ok",
+        mode="incremental",
+        new=3,
+        failures=[{"url": "http://h/a.html", "reason": "HTTP 503"}],
+        dead_links=[{"url": "http://h/b.html", "reason": "HTTP 404"}],
+        oversize=[{"url": "http://h/c.html", "reason": "decodes (br) to more than 32 MiB: x"}],
+    )
+    print_summary(summary, Console(file=out, soft_wrap=True), ArchiveHome.at(tmp_path))
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("ok: incremental crawl, 3 new, 0 updated, 0 unchanged, 0 gone")
+    assert ", 1 failed, dead links: 1 (" in lines[0]
+    assert lines[1:] == [
+        "  failed http://h/a.html: HTTP 503",
+        "  dead link http://h/b.html: HTTP 404",
+        "  oversize http://h/c.html: decodes (br) to more than 32 MiB: x; archived as received",
+    ]

@@ -8,10 +8,13 @@ import http.client
 import re
 import socket
 import time
+import zlib
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from backports import zstd
+from brotli import decompress as unbrotli
 
 from replica.faults import (
     DUPLICATE_DOCID,
@@ -24,6 +27,8 @@ from replica.faults import (
 )
 
 BOMB_SIZE = 4 * 1024 * 1024
+# Good articles whose declared charset lies: (the header's charset, what the bytes are in).
+CHARSET_LIES = {"wrong_charset": ("utf-8", "gb18030"), "gbk_declared_utf8": ("GBK", "utf-8")}
 SLOW_INTERVAL = 0.2
 ARTICLE_URL = re.compile(r"/t\d{8}_\d+\.html$")
 EXPECTED_CASES = {
@@ -32,7 +37,17 @@ EXPECTED_CASES = {
     "slow",
     "retry_after_429",
     "retry_after_503",
-    "gzip_bomb",
+    "page_bomb_gzip",
+    "page_bomb_deflate",
+    "page_bomb_br",
+    "page_bomb_zstd",
+    "file_bombs_gzip",
+    "file_bombs_deflate",
+    "file_bombs_br",
+    "file_bombs_zstd",
+    "gbk_declared_utf8",
+    "dead_link_404",
+    "dead_link_410",
     "redirect_loop",
     "redirect_offhost",
     "redirect_offhost_mirror",
@@ -156,8 +171,9 @@ def test_good_articles(server: FaultServer) -> None:
             continue
         status, headers, body = fetch(server, article.url_path)
         assert status == 200, article.url_path
-        assert headers["Content-Type"] == "text/html; charset=utf-8"
-        assert_article(article, body)
+        charset = CHARSET_LIES.get(article.case or "", ("utf-8", "utf-8"))
+        assert headers["Content-Type"] == f"text/html; charset={charset[0]}"
+        assert_article(article, body, charset[1])
         for attachment in article.attachments:
             if attachment.oversized:
                 continue
@@ -186,9 +202,10 @@ def test_gsyw_lists_two_pages_of_good_articles_and_cases(server: FaultServer) ->
     assert fetch(server, "/xwdt/gsyw/index.html")[2].decode("utf-8") == first
     assert fetch(server, "/xwdt/gsyw/index_2.html")[0] == 404
     listed = linked_paths(server, "/xwdt/gsyw/") | linked_paths(server, "/xwdt/gsyw/index_1.html")
+    in_ggdt = linked_paths(server, "/xwdt/ggdt/")
     for name, case in server.cases.items():
         if name != "endless_list" and name not in server.hostile_articles:
-            assert case.path in listed, name
+            assert case.path in listed | in_ggdt, name
     for article in server.good_articles:
         if article.section == "xwdt/gsyw":
             assert article.url_path in listed
@@ -340,14 +357,36 @@ def test_retry_after(
 # -- bodies ---------------------------------------------------------------------------------
 
 
-def test_gzip_bomb(server: FaultServer) -> None:
-    status, headers, body = fetch(server, server.cases["gzip_bomb"].path)
-    assert status == 200
-    assert headers["Content-Encoding"] == "gzip"
-    assert headers["Content-Type"].startswith("text/html")
-    assert int(headers["Content-Length"]) == len(body) < BOMB_SIZE // 100
-    decoded = gzip.decompress(body)
-    assert len(decoded) == BOMB_SIZE and decoded.startswith(b"<!DOCTYPE html>")
+UNDO = {
+    "gzip": gzip.decompress,
+    "deflate": zlib.decompress,
+    "br": unbrotli,
+    "zstd": zstd.decompress,
+}
+MAGIC = {"page": b"<!DOCTYPE html>", "attachment": b"%PDF-", "image": b"\x89PNG"}
+
+
+@pytest.mark.parametrize("coding", sorted(UNDO))
+def test_bombs(server: FaultServer, coding: str) -> None:
+    page = server.cases[f"page_bomb_{coding}"].path
+    attachment, image = server.cases[f"file_bombs_{coding}"].related
+    for kind, path in (("page", page), ("attachment", attachment), ("image", image)):
+        status, headers, body = fetch(server, path)
+        assert status == 200
+        assert headers["Content-Encoding"] == coding
+        assert int(headers["Content-Length"]) == len(body) < BOMB_SIZE // 100
+        decoded = UNDO[coding](body)
+        assert len(decoded) == BOMB_SIZE and decoded.startswith(MAGIC[kind])
+        assert not decoded[len(MAGIC[kind]) + 64 :].strip(b"\x00")
+    assert server.bomb_bytes() == fetch(server, server.cases["page_bomb_gzip"].path)[2]
+    article = server.good(f"file_bombs_{coding}")
+    assert_article(article, fetch(server, article.url_path)[2])
+    assert linked_paths(server, article.url_path) >= {attachment}
+
+
+@pytest.mark.parametrize(("case", "status"), [("dead_link_404", 404), ("dead_link_410", 410)])
+def test_dead_links(server: FaultServer, case: str, status: int) -> None:
+    assert fetch(server, server.cases[case].path)[0] == status
 
 
 def test_malformed_unclosed(server: FaultServer) -> None:
@@ -377,6 +416,15 @@ def test_wrong_charset(server: FaultServer) -> None:
     with pytest.raises(UnicodeDecodeError):
         body.decode("utf-8")
     assert "青海分公司开展冬季设备检修" in body.decode("gb18030")
+
+
+def test_gbk_declared_utf8(server: FaultServer) -> None:
+    article = server.good("gbk_declared_utf8")
+    status, headers, body = fetch(server, article.url_path)
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=GBK"
+    assert b"charset=gbk" in body
+    assert article.title not in body.decode("gbk", "replace")
+    assert_article(article, body, "utf-8")
 
 
 def test_mixed_charset(server: FaultServer) -> None:

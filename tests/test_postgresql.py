@@ -30,7 +30,8 @@ def pg_home(database_url, replica, tmp_path_factory, monkeypatch_module):
     home = tmp_path_factory.mktemp("pg") / "home"
     monkeypatch_module.setenv("CHALCO_ARCHIVE_DB", database_url)
     result = run_crawl(home, replica.base_url)
-    assert result.exit_code == 1, result.stderr  # partial: the replica's deliberate 404
+    assert result.exit_code == 0, result.stderr  # the replica's deliberate 404: a dead link
+    assert result.summary["dead"] == 1
     return home
 
 
@@ -127,8 +128,10 @@ def test_the_analyst_views_answer_on_postgresql(pg_home, database_url):
         ).fetchall()
         assert len(rows) == articles
         assert all(sections and version == 1 and sha for _url, sections, version, sha in rows)
-        runs = db.execute("select mode, new, failed from crawl_run_summary").fetchall()
-        assert runs == [("incremental", articles, 1)]
+        runs = db.execute("select mode, new, failed, dead from crawl_run_summary").fetchall()
+        assert runs == [("incremental", articles, 0, 1)]  # the replica's 404: a dead link
+        oversize = db.execute("select count(*) from capture_log where oversize").fetchone()[0]
+        assert oversize == 0
         for view in ("article_sections", "article_files", "capture_log"):
             assert db.execute(f"select count(*) from {view}").fetchone()[0] > 0
 

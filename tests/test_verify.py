@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 import sqlite3
 from datetime import UTC, datetime
@@ -16,7 +17,10 @@ from archive.home import ArchiveHome
 from archive.ledger import chain
 from archive.warcstore import HttpExchange
 from archive.writer import ArchiveWriter
+from replica.bombs import build
 from tests.conftest import article_content, run_crawl
+
+NOW = datetime(2026, 2, 4, 1, 2, 3, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -244,6 +248,13 @@ def test_an_archive_from_before_the_files_and_articles_were_in_the_ledger_passes
     for entry_id, digest in connection.execute("select id, digest from ledger order by id"):
         head = chain(head, digest)
         connection.execute("update ledger set entry_hash = ? where id = ?", (head, entry_id))
+    # ...and without what later migrations added (0013: a column two views now show).
+    views = importlib.import_module("archive.migrations.versions.0004_views").VIEWS
+    for name in ("capture_log", "crawl_run_summary"):
+        connection.execute(f"drop view {name}")
+    connection.execute("alter table captures drop column oversize")
+    for name in ("capture_log", "crawl_run_summary"):
+        connection.execute(views[name])
     connection.execute("update alembic_version set version_num = '0011'")
     connection.commit()
     engine = open_writer(ArchiveHome.at(home))  # what the next crawl does first
@@ -302,3 +313,31 @@ def test_a_file_made_to_look_never_fetched_is_found(home):
     )
     assert code == 1
     assert f"file {file_id} was edited [{url}]" in out
+
+
+@pytest.mark.parametrize("flag", [1, 0])
+def test_an_oversize_flag_set_or_cleared_by_hand_is_found(tmp_path, flag):
+    """Flagged, a capture is never inflated: setting the flag hides its content, clearing it
+    makes the read commands inflate a bomb. The ledger covers it (only where set, so that the
+    entries written before migration 0013 stand)."""
+    home = ArchiveHome.at(tmp_path / "home")
+    writer = ArchiveWriter(home)
+    writer.start_run("chalco", "http://h/", "full")
+    headers = [("Content-Encoding", "zstd")]
+    payload = build("zstd", "page", 64 * 1024 * 1024)
+    oversize = writer.record_exchange(
+        HttpExchange("http://h/a.html", "GET", [], 200, "HTTP/1.1", headers, payload, NOW),
+        max_decoded=1024 * 1024,
+    )
+    page = writer.record_exchange(
+        HttpExchange("http://h/b.html", "GET", [], 200, "HTTP/1.1", [], b"<p>x</p>", NOW)
+    )
+    writer.commit()
+    writer.close()
+    assert verify(home.root)[0] == 0
+    target = oversize.id if flag == 0 else page.id
+    connection = database(home.root)
+    connection.execute("update captures set oversize = ? where id = ?", (flag, target))
+    connection.commit()
+    code, out = verify(home.root)
+    assert code == 1 and f"capture {target} was edited" in out

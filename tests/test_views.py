@@ -77,6 +77,7 @@ VIEWS = {
         "payload_sha256",
         "content_sha256",
         "content_size",
+        "oversize",
         "warc_file",
         "offset",
         "length",
@@ -95,9 +96,10 @@ VIEWS = {
         "unchanged",
         "gone",
         "failed",
+        "dead",
     ],
 }
-COUNTS = ("new", "updated", "unchanged", "gone", "failed")
+COUNTS = ("new", "updated", "unchanged", "gone", "failed", "dead")
 
 
 def read_only(home: Path) -> sqlite3.Connection:
@@ -254,7 +256,14 @@ def test_capture_log_matches_the_captures_verb(database, crawled):
     by_url: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_url.setdefault(row["url"], []).append(dict(row))
-    fields = ("status", "record_type", "payload_sha256", "content_sha256", "content_size")
+    fields = (
+        "status",
+        "record_type",
+        "payload_sha256",
+        "content_sha256",
+        "content_size",
+        "oversize",
+    )
     fields += ("warc_file", "offset", "length")
     engine = open_reader(ArchiveHome.at(crawled.home))
     try:

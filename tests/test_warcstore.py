@@ -10,12 +10,12 @@ import brotli
 import pytest
 from backports import zstd
 
+from archive.decoding import decode_content
 from archive.errors import SnapshotCorrupt
 from archive.warcstore import (
     HttpExchange,
     RevisitTarget,
     WarcStore,
-    decode_content,
     read_record,
     sha256_hex,
 )

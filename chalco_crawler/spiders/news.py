@@ -63,6 +63,9 @@ LIST_PRIORITY = 10
 HOME_REQUEST_META = {"max_retry_times": 1, "download_timeout": 20}
 MODES = ("incremental", "full", "revisit")
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+# A page the site has removed: a finished fact (a dead link, or an archived article gone),
+# never a failure that a rerun may fix.
+MISSING_STATUSES = (404, 410)
 
 
 def _failure_reason(failure: Failure) -> str:
@@ -329,6 +332,8 @@ class NewsSpider(scrapy.Spider):
     ) -> Iterator[ListPageItem | scrapy.Request]:
         if response.status == 404 or self._challenged(response):
             return
+        if response.meta[CAPTURE_META_KEY].oversize:
+            return  # archived as it came and listed as oversize; a bomb has no links to read
         target = self.sites[site]
         articles = listed_articles(response, response.url, target.profile)
         if page == 0:
@@ -404,7 +409,10 @@ class NewsSpider(scrapy.Spider):
             cb_kwargs={"site": site, "section": section, "list_url": list_url, "chain": chain},
             # Redirects are followed here, not by Scrapy: a loop or a hop off the configured
             # hosts then becomes a failure with its reason instead of a silent drop.
-            meta={"dont_redirect": True, "handle_httpstatus_list": list(REDIRECT_STATUSES)},
+            meta={
+                "dont_redirect": True,
+                "handle_httpstatus_list": [*REDIRECT_STATUSES, *MISSING_STATUSES],
+            },
             dont_filter=bool(chain),
         )
 
@@ -424,18 +432,30 @@ class NewsSpider(scrapy.Spider):
             return  # archived as a capture; the article is asked again by the next crawl
         capture = response.meta[CAPTURE_META_KEY]
         redirects = chain or response.meta.get("redirect_urls")
+        if response.status in MISSING_STATUSES:
+            # Gone if it is an archived article (the storage stage tells), else a dead link.
+            yield ArticleSeenItem(
+                url=response.url,
+                status=response.status,
+                capture_id=capture.id,
+                seen_at=datetime.now(UTC),
+                requested_url=redirects[0] if redirects else None,
+            )
+            return
         yield ArticlePageItem(
             site=site,
             requested_url=redirects[0] if redirects else response.request.url,
             final_url=response.url,
             status=response.status,
             content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
-            body=response.body,
+            # An oversize payload is not handed on: the pipelines flag the page unread.
+            body=b"" if capture.oversize else response.body,
             fetched_at=datetime.now(UTC),
             capture_id=capture.id,
             section=section,
             list_url=list_url,
             docid=docid_of(response.url, self.sites[site].profile),
+            oversize=capture.oversize,
         )
 
     def _follow_redirect(
@@ -472,7 +492,7 @@ class NewsSpider(scrapy.Spider):
                 headers["If-Modified-Since"] = archived.last_modified
             if headers:
                 self.crawler.stats.inc_value("revisit/conditional")
-            meta: dict[str, Any] = {"handle_httpstatus_list": [304, 404, 410]}
+            meta: dict[str, Any] = {"handle_httpstatus_list": [304, *MISSING_STATUSES]}
             if archived.kind != "article":  # files have their own, larger size limit
                 meta["download_maxsize"] = self.settings.getint("ATTACHMENT_MAXSIZE")
             yield scrapy.Request(
@@ -496,14 +516,17 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"revisit/status_{response.status}")
         if self._challenged(response):
             return  # neither gone nor changed: the site did not show it
+        capture = response.meta[CAPTURE_META_KEY]
+        redirects = response.meta.get("redirect_urls")
         if kind != "article":
-            if response.status in (404, 410):
-                self._failed(response.url, f"HTTP {response.status} on revisit")
-            elif response.status in (200, 304) and not response.meta.get("redirect_urls"):
+            if response.status in MISSING_STATUSES:
+                self._dead(archived_url or response.url, f"HTTP {response.status} on revisit")
+            elif capture.oversize and response.status == 200:
+                pass  # listed as oversize; its bytes are not compared with the archived ones
+            elif response.status in (200, 304) and not redirects:
                 # Its bytes may have changed at the same URL: the storage stage compares. A
                 # 304 stands for the newest capture's bytes, which a run killed before it
                 # stored them has not compared yet.
-                capture = response.meta[CAPTURE_META_KEY]
                 yield FileSeenItem(
                     url=archived_url or response.url,
                     capture_id=capture.id,
@@ -514,11 +537,13 @@ class NewsSpider(scrapy.Spider):
         if response.status == 200:
             yield from self.parse_article(response, site, section=None, list_url=None)
             return
+        # Gone only on the article's own answer: after a redirect, the URL that answered.
         yield ArticleSeenItem(
             url=response.url,
             status=response.status,
-            capture_id=response.meta[CAPTURE_META_KEY].id,
+            capture_id=capture.id,
             seen_at=datetime.now(UTC),
+            requested_url=(archived_url or redirects[0]) if redirects else None,
         )
 
     # Failures ------------------------------------------------------------------------------
@@ -554,6 +579,9 @@ class NewsSpider(scrapy.Spider):
             reason=challenge.reason,
         )
         return True
+
+    def _dead(self, url: str, reason: str) -> None:
+        self.crawler.signals.send_catch_log(project_signals.dead_link, url=url, reason=reason)
 
     def _failed(self, url: str, reason: str) -> None:
         self.logger.warning("failed: %s (%s)", url, reason)
