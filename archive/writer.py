@@ -40,6 +40,9 @@ from archive.errors import ArchiveLocked, StorageFailed
 from archive.home import ArchiveHome
 from archive.ledger import GENESIS, chain, named_files_row, row_digest
 from archive.models import (
+    CAUSE_CRAWL,
+    CAUSE_FILE,
+    CAUSE_REEXTRACT,
     Article,
     ArticleVersion,
     Capture,
@@ -161,6 +164,8 @@ class ArticleContent:
     template: str | None = None
     problems: list[str] = field(default_factory=list)
     files: list[FileLink] = field(default_factory=list)
+    extractor_version: str | None = None
+    """Which extraction read these fields (pipelines.content.extractor_version)."""
 
     def content_sha256(self) -> str:
         """Digest of what a reader sees; equal digests mean the same version."""
@@ -174,6 +179,30 @@ class ArticleContent:
         }
         encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(encoded).hexdigest()
+
+
+def version_values(content: ArticleContent, capture_id: int, cause: str) -> dict[str, Any]:
+    """The article_versions columns a record fills, read from the capture `capture_id`."""
+    return {
+        "content_sha256": content.content_sha256(),
+        "capture_id": capture_id,
+        "title": content.title,
+        "source": content.source,
+        "source_raw": content.source_raw,
+        "author": content.author,
+        "author_raw": content.author_raw,
+        "published": content.published,
+        "published_raw": content.published_raw,
+        "info_raw": content.info_raw,
+        "body": content.body,
+        "body_html": content.body_html,
+        "meta_json": json.dumps(content.meta, ensure_ascii=False, sort_keys=True),
+        "encoding": content.encoding,
+        "template": content.template,
+        "problems_json": json.dumps(content.problems, ensure_ascii=False),
+        "cause": cause,
+        "extractor_version": content.extractor_version,
+    }
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -771,6 +800,19 @@ class ArchiveWriter:
             self._link_capture(latest.version_id, capture_id)
             return "unchanged", latest.version_id
 
+        version_id = self._new_version(
+            article_id,
+            latest.version_id if latest is not None else None,
+            latest.number if latest is not None and latest.number is not None else 0,
+            version_values(content, capture_id, CAUSE_CRAWL),
+            self._named_files(content, seen_at),
+            seen_at,
+        )
+        self._link_capture(version_id, capture_id)
+        return ("new" if latest is None else "updated"), version_id
+
+    def _named_files(self, content: ArticleContent, seen_at: datetime) -> list[NamedFile]:
+        """The files a record names, each once per role, with the bytes it names."""
         named: list[NamedFile] = []
         for link in content.files:
             # A file not fetched (e.g. off-host) is still named by the version.
@@ -780,33 +822,45 @@ class ArchiveWriter:
             if any((file.id, link.role) == (other.file_id, other.role) for other in named):
                 continue
             named.append(NamedFile(file.id, link.role, link.name, self._bytes_capture(file)))
-        version_id = self._new_version(
-            article_id,
-            latest.version_id if latest is not None else None,
-            latest.number if latest is not None and latest.number is not None else 0,
-            {
-                "content_sha256": digest,
-                "capture_id": capture_id,
-                "title": content.title,
-                "source": content.source,
-                "source_raw": content.source_raw,
-                "author": content.author,
-                "author_raw": content.author_raw,
-                "published": content.published,
-                "published_raw": content.published_raw,
-                "info_raw": content.info_raw,
-                "body": content.body,
-                "body_html": content.body_html,
-                "meta_json": json.dumps(content.meta, ensure_ascii=False, sort_keys=True),
-                "encoding": content.encoding,
-                "template": content.template,
-                "problems_json": json.dumps(content.problems, ensure_ascii=False),
-            },
-            named,
+        return named
+
+    @guarded
+    def save_reextracted(
+        self, version_id: int, content: ArticleContent, capture_id: int, seen_at: datetime
+    ) -> int | None:
+        """A new reading of an archived page (`capture_id`, fetched at `seen_at`) whose fields
+        differ from those of version `version_id`: the article's next version, with cause
+        `reextract`. Nothing about the article itself changes (status, when it was seen).
+
+        Returns the new version's id; None when `version_id` is no longer the article's
+        latest (something else wrote a version since it was read), which writes nothing.
+        """
+        written = self._retrying(
+            lambda: self._reextracted_version(version_id, content, capture_id, seen_at)
+        )
+        self._wrote()
+        return written
+
+    def _reextracted_version(
+        self, version_id: int, content: ArticleContent, capture_id: int, seen_at: datetime
+    ) -> int | None:
+        latest = self.connection.execute(
+            select(VERSIONS.c.article_id, VERSIONS.c.number, VERSIONS.c.is_latest).where(
+                VERSIONS.c.id == version_id
+            )
+        ).one()
+        if not latest.is_latest:
+            return None
+        new_id = self._new_version(
+            latest.article_id,
+            version_id,
+            latest.number,
+            version_values(content, capture_id, CAUSE_REEXTRACT),
+            self._named_files(content, seen_at),
             seen_at,
         )
-        self._link_capture(version_id, capture_id)
-        return ("new" if latest is None else "updated"), version_id
+        self._link_capture(new_id, capture_id)
+        return new_id
 
     def _retrying(self, write: Callable[[], T]) -> T:
         """Run `write`, which reads an article's latest version and writes on it.
@@ -859,6 +913,11 @@ class ArchiveWriter:
             first_seen_at=seen_at,
             last_seen_at=seen_at,
             **values,
+        )
+        self._ledger(
+            "version_cause",
+            version_id,
+            {"cause": values["cause"], "extractor_version": values.get("extractor_version")},
         )
         # In the same transaction as the version: search never lags behind the archive.
         index_version(self.connection, version_id, values["title"], values["body"])
@@ -968,6 +1027,8 @@ class ArchiveWriter:
         ]
         kept = ("id", "article_id", "number", "is_latest", "first_seen_at", "last_seen_at")
         values = {key: value for key, value in latest._mapping.items() if key not in kept}
+        # The fields, and the extractor that read them, are the latest version's.
+        values["cause"] = CAUSE_FILE
         # The page is the latest version's: the capture it was last seen in goes on.
         page_capture = self.connection.scalar(
             select(func.max(VERSION_CAPTURES.c.capture_id)).where(
