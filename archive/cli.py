@@ -48,6 +48,7 @@ from archive.queries import (
     version_history,
 )
 from archive.queries import captures as capture_list
+from archive.reextract_command import reextract
 from archive.report import report as report_command
 from archive.search import date_bound, hit_record
 from archive.search import reindex as rebuild_index
@@ -561,7 +562,8 @@ def versions(url: str, home: Path | None, fmt: str | None) -> None:
             row["captures"] = ", ".join(
                 f"{c['fetched_at']} {c['status']} {c['record_type']}" for c in row["captures"]
             )
-    emit(rows, ["version", "content_sha256", "first_seen", "last_seen", "captures"], fmt, url)
+    columns = ["version", "cause", "content_sha256", "first_seen", "last_seen", "captures"]
+    emit(rows, columns, fmt, url)
 
 
 @main.command()
@@ -910,6 +912,7 @@ Try:
 main.add_command(package_command())
 main.add_command(browse)
 main.add_command(report_command)
+main.add_command(reextract)
 
 if __name__ == "__main__":
     main()

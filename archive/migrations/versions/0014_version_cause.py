@@ -61,7 +61,13 @@ def upgrade() -> None:
         digest = _digest(dict(zip(COVERED, row, strict=True)))
         head = hashlib.sha256((head + digest).encode("ascii")).hexdigest()
         rows.append(
-            {"kind": KIND, "ref_id": row.id, "digest": digest, "entry_hash": head, "created_at": now}
+            {
+                "kind": KIND,
+                "ref_id": row.id,
+                "digest": digest,
+                "entry_hash": head,
+                "created_at": now,
+            }
         )
     insert = sa.text(
         "insert into ledger (kind, ref_id, digest, entry_hash, created_at)"
