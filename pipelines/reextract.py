@@ -354,6 +354,7 @@ def reextract(
     writer: ArchiveWriter | None = None,
     since: datetime | None = None,
     examples: int = 3,
+    batch: int = CHUNK,
     progress: Callable[[int, int, ReextractSummary], None] = lambda done, total, summary: None,
     stop: Callable[[], bool] = lambda: False,
 ) -> ReextractSummary:
@@ -362,14 +363,15 @@ def reextract(
     differ a new version through `writer`; without a writer (a dry run), only count.
 
     `connection` reads the archive (the writer's own when there is one). `stop` is asked
-    between pages: a run stopped so has committed every version it wrote.
+    between pages: a run stopped so has committed every version it wrote. `batch` pages
+    are compared, and their new versions written, at a time.
     """
     versions = {site: extractor_version(profile) for site, profile in profiles.items()}
     summary = ReextractSummary(dry_run=writer is None, extractors=versions)
     todo = candidates(connection, versions, since)
     summary.considered = len(todo)
     done = 0
-    for chunk in _chunks(todo, CHUNK):
+    for chunk in _chunks(todo, batch):
         if stop():
             break
         stored = stored_fields(connection, [c.version_id for c in chunk if not c.known])

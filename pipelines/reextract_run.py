@@ -26,7 +26,7 @@ from archive.errors import ArchiveError, ArchiveLocked, ArchiveMoved, StorageFai
 from archive.home import ArchiveHome
 from archive.writer import ARTICLES, ArchiveWriter
 from chalco_crawler.profile import PROFILE_DIR_NAME, SiteProfile, load_profile
-from pipelines.reextract import FIELDS, ReextractSummary, reextract
+from pipelines.reextract import CHUNK, FIELDS, ReextractSummary, reextract
 
 # Exit codes, as `crawl`'s where they mean the same (README).
 EXIT_OK = 0
@@ -60,6 +60,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="count what would change")
     parser.add_argument("--examples", type=int, default=3, help="examples per field (dry run)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--batch", type=int, default=CHUNK, help="pages compared and written per transaction"
+    )
     return parser.parse_args(argv)
 
 
@@ -168,6 +171,7 @@ def run(
                         profiles,
                         since=since,
                         examples=args.examples,
+                        batch=max(1, args.batch),
                         progress=progress,
                         stop=stopper,
                     )
@@ -183,6 +187,7 @@ def run(
                 writer=writer,
                 since=since,
                 examples=args.examples,
+                batch=max(1, args.batch),
                 progress=progress,
                 stop=stopper,
             )
