@@ -16,6 +16,7 @@ nothing different and writes nothing.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,9 @@ class ReextractSummary:
     """{url, reason} of snapshots that could not be read."""
     extractors: dict[str, str] = field(default_factory=dict)
     """Site → the extractor version used."""
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """Wall and CPU time of the pass over the pages (this process's CPU)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +131,8 @@ class ReextractSummary:
             "new_files": sorted(self.new_files),
             "failures": self.failures,
             "extractors": self.extractors,
+            "seconds": round(self.seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 3),
         }
 
 
@@ -366,6 +372,7 @@ def reextract(
     between pages: a run stopped so has committed every version it wrote. `batch` pages
     are compared, and their new versions written, at a time.
     """
+    started, cpu_started = time.perf_counter(), time.process_time()
     versions = {site: extractor_version(profile) for site, profile in profiles.items()}
     summary = ReextractSummary(dry_run=writer is None, extractors=versions)
     todo = candidates(connection, versions, since)
@@ -411,6 +418,8 @@ def reextract(
         progress(done, len(todo), summary)
     if writer is not None:
         writer.commit()
+    summary.seconds = time.perf_counter() - started
+    summary.cpu_seconds = time.process_time() - cpu_started
     return summary
 
 

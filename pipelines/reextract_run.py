@@ -231,7 +231,8 @@ def print_summary(
             f"{'stopped' if stopped else 'ok' if not summary.failures else 'partial'}:"
             f" reextract, {summary.written} new versions (cause reextract) of"
             f" {summary.considered} articles; {summary.read} pages read, {summary.known}"
-            f" already read by this extraction, {len(summary.failures)} failed in {home.root}",
+            f" already read by this extraction, {len(summary.failures)} failed"
+            f" ({summary.seconds:.1f} s) in {home.root}",
             markup=False,
         )
         if fields:
