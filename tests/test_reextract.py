@@ -24,7 +24,7 @@ from archive.cli import main
 from archive.db import open_reader, session_factory
 from archive.home import ArchiveHome
 from archive.queries import iter_articles
-from archive.search import search
+from archive.search import index_rowid, search
 from replica.server import ReplicaServer
 from replica.site import ReplicaSite, build_site
 from tests.conftest import CrawlResult, postgresql_database, run_crawl
@@ -270,6 +270,13 @@ def test_verify_passes_and_sees_the_cause_and_extractor_edited(fixed, tmp_path):
 
 
 def test_search_finds_the_new_text_not_the_old(fixed):
+    # Every version is in the index (search would otherwise scan, slowly but right).
+    for version_id, published in query(fixed.home, "select id, published from article_versions"):
+        rowid = index_rowid(version_id, published)
+        for table in ("search_index", "search_title"):
+            assert query(fixed.home, f"select count(*) from {table} where rowid = ?", rowid) == [
+                (1,)
+            ]
     engine = open_reader(ArchiveHome.at(fixed.home))
     try:
         with session_factory(engine)() as session:
