@@ -1,4 +1,4 @@
-"""The `chalco-archive` command: crawl, export, snapshot, show, stats, replica, demo.
+"""The `chalco-archive` command: crawl, probe, export, snapshot, show, stats, replica, demo.
 
 Errors reach the user as one line on stderr with a non-zero exit code.
 """
@@ -303,7 +303,7 @@ def crawl(
         -s DOWNLOAD_DELAY=0
 
     Exit codes: 0 ok, 1 partial (some URLs failed), 2 site unreachable, 3 home in use,
-    4 usage error, 5 the home cannot be written.
+    4 usage error, 5 the home cannot be written, 6 the site answered with challenge pages.
     """
     command = ["--home", str(ArchiveHome.at(home).root)]
     for url in base_url:
@@ -341,6 +341,55 @@ def crawl(
         if value:
             command += [option, value]
     exec_python_module("chalco_crawler.run", command)
+
+
+@main.command()
+@HOME_OPTION
+@click.option("--site", multiple=True, help="Site profile name or TOML file (repeatable).")
+@click.option("--all-sites", is_flag=True, help="Every known site profile (see `sites`).")
+@click.option(
+    "--base-url",
+    multiple=True,
+    help="Site root (default: the profile's live site); NAME=URL with several sites.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("-s", "settings", multiple=True, metavar="KEY=VALUE", help="Scrapy setting.")
+def probe(
+    home: Path | None,
+    site: tuple[str, ...],
+    all_sites: bool,
+    base_url: tuple[str, ...],
+    fmt: str,
+    settings: tuple[str, ...],
+) -> None:
+    """Check that a site profile still fits the site, before a crawl: a polite dry run.
+
+    Fetches the home page, the first list page of each news section and one or two
+    articles each (robots.txt honoured, the crawl's delays, at most 40 requests a site,
+    nothing archived) and says, per section and per field, what was found and by which
+    selector, label or fallback, flagging whatever the profile did not foresee.
+
+    \b
+    Example:
+      chalco-archive probe
+      chalco-archive probe --site zzly --format json
+      chalco-archive probe --site ~/chalco/sites/chalco.toml --base-url http://127.0.0.1:8000/
+
+    Exit codes: 0 the profile fits, 1 something did not (see the ! lines), 4 usage error,
+    5 the site cannot be reached.
+    """
+    command = ["--home", str(ArchiveHome.at(home).root), "--format", fmt]
+    for name in site:
+        command += ["--site", name]
+    if all_sites:
+        command.append("--all-sites")
+    for url in base_url:
+        command += ["--base-url", url]
+    for pair in settings:
+        command += ["-s", pair]
+    exec_python_module("chalco_crawler.probe", command)
 
 
 @main.command()

@@ -212,6 +212,18 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
         )
     for failure in summary.failures:
         console.print(f"  failed {failure['url']}: {failure['reason']}", markup=False)
+    if summary.challenged:
+        console.print(challenge_line(summary), markup=False)
+
+
+def challenge_line(summary: CrawlSummary) -> str:
+    """One line for every challenge page of the run: how many, one example, what it means."""
+    first = summary.challenges[0]
+    return (
+        f"  the site answered {summary.challenged} request(s) with challenge pages (anti-bot"
+        f" check, captcha or login wall), e.g. {first['url']}: {first['reason']}; archived as"
+        " captures only, no article stored or marked gone (exit 6)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,11 +24,15 @@ EXIT_UNREACHABLE = 2
 EXIT_LOCKED = 3
 EXIT_USAGE = 4
 EXIT_STORAGE = 5
+EXIT_CHALLENGED = 6
+"""The site answered with challenge pages (anti-bot checks, captchas, login walls)."""
 
 # close reasons of the spider that mean the site never answered
 UNREACHABLE_REASON = "site_unreachable"
 STORAGE_REASON = "storage_failed"
 FORCED_STOP_REASON = "shutdown_forced"
+# Challenge pages kept in the run's record by URL; the count goes on past it.
+MAX_CHALLENGES_KEPT = 100
 
 
 # IgnoreRequest messages that are policy, not failure: robots.txt and the host filter.
@@ -57,6 +61,10 @@ class CrawlSummary:
     recovery: dict[str, Any] | None = None
     status: str = "running"
     exit_code: int = EXIT_OK
+    challenged: int = 0
+    """Responses that were challenge pages: archived as captures, never as articles."""
+    challenges: list[dict[str, Any]] = field(default_factory=list)
+    """The first MAX_CHALLENGES_KEPT of them: url, status, reason."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -75,6 +83,8 @@ class CrawlSummary:
             "recovery": self.recovery,
             "status": self.status,
             "exit_code": self.exit_code,
+            "challenged": self.challenged,
+            "challenges": self.challenges,
         }
 
 
@@ -119,6 +129,7 @@ class CrawlSession:
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self._fetch_failed, signal=project_signals.fetch_failed)
+        crawler.signals.connect(self._challenge_seen, signal=project_signals.challenge_seen)
 
     def _spider_opened(self, spider: Spider) -> None:
         self.summary.mode = getattr(spider, "mode", "full")
@@ -131,6 +142,12 @@ class CrawlSession:
     def _fetch_failed(self, url: str, reason: str) -> None:
         self.summary.failures.append({"url": url, "reason": reason})
         self.stats.inc_value("crawl/failed")
+
+    def _challenge_seen(self, url: str, status: int, reason: str) -> None:
+        self.summary.challenged += 1
+        if len(self.summary.challenges) < MAX_CHALLENGES_KEPT:
+            self.summary.challenges.append({"url": url, "status": status, "reason": reason})
+        self.stats.inc_value("crawl/challenged")
 
     def storage_failed(self, reason: str) -> None:
         """The home took no more writes: close the spider (once) with the reason."""
@@ -168,6 +185,10 @@ class CrawlSession:
             summary.status, summary.exit_code = "failed", EXIT_STORAGE
         elif reason == UNREACHABLE_REASON:
             summary.status, summary.exit_code = "failed", EXIT_UNREACHABLE
+        elif summary.challenged:
+            # Not content: the walk saw less than the site holds, and a monitor must tell
+            # this from a plain partial run (a WAF wants a slower crawl or an allow-list).
+            summary.status, summary.exit_code = "partial", EXIT_CHALLENGED
         elif summary.failures or reason != "finished":
             summary.status, summary.exit_code = "partial", EXIT_PARTIAL
         else:

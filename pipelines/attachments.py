@@ -17,6 +17,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from archive.writer import FileRecord
 from chalco_crawler import signals as project_signals
+from chalco_crawler.challenge import detect_challenge
 from chalco_crawler.discovery import same_host
 from chalco_crawler.items import ArticlePageItem, FetchedFile
 from chalco_crawler.middlewares import CAPTURE_META_KEY
@@ -113,6 +114,25 @@ class AttachmentsPipeline:
             self._report(url, reason)
             return FetchedFile(url, role, None, None, problem=reason)
         capture = response.meta.get(CAPTURE_META_KEY)
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
+        challenge = detect_challenge(response.status, content_type, response.body)
+        if challenge is not None:
+            # A captcha is not the file's bytes: archived as a capture only, fetched again
+            # by the next crawl.
+            self.crawler.signals.send_catch_log(
+                project_signals.challenge_seen,
+                url=url,
+                status=response.status,
+                reason=challenge.reason,
+            )
+            return FetchedFile(
+                url,
+                role,
+                None,
+                None,
+                status=response.status,
+                problem=f"challenge page: {challenge.reason}",
+            )
         if capture is None or response.status != 200:
             reason = f"HTTP {response.status}"
             self._report(url, reason)

@@ -68,6 +68,13 @@ class Extraction:
     "meta:ArticleTitle", "title-tag", joined by "+"; "none" when nothing was found."""
     problems: list[str] = field(default_factory=list)
     """Why the page is flagged; empty when all is well."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """Which rule gave each field found (`title`, `source`, `published`, `author`, `body`,
+    `attachments`, `images`), for `probe`: "selector:.content-title", "selector:.content-info
+    label:来源", "selector:.content-info date" (a date in the element, no label),
+    "labels:时间" (the text rules), "labels:heading" (the heading above the info line),
+    "density" (the fallback), "meta:ArticleTitle", "title-tag", "body links" (documents
+    linked in the body). A field not found has no key."""
 
 
 META_NAMES = ("ArticleTitle", "PubDate", "ContentSource", "Keywords", "Description")
@@ -569,6 +576,10 @@ class _Info:
     author: str | None = None
     elements: list[etree._Element] = field(default_factory=list)
     rule: str = ""
+    stage: str = "labels"
+    """The rule being applied: "selector:<css>" or "labels"; recorded in `origins`."""
+    origins: dict[str, str] = field(default_factory=dict)
+    """Per field (source, published, author), the rule and label that gave it."""
 
     def missing(self) -> bool:
         return self.source is None or self.time is None or self.author is None
@@ -586,11 +597,21 @@ def _parse_info_line(line: str, labels: _LabelRules, info: _Info) -> bool:
                 found = _DATETIME.search(value)
                 value = found.group(0) if found else _cut_value(value)
                 info.time = clean_line(value)
+                _note_origin(info, "published", match.group(1))
         elif kind == "source" and info.source is None:
             info.source = _cut_value(value)
+            _note_origin(info, "source", match.group(1))
         elif kind == "author" and info.author is None:
             info.author = _cut_value(value)
+            _note_origin(info, "author", match.group(1))
     return bool(matches)
+
+
+def _note_origin(info: _Info, name: str, label: str) -> None:
+    if info.stage == "labels":
+        info.origins[name] = f"labels:{label}"
+    else:
+        info.origins[name] = f"{info.stage} label:{label}"
 
 
 def _cut_value(value: str) -> str:
@@ -611,6 +632,7 @@ def _info(
             line = " ".join(text_lines(node))
             if not line or len(line) > _MAX_INFO_CHARS:
                 continue
+            info.stage = f"selector:{selector}"
             if _parse_info_line(line, page.labels, info) or _DATETIME.search(line):
                 info.line, info.rule = line, f"selectors:{selector}"
                 info.elements.append(node)
@@ -621,6 +643,8 @@ def _info(
         found = _DATETIME.search(info.line)
         if found:
             info.time = clean_line(found.group(0))
+            info.origins["published"] = f"{info.stage} date"
+    info.stage = "labels"
     if info.line is None or info.missing():
         _info_from_labels(page, info, body_node)
     return info
@@ -1005,6 +1029,17 @@ def _extract(
         problems.append("body is empty" if not images else "body has no text, only images")
 
     rules_used = [rule for rule in (title_rule, info.rule, body_rule, attachment_rule) if rule]
+    provenance = dict(info.origins)
+    found = {
+        "title": (title is not None, "labels:heading" if title_rule == "labels" else title_rule),
+        "body": (body_text is not None, body_rule),
+        "attachments": (
+            bool(attachments),
+            {"": "body links", "labels": "labels:附件"}.get(attachment_rule, attachment_rule),
+        ),
+        "images": (bool(images), "body"),
+    }
+    provenance.update({name: _rule_name(rule) for name, (ok, rule) in found.items() if ok})
     return Extraction(
         title=title,
         source_raw=info.source,
@@ -1019,7 +1054,15 @@ def _extract(
         encoding=encoding,
         template=_describe_template(rules_used),
         problems=problems,
+        provenance=provenance,
     )
+
+
+def _rule_name(rule: str) -> str:
+    """ "selectors:.content-title" → "selector:.content-title"; other rules as they are."""
+    if rule.startswith("selectors:"):
+        return "selector:" + rule.removeprefix("selectors:")
+    return rule
 
 
 def _describe_template(rules_used: list[str]) -> str:

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from replica.redesign import TEMPLATES
 from replica.server import ReplicaServer
 from replica.site import FLAVOURS, ReplicaSite, build_group, build_site
 
@@ -51,6 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "news under /xwzx/",
     )
     parser.add_argument(
+        "--template",
+        choices=TEMPLATES,
+        default="standard",
+        help="standard article pages (default), or redesign: the same site after a redesign "
+        "of its article template, which the bundled profiles misread (replica/redesign.py)",
+    )
+    parser.add_argument(
         "--group",
         action="store_true",
         help="serve the chalco flavour on PORT and the member flavour on PORT+1, with "
@@ -86,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.state == "later":
             for site in sites:
                 site.advance()
+        for site in sites:
+            site.template = args.template
     except (ValueError, LookupError) as exc:
         parser.error(str(exc))
     servers: list[ReplicaServer] = []

@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from replica import media
+from replica import challenges, media
 from replica.background import BackgroundServer
 
 SITE_NAME = "中国铝业股份有限公司"
@@ -71,6 +71,13 @@ _PAGER_JS = (
     + "</script>\n"
 )
 _ENDLESS_TARGET = re.compile(rf"^/{ENDLESS}/(?:index(?:_(\d+))?\.html)?$")
+_ARTICLE_PAGE = re.compile(r"/t\d{8}_\d+\.html$")
+_CHALLENGE_TITLES = {
+    "challenge_412": "中铝股份召开2026年市场营销工作会议",
+    "challenge_202": "中铝股份召开2026年采购管理工作会议",
+    "challenge_captcha": "中铝股份召开2026年质量管理工作会议",
+    "challenge_login": "中铝股份召开2026年保密工作会议",
+}
 
 
 @dataclass(frozen=True)
@@ -588,6 +595,10 @@ class FaultServer(BackgroundServer):
         self._routes: dict[str, tuple[str | None, _Route]] = {}
         self._listings: dict[str, list[tuple[str, str, str, int]]] = {GSYW: [], GGDT: []}
         self._endless_items: list[tuple[str, str, str]] = []
+        self.challenge_articles: int | None = None
+        """When set (412, 404 or 200), every article page answers that status with a
+        challenge page instead, as when a WAF is switched on between two crawls: a 412 with
+        a script-only body, any other status with a captcha."""
         self._build()
 
     # -- lifecycle
@@ -671,6 +682,7 @@ class FaultServer(BackgroundServer):
         self._build_redirects(doc, docid)
         self._build_content_faults(doc, docid)
         self._build_attachment_cases(doc, docid)
+        self._build_challenge_cases(docid)
         self._build_lists()
 
     def _add_article(self, d: _Doc, listed: bool = True, data: bytes | None = None) -> None:
@@ -1004,6 +1016,57 @@ class FaultServer(BackgroundServer):
         )
         self.good_articles.append(_good(d, [], case="duplicate_docid", aliases=(other.path,)))
 
+    def _build_challenge_cases(self, docid: Callable[[int, int], int]) -> None:
+        """Listed articles answered by a challenge page instead of content (SITE.md does not
+        say the site has a WAF; sites of the group may put one in front at any time)."""
+        html_type = "text/html; charset=utf-8"
+        for name, day, k, status, body, description in (
+            (
+                "challenge_412",
+                8,
+                31,
+                412,
+                challenges.script_only_page("412"),
+                "412 with a script-only body (a token, scripts that set a cookie and reload)",
+            ),
+            (
+                "challenge_202",
+                8,
+                32,
+                202,
+                challenges.script_only_page("202"),
+                "202 with a script-only body",
+            ),
+            (
+                "challenge_captcha",
+                8,
+                33,
+                200,
+                challenges.captcha_page("captcha"),
+                "200 with a slider captcha page instead of the article",
+            ),
+            (
+                "challenge_login",
+                8,
+                34,
+                200,
+                challenges.login_page(),
+                "200 with a login form instead of the article",
+            ),
+        ):
+            n = docid(day, k)
+            self._case(
+                FaultCase(
+                    name,
+                    f"/{GSYW}/202602/t202602{day:02d}_{n}.html",
+                    description,
+                    "archived as a capture only, not as an article; the crawl ends saying the"
+                    " site answered with challenge pages (exit 6)",
+                ),
+                self._static(status, html_type, body),
+                (_CHALLENGE_TITLES[name], f"2026-02-{day:02d}", n),
+            )
+
     def _build_lists(self) -> None:
         gsyw = sorted(self._listings[GSYW], key=lambda item: (item[2], item[3]), reverse=True)
         per_page = -(-len(gsyw) // GSYW_PAGES)
@@ -1079,6 +1142,14 @@ class FaultServer(BackgroundServer):
     def _lookup(self, path: str) -> tuple[str | None, _Route]:
         if path.endswith("/index.html"):
             path = path.removesuffix("index.html")
+        blocked = self.challenge_articles
+        if blocked is not None and _ARTICLE_PAGE.search(path):
+            page = (
+                challenges.script_only_page(path)
+                if blocked == 412
+                else challenges.captcha_page(path)
+            )
+            return "challenge_articles", self._static(blocked, "text/html; charset=utf-8", page)
         found = self._routes.get(path)
         if found is not None:
             return found

@@ -17,7 +17,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from replica import media, pages
+from replica import media, pages, redesign
 from replica.text import Story, Writer, load_sample
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -344,6 +344,9 @@ class ReplicaSite:
     """Every `advance()` applied so far, oldest first."""
     flavour: str = "chalco"
     """chalco (www.chalco.com.cn) or member (a member site of the group, news under /xwzx/)."""
+    template: str = "standard"
+    """standard, or redesign: every article page in the redesigned template of
+    replica/redesign.py (same URLs, lists and truths; other markup and labels)."""
     shared_stories: list[tuple[str, str]] = field(default_factory=list)
     """Member flavour: (member url_path, chalco url_path) of the articles republished from
     the chalco flavour of the same seed (same title and paragraphs), newest first."""
@@ -364,6 +367,8 @@ class ReplicaSite:
     def __post_init__(self) -> None:
         if self.flavour not in _PROFILES:
             raise ValueError(f"unknown flavour: {self.flavour}")
+        if self.template not in redesign.TEMPLATES:
+            raise ValueError(f"unknown template: {self.template}")
         self.reindex()
 
     @property
@@ -971,7 +976,9 @@ class ReplicaSite:
             related=related,
             original=look.original,
         )
-        if article.template == "member":
+        if self.template == "redesign":
+            html = redesign.redesign_article(view, self._news_children(), self.profile.chrome)
+        elif article.template == "member":
             html = pages.member_article(
                 view, self._news_children(), self.profile.chrome, look.logo_h1
             )
@@ -1037,7 +1044,11 @@ def _redirect(host: str, target: str) -> Response:
 
 
 def build_site(
-    articles: int = 60, page_size: int = 5, seed: int = 2026, flavour: str = "chalco"
+    articles: int = 60,
+    page_size: int = 5,
+    seed: int = 2026,
+    flavour: str = "chalco",
+    template: str = "standard",
 ) -> ReplicaSite:
     """Generate the site: `articles` counts news and announcements together.
 
@@ -1045,16 +1056,29 @@ def build_site(
     with `articles` news articles under /xwzx/, the same as
     `build_group(seed, articles=60, member_articles=articles, page_size=page_size)[1]`
     (its shared stories republish articles of the default-sized chalco flavour).
+
+    template="redesign" is the same site (articles, URLs, lists, truths) after a redesign
+    of its article template (replica/redesign.py): the bundled profiles read its pages
+    wrongly, `redesign.fitted_profile_toml(flavour)` reads them exactly. The template can
+    also be switched on a built site (`site.template = "redesign"`), as on the day the
+    live site changed.
     """
     if flavour not in FLAVOURS:
         raise ValueError(f"flavour must be one of {', '.join(FLAVOURS)}, got {flavour!r}")
+    if template not in redesign.TEMPLATES:
+        raise ValueError(
+            f"template must be one of {', '.join(redesign.TEMPLATES)}, got {template!r}"
+        )
     if flavour == "member":
-        return build_group(seed, articles=60, member_articles=articles, page_size=page_size)[1]
-    if articles < MIN_ARTICLES:
-        raise ValueError(f"articles must be at least {MIN_ARTICLES}, got {articles}")
-    if page_size < 1:
-        raise ValueError(f"page_size must be positive, got {page_size}")
-    return _Builder(articles, page_size, seed).build()
+        site = build_group(seed, articles=60, member_articles=articles, page_size=page_size)[1]
+    else:
+        if articles < MIN_ARTICLES:
+            raise ValueError(f"articles must be at least {MIN_ARTICLES}, got {articles}")
+        if page_size < 1:
+            raise ValueError(f"page_size must be positive, got {page_size}")
+        site = _Builder(articles, page_size, seed).build()
+    site.template = template
+    return site
 
 
 def build_group(

@@ -47,6 +47,10 @@ EXPECTED_CASES = {
     "duplicate_docid",
     "server_error_always",
     "robots_disallowed",
+    "challenge_412",
+    "challenge_202",
+    "challenge_captcha",
+    "challenge_login",
 }
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +17,9 @@ import pytest
 
 from archive.db import open_reader, session_factory
 from archive.home import ArchiveHome
-from archive.queries import get_article, iter_articles, same_story
+from archive.queries import captures, get_article, iter_articles, same_story
 from replica.faults import FaultServer
-from tests.conftest import CrawlResult, run_crawl
+from tests.conftest import FAST, CrawlResult, run_crawl
 
 WHITESPACE = re.compile(r"\s+")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -76,8 +78,12 @@ def problems(crawl: FaultCrawl, case: str) -> list[str]:
     return view.problems
 
 
+CHALLENGES = ["challenge_412", "challenge_202", "challenge_captcha", "challenge_login"]
+
+
 def test_the_crawl_is_partial_and_archives_every_good_article(crawl):
-    assert crawl.result.exit_code == 1, crawl.result.stderr
+    # 6, not 1: the site answered with challenge pages, which a monitor must tell apart.
+    assert crawl.result.exit_code == 6, crawl.result.stderr
     assert crawl.result.summary["status"] == "partial"
     for good in crawl.server.good_articles:
         record = crawl.records[crawl.server.base_url + good.url_path.lstrip("/")]
@@ -225,3 +231,60 @@ def test_robots_crawl_delay_spaces_the_requests_to_a_host(tmp_path):
     assert len(times) >= 3
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) >= 0.9, gaps
+
+
+@pytest.mark.parametrize("case", CHALLENGES)
+def test_challenge_pages_are_captures_never_articles(crawl, case):
+    assert url(crawl, case) not in crawl.records
+    assert url(crawl, case) not in crawl.failures
+    engine = open_reader(ArchiveHome.at(crawl.home))
+    with session_factory(engine)() as session:
+        (capture,) = captures(session, url(crawl, case))
+    engine.dispose()
+    assert capture["record_type"] == "response" and capture["payload_sha256"]
+    seen = {c["url"]: c for c in crawl.result.summary["challenges"]}
+    assert seen[url(crawl, case)]["reason"].startswith(f"HTTP {capture['status']} ")
+
+
+def test_the_summary_counts_the_challenge_pages(crawl):
+    assert crawl.result.summary["challenged"] == len(CHALLENGES)
+
+
+def test_a_site_that_challenges_every_article_ends_with_one_line(tmp_path):
+    with FaultServer(crawl_delay=None) as server:
+        server.challenge_articles = 412
+        completed = subprocess.run(
+            [sys.executable, "-m", "chalco_crawler.run", "--home", str(tmp_path / "home")]
+            + ["--base-url", server.base_url, "--sections", "xwdt/ggdt", *FAST, *LIMITS],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert completed.returncode == 6, completed.stderr
+    lines = [line for line in completed.stdout.splitlines() if "challenge pages" in line]
+    assert len(lines) == 1
+    assert "answered 2 request(s) with challenge pages" in lines[0]
+    assert "HTTP 412 with a script-only body" in lines[0]
+    assert completed.stdout.startswith("partial: incremental crawl, 0 new")
+
+
+def test_a_revisit_answered_by_challenge_pages_marks_nothing_gone_or_changed(crawl):
+    """Last in the module: it revisits the shared crawl's home with every article page
+    behind a captcha answered 404 (a WAF switched on since)."""
+    engine = open_reader(ArchiveHome.at(crawl.home))
+    with session_factory(engine)() as session:
+        before = {r["url"]: (r["status"], r["version"]) for r in iter_articles(session)}
+    engine.dispose()
+    crawl.server.challenge_articles = 404
+    try:
+        result = run_crawl(crawl.home, crawl.server.base_url, "--revisit", *LIMITS, timeout=120)
+    finally:
+        crawl.server.challenge_articles = None
+    assert result.exit_code == 6, result.stderr
+    assert result.summary["gone"] == 0 and result.summary["updated"] == 0
+    assert result.summary["challenged"] >= len(before)
+    engine = open_reader(ArchiveHome.at(crawl.home))
+    with session_factory(engine)() as session:
+        after = {r["url"]: (r["status"], r["version"]) for r in iter_articles(session)}
+    engine.dispose()
+    assert after == before

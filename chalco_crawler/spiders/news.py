@@ -31,6 +31,7 @@ from archive.frontier import (
 )
 from archive.home import ArchiveHome
 from chalco_crawler import signals as project_signals
+from chalco_crawler.challenge import detect_challenge
 from chalco_crawler.discovery import (
     Section,
     discover_sections,
@@ -234,6 +235,8 @@ class NewsSpider(scrapy.Spider):
             bind.dispose()  # type: ignore[union-attr]
 
     def home_unreachable(self, failure: Failure) -> None:
+        if failure.check(HttpError) and self._challenged(failure.value.response):
+            return  # it answered, with a challenge page: nothing more of the site this run
         site = failure.request.cb_kwargs["site"]
         self._failed(self.sites[site].base_url, f"site unreachable: {_failure_reason(failure)}")
         self._unreachable.add(site)
@@ -241,6 +244,8 @@ class NewsSpider(scrapy.Spider):
             raise CloseSpider(UNREACHABLE_REASON)
 
     def parse_home(self, response: Response, site: str) -> Iterator[scrapy.Request]:
+        if self._challenged(response):
+            return
         target = self.sites[site]
         if self.mode == "revisit":
             yield from self._revisit_requests(target)
@@ -280,6 +285,8 @@ class NewsSpider(scrapy.Spider):
                 )
 
     def parse_news_root(self, response: Response, site: str) -> Iterator[scrapy.Request]:
+        if self._challenged(response):
+            return
         profile = self.sites[site].profile
         sections = discover_sections(response, response.url, profile)
         if not sections:
@@ -320,7 +327,7 @@ class NewsSpider(scrapy.Spider):
         pages: int | None,
         quiet: int,
     ) -> Iterator[ListPageItem | scrapy.Request]:
-        if response.status == 404:
+        if response.status == 404 or self._challenged(response):
             return
         target = self.sites[site]
         articles = listed_articles(response, response.url, target.profile)
@@ -413,6 +420,8 @@ class NewsSpider(scrapy.Spider):
         if response.status in REDIRECT_STATUSES:
             yield from self._follow_redirect(response, site, section, list_url, chain)
             return
+        if self._challenged(response):
+            return  # archived as a capture; the article is asked again by the next crawl
         capture = response.meta[CAPTURE_META_KEY]
         redirects = chain or response.meta.get("redirect_urls")
         yield ArticlePageItem(
@@ -485,6 +494,8 @@ class NewsSpider(scrapy.Spider):
         self, response: Response, site: str, kind: str, archived_url: str | None = None
     ) -> Iterator[ArticlePageItem | ArticleSeenItem | FileSeenItem | scrapy.Request]:
         self.crawler.stats.inc_value(f"revisit/status_{response.status}")
+        if self._challenged(response):
+            return  # neither gone nor changed: the site did not show it
         if kind != "article":
             if response.status in (404, 410):
                 self._failed(response.url, f"HTTP {response.status} on revisit")
@@ -513,6 +524,8 @@ class NewsSpider(scrapy.Spider):
     # Failures ------------------------------------------------------------------------------
 
     def request_failed(self, failure: Failure) -> None:
+        if failure.check(HttpError) and self._challenged(failure.value.response):
+            return
         request = failure.request
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             if is_policy_refusal(failure.value) and not request.meta.get("redirect_urls"):
@@ -525,6 +538,22 @@ class NewsSpider(scrapy.Spider):
                 self._failed(origin, f"redirected to {request.url}: {failure.value}")
                 return
         self._failed(request.url, _failure_reason(failure))
+
+    def _challenged(self, response: Response) -> bool:
+        """Is the response a challenge page (chalco_crawler/challenge.py)? Then it is
+        reported once and goes no further than its capture."""
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        challenge = detect_challenge(response.status, content_type, response.body)
+        if challenge is None:
+            return False
+        self.logger.warning("challenge page: %s (%s)", response.url, challenge.reason)
+        self.crawler.signals.send_catch_log(
+            project_signals.challenge_seen,
+            url=response.url,
+            status=response.status,
+            reason=challenge.reason,
+        )
+        return True
 
     def _failed(self, url: str, reason: str) -> None:
         self.logger.warning("failed: %s (%s)", url, reason)
