@@ -25,6 +25,7 @@ from archive.db import open_reader, session_factory
 from archive.home import ArchiveHome
 from archive.queries import iter_articles
 from archive.search import index_rowid, search
+from replica.redesign import fitted_profile_toml
 from replica.server import ReplicaServer
 from replica.site import ReplicaSite, build_site
 from tests.conftest import CrawlResult, postgresql_database, run_crawl
@@ -492,3 +493,51 @@ def test_reextract_on_postgresql(tmp_path):
             engine.dispose()
         code, out = cli("--db", url, "verify", "--home", str(home))
         assert code == 0, out
+
+
+# With probe: the first crawl after a redesign --------------------------------------------
+
+
+def test_a_redesign_probe_flags_then_reextract_with_the_fixed_profile_gives_exact_fields(
+    tmp_path,
+):
+    """The acceptance of issue 15: crawl the redesigned replica with the bundled profile,
+    probe flags it (exit 1), the profile is fixed, reextract brings every article to the exact
+    fields as new versions, the crawl's kept; probe then fits, and reextract again writes
+    nothing."""
+    from tests.test_probe import probe
+
+    home = tmp_path / "home"
+    site = build_site(template="redesign")
+    with ReplicaServer(site) as server:
+        crawl = run_crawl(home, server.base_url)
+        assert crawl.exit_code == 1, crawl.stderr  # the replica's deliberate 404
+        base_url = server.base_url
+        misread = records(home)
+        assert all(
+            record["title"] != site.article(url.removeprefix(base_url[:-1])).title
+            for url, record in misread.items()
+        )
+        flagged = probe(home, base_url)
+        assert flagged.exit_code == 1, flagged.stderr
+        (home / "sites").mkdir()
+        (home / "sites" / "chalco.toml").write_text(fitted_profile_toml(), "utf-8")
+        fitted = probe(home, base_url)
+        assert fitted.exit_code == 0, fitted.stdout
+    # No network from here on: the archived pages are read again.
+    fix = run_reextract(home)
+    assert fix.code == 0, fix.stderr
+    assert fix.summary["written"] == len(misread)
+    fixed_records = records(home)
+    assert_exact(fixed_records, site, base_url)
+    assert all(record["version"] == 2 for record in fixed_records.values())
+    causes = query(
+        home,
+        "select v.number, v.cause, count(*) from article_versions v group by v.number, v.cause",
+    )
+    assert causes == [(1, "crawl", len(misread)), (2, "reextract", len(misread))]
+    again = run_reextract(home)
+    assert again.code == 0 and again.summary["written"] == 0
+    assert again.summary["known"] == len(misread)
+    code, out = cli("verify", "--home", str(home))
+    assert code == 0, out
