@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from click.testing import CliRunner
+from sqlalchemy import create_engine
 
 from archive.cli import main
-from archive.db import open_reader, session_factory
+from archive.db import _alembic_config, open_reader, open_writer, session_factory
 from archive.home import ArchiveHome
 from archive.queries import iter_articles
 from archive.search import index_rowid, search
@@ -539,5 +541,25 @@ def test_a_redesign_probe_flags_then_reextract_with_the_fixed_profile_gives_exac
     again = run_reextract(home)
     assert again.code == 0 and again.summary["written"] == 0
     assert again.summary["known"] == len(misread)
+    code, out = cli("verify", "--home", str(home))
+    assert code == 0, out
+
+
+def test_down_past_0014_and_up_again_keeps_the_causes(fixed, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(fixed.home, home)
+    causes = query(home, "select id, cause, extractor_version from article_versions order by id")
+    url = f"sqlite:///{home}/archive.sqlite3"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        config = _alembic_config(url)
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0012")
+    engine.dispose()
+    open_writer(ArchiveHome.at(home)).dispose()  # up again, as the next crawl does
+    assert (
+        query(home, "select id, cause, extractor_version from article_versions order by id")
+        == causes
+    )
     code, out = cli("verify", "--home", str(home))
     assert code == 0, out

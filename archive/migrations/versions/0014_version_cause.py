@@ -2,7 +2,7 @@
 its fields (`extractor_version`), and the ledger covers both. Older versions get `crawl`, or
 `file` where a revisit made them because a file they name changed (such a version keeps the
 digest of the one before it), and an unknown extractor; the ledger gets an entry for each as
-it stands now.
+it stands now. Run again after a downgrade, it enters only the versions written meanwhile.
 
 Revision ID: 0014
 Revises: 0012 (the lead chains it after 0013 at merge)
@@ -36,19 +36,26 @@ def _digest(canonical: dict[str, object]) -> str:
 
 
 def upgrade() -> None:
-    op.add_column(
-        "article_versions",
-        sa.Column("cause", sa.String(16), nullable=False, server_default="crawl"),
-    )
-    op.add_column("article_versions", sa.Column("extractor_version", sa.String(64)))
+    connection = op.get_bind()
+    columns = {column["name"] for column in sa.inspect(connection).get_columns("article_versions")}
+    # Present when the archive was brought down past this migration and up again (the
+    # downgrade keeps them, see below).
+    if "cause" not in columns:
+        op.add_column(
+            "article_versions",
+            sa.Column("cause", sa.String(16), nullable=False, server_default="crawl"),
+        )
+    if "extractor_version" not in columns:
+        op.add_column("article_versions", sa.Column("extractor_version", sa.String(64)))
+    entered = f"(SELECT ref_id FROM ledger WHERE kind = '{KIND}')"
     # A version a changed file made copies the fields, and so the digest, of the one before.
     op.execute(
         "UPDATE article_versions SET cause = 'file' WHERE EXISTS (SELECT 1 FROM article_versions"
         " AS p WHERE p.article_id = article_versions.article_id"
         " AND p.number = article_versions.number - 1"
         " AND p.content_sha256 = article_versions.content_sha256)"
+        f" AND id NOT IN {entered}"
     )
-    connection = op.get_bind()
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK})
     head = connection.scalar(sa.text("select entry_hash from ledger order by id desc limit 1"))
@@ -56,7 +63,10 @@ def upgrade() -> None:
     now = datetime.now(UTC).isoformat(timespec="microseconds")
     rows = []
     for row in connection.execute(
-        sa.text("select id, cause, extractor_version from article_versions order by id")
+        sa.text(
+            "select id, cause, extractor_version from article_versions"
+            f" where id not in {entered} order by id"
+        )
     ):
         digest = _digest(dict(zip(COVERED, row, strict=True)))
         head = hashlib.sha256((head + digest).encode("ascii")).hexdigest()
@@ -78,7 +88,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The ledger's entries stay (a hash chain is never cut); the older code's verify reports
-    # the kind it does not know. Not a batch (copy-and-rename) operation: views name the table.
-    op.execute("ALTER TABLE article_versions DROP COLUMN extractor_version")
-    op.execute("ALTER TABLE article_versions DROP COLUMN cause")
+    # The columns stay: the older code never reads them (a version it writes gets `crawl`
+    # and no extractor), and the ledger's entries of them stay valid (a hash chain is never
+    # cut). Upgrading again enters only the versions written meanwhile.
+    pass
