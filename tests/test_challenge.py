@@ -7,7 +7,9 @@ import pytest
 
 from chalco_crawler.challenge import detect_challenge
 from replica import challenges
+from replica.server import ReplicaServer
 from replica.site import build_site
+from tests.conftest import run_crawl
 
 HTML = "text/html; charset=utf-8"
 CLOUDFLARE = (
@@ -86,3 +88,19 @@ def test_an_article_that_mentions_a_captcha_is_content(site):
         "</body>", '<form><input type="password"><img src="/captcha.jpg">验证码</form></body>'
     )
     assert detect_challenge(status, headers["Content-Type"], page.encode("utf-8")) is None
+
+
+def test_a_crawl_whose_home_page_is_a_challenge_archives_no_article(tmp_path):
+    class Challenged(ReplicaServer):
+        def respond(self, method, target, headers):
+            if target == "/":
+                return 412, {"Content-Type": HTML}, challenges.script_only_page()
+            return super().respond(method, target, headers)
+
+    with Challenged(build_site(articles=40)) as server:
+        result = run_crawl(tmp_path / "home", server.base_url, timeout=60)
+        paths = [r.path for r in server.requests]
+    assert result.exit_code == 6, result.stderr
+    assert result.summary["new"] == 0 and result.summary["failed"] == 0
+    assert result.summary["challenges"][0]["reason"].startswith("HTTP 412 with a script-only")
+    assert paths == ["/robots.txt"]  # the home page is answered above, unlogged: nothing after it

@@ -199,3 +199,37 @@ def test_an_unknown_profile_is_a_usage_error(tmp_path):
     result = probe(tmp_path / "home", "http://127.0.0.1:9/", "--site", "nope", fmt="text")
     assert result.exit_code == 4
     assert result.stderr.startswith("Error: no site profile named 'nope'")
+
+
+def test_an_article_url_pattern_the_profile_does_not_know_is_flagged(replica, tmp_path):
+    home = tmp_path / "home"
+    (home / "sites").mkdir(parents=True)
+    bundled = (Path(__file__).parent.parent / "chalco_crawler" / "sites" / "chalco.toml").read_text(
+        "utf-8"
+    )
+    (home / "sites" / "chalco.toml").write_text(
+        bundled.replace("article = '/t(?P<date>", "article = '/content_(?P<date>"), "utf-8"
+    )
+    result = probe(home, replica.base_url)
+    assert result.exit_code == 1
+    unknown = [m for m in result.messages() if m.startswith("no link of the list matches")]
+    assert len(unknown) == len(result.site["sections"]) == 5
+    assert all("/t20" in m for m in unknown)  # an example of the links it would skip
+    assert result.samples() == []
+
+
+def test_a_news_root_the_site_does_not_have_is_flagged(replica, tmp_path):
+    home = tmp_path / "home"
+    (home / "sites").mkdir(parents=True)
+    (home / "sites" / "chalco.toml").write_text(
+        'name = "chalco"\nbase_url = "https://www.chalco.com.cn/"\n[news]\nroots = ["xwzx/"]\n'
+        'root_labels = ["新闻中心"]\nfallback_sections = ["xwdt/gsyw/"]\n',
+        "utf-8",
+    )
+    result = probe(home, replica.base_url)
+    assert result.exit_code == 1
+    warnings = result.messages()
+    assert any(m.startswith("news root xwzx/ (新闻中心) is not linked") for m in warnings)
+    assert any("fallback sections" in m for m in warnings)
+    assert [s["path"] for s in result.site["sections"]] == ["xwdt/gsyw"]
+    assert result.site["sections"][0]["origin"] == "fallback"
