@@ -49,6 +49,7 @@ from archive.queries import (
     version_history,
 )
 from archive.queries import captures as capture_list
+from archive.reextract_command import reextract
 from archive.report import report as report_command
 from archive.safe_text import (
     csv_cell,
@@ -646,7 +647,8 @@ def versions(url: str, home: Path | None, fmt: str | None) -> None:
             row["captures"] = ", ".join(
                 f"{c['fetched_at']} {c['status']} {c['record_type']}" for c in row["captures"]
             )
-    emit(rows, ["version", "content_sha256", "first_seen", "last_seen", "captures"], fmt, url)
+    columns = ["version", "cause", "content_sha256", "first_seen", "last_seen", "captures"]
+    emit(rows, columns, fmt, url)
 
 
 @main.command()
@@ -1001,6 +1003,7 @@ Try:
 main.add_command(package_command())
 main.add_command(browse)
 main.add_command(report_command)
+main.add_command(reextract)
 
 if __name__ == "__main__":
     main()

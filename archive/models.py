@@ -50,6 +50,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else datetime.fromisoformat(value)
 
 
+# Why a version exists (article_versions.cause).
+CAUSE_CRAWL = "crawl"
+"""A crawl found the page's content changed (or saw it the first time)."""
+CAUSE_FILE = "file"
+"""A revisit found a file the version names changed at its URL; the page's fields carry over."""
+CAUSE_REEXTRACT = "reextract"
+"""`chalco-archive reextract` read the archived page again and its fields came out otherwise."""
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -209,6 +218,16 @@ class ArticleVersion(Base):
     problems_json: Mapped[str] = mapped_column(Text, doc="JSON list of flags; [] when clean")
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cause: Mapped[str] = mapped_column(
+        String(16),
+        default=CAUSE_CRAWL,
+        server_default=CAUSE_CRAWL,
+        doc="why this version exists: crawl (the page changed), file (a file it names"
+        " changed at its URL), reextract (the archived page read again by a newer extractor)",
+    )
+    extractor_version: Mapped[str | None] = mapped_column(
+        String(64), doc="the extraction that read these fields (pipelines.content); null: unknown"
+    )
 
     article: Mapped[Article] = relationship(back_populates="versions")
     capture: Mapped[Capture] = relationship()

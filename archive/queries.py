@@ -261,6 +261,8 @@ def version_history(session: Session, url: str) -> list[dict[str, Any]]:
             {
                 "url": url,
                 "version": version.number,
+                "cause": version.cause,
+                "extractor_version": version.extractor_version,
                 "content_sha256": version.content_sha256,
                 "title": version.title,
                 "first_seen": _iso(version.first_seen_at),
@@ -298,6 +300,14 @@ def version_text(version: ArticleVersion) -> list[str]:
     return head + (version.body or "").split("\n") + ([""] + files if files else [])
 
 
+def _cause(version: ArticleVersion) -> str:
+    """Why a version exists, and which extraction read it when known: `reextract, extractor
+    0.1.0+1a2b3c4d.5e6f7a8b`."""
+    if version.extractor_version is None:
+        return version.cause
+    return f"{version.cause}, extractor {version.extractor_version}"
+
+
 def diff_versions(session: Session, url: str, old: int | None, new: int | None) -> list[str]:
     """A unified diff of two versions' text (default: the last two)."""
     versions = get_article(session, url).versions
@@ -312,8 +322,8 @@ def diff_versions(session: Session, url: str, old: int | None, new: int | None) 
         difflib.unified_diff(
             version_text(by_number[old]),
             version_text(by_number[new]),
-            fromfile=f"{url} version {old}",
-            tofile=f"{url} version {new}",
+            fromfile=f"{url} version {old} ({_cause(by_number[old])})",
+            tofile=f"{url} version {new} ({_cause(by_number[new])})",
             lineterm="",
         )
     )

@@ -246,6 +246,21 @@ def index_version(
         _insert(connection, [(version_id, published, title, body)])
 
 
+def index_new_versions(
+    connection: Connection, rows: Sequence[tuple[int, str | None, str | None, str | None]]
+) -> None:
+    """Index versions just inserted in this transaction, (id, published, title, body) each,
+    at once: what index_version does for one, without asking whether a new row is indexed."""
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        from archive.search_postgresql import index_versions_postgresql
+
+        index_versions_postgresql(connection, [(row[0], row[2], row[3]) for row in rows])
+    elif _is_sqlite(connection):
+        _insert(connection, list(rows))
+
+
 def reindex(connection: Connection) -> int:
     """Rebuild the whole index from article_versions; the number of versions indexed."""
     if not _is_sqlite(connection):

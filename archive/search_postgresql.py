@@ -51,6 +51,16 @@ def index_version_postgresql(
     )
 
 
+def index_versions_postgresql(
+    connection: Connection, rows: Sequence[tuple[int, str | None, str | None]]
+) -> None:
+    """`search_pairs` of several versions, (id, title, body) each, in one statement."""
+    connection.execute(
+        SET_PAIRS,
+        [{"pairs": pairs_of(title, body), "id": version_id} for version_id, title, body in rows],
+    )
+
+
 @contextmanager
 def without_gin_indexes(connection: Connection) -> Iterator[None]:
     """Drop the versions table's GIN indexes (the pairs, and pg_trgm's over title and body)

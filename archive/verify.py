@@ -53,6 +53,7 @@ TABLES: dict[str, Any] = {
 LABELS = {
     "version_files": "the files named by version",
     "named_files": "the files named by version",
+    "version_cause": "the cause and extractor of version",
 }
 # Kinds whose entries are checked where they exist, but that no row must have: written
 # before migration 0012, whose `named_files` cover the same rows.
@@ -311,6 +312,14 @@ def _row_digests(session: Session) -> dict[str, dict[int, _RowDigest]]:
             name = row.get("url") or row.get("name") or version_urls.get(row["id"])
             needs_entry = kind not in ("warc_file", "file") or row["sha256"] is not None
             by_id[row["id"]] = _RowDigest(row_digest(kind, dict(row)), name, needs_entry)
+    digests["version_cause"] = {
+        row.id: _RowDigest(
+            row_digest("version_cause", dict(row._mapping)), version_urls.get(row.id)
+        )
+        for row in session.execute(
+            select(ArticleVersion.id, ArticleVersion.cause, ArticleVersion.extractor_version)
+        )
+    }
     for kind, canonical in (
         ("version_files", _versions_naming_later_bytes(session)),
         ("named_files", _named_files(session)),

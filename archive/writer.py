@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -41,6 +41,9 @@ from archive.errors import ArchiveLocked, ContentOversize, ContentUndecodable, S
 from archive.home import ArchiveHome
 from archive.ledger import GENESIS, chain, named_files_row, row_digest
 from archive.models import (
+    CAUSE_CRAWL,
+    CAUSE_FILE,
+    CAUSE_REEXTRACT,
     Article,
     ArticleVersion,
     Capture,
@@ -54,7 +57,7 @@ from archive.models import (
     utc_now,
 )
 from archive.recovery import file_sha256, recover, run_file_prefix, safe_name
-from archive.search import index_version
+from archive.search import index_new_versions
 from archive.warcstore import (
     HttpExchange,
     RevisitTarget,
@@ -116,6 +119,29 @@ class NamedFile:
 
 
 @dataclass(frozen=True)
+class NextVersion:
+    """An article's next version, to be inserted: the page's fields in `values`."""
+
+    article_id: int
+    previous_id: int | None
+    previous_number: int
+    values: dict[str, Any]
+    files: list[NamedFile]
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A new reading of an archived page (`capture_id`, fetched at `seen_at`) whose fields
+    differ from those of version `version_id`."""
+
+    version_id: int
+    content: ArticleContent
+    capture_id: int
+    seen_at: datetime
+
+
+@dataclass(frozen=True)
 class CaptureInfo:
     """What the crawler needs to know about a capture it just wrote."""
 
@@ -163,6 +189,8 @@ class ArticleContent:
     template: str | None = None
     problems: list[str] = field(default_factory=list)
     files: list[FileLink] = field(default_factory=list)
+    extractor_version: str | None = None
+    """Which extraction read these fields (pipelines.content.extractor_version)."""
 
     def content_sha256(self) -> str:
         """Digest of what a reader sees; equal digests mean the same version."""
@@ -176,6 +204,30 @@ class ArticleContent:
         }
         encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(encoded).hexdigest()
+
+
+def version_values(content: ArticleContent, capture_id: int, cause: str) -> dict[str, Any]:
+    """The article_versions columns a record fills, read from the capture `capture_id`."""
+    return {
+        "content_sha256": content.content_sha256(),
+        "capture_id": capture_id,
+        "title": content.title,
+        "source": content.source,
+        "source_raw": content.source_raw,
+        "author": content.author,
+        "author_raw": content.author_raw,
+        "published": content.published,
+        "published_raw": content.published_raw,
+        "info_raw": content.info_raw,
+        "body": content.body,
+        "body_html": content.body_html,
+        "meta_json": json.dumps(content.meta, ensure_ascii=False, sort_keys=True),
+        "encoding": content.encoding,
+        "template": content.template,
+        "problems_json": json.dumps(content.problems, ensure_ascii=False),
+        "cause": cause,
+        "extractor_version": content.extractor_version,
+    }
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -251,6 +303,7 @@ class ArchiveWriter:
         self._warc_ids: dict[str, int] = {}
         self._payload_owner: dict[str, tuple[int, RevisitTarget] | None] = {}
         self._files: dict[str, FileRecord] = {}
+        self._bytes_captures: dict[int, int | None] | None = None
         # Statements built once per table (building one cost more than running it).
         self._inserts: dict[str, Insert] = {}
         self._updates: dict[str, Update] = {}
@@ -792,6 +845,19 @@ class ArchiveWriter:
             self._link_capture(latest.version_id, capture_id)
             return "unchanged", latest.version_id
 
+        version_id = self._new_version(
+            article_id,
+            latest.version_id if latest is not None else None,
+            latest.number if latest is not None and latest.number is not None else 0,
+            version_values(content, capture_id, CAUSE_CRAWL),
+            self._named_files(content, seen_at),
+            seen_at,
+        )
+        self._link_capture(version_id, capture_id)
+        return ("new" if latest is None else "updated"), version_id
+
+    def _named_files(self, content: ArticleContent, seen_at: datetime) -> list[NamedFile]:
+        """The files a record names, each once per role, with the bytes it names."""
         named: list[NamedFile] = []
         for link in content.files:
             # A file not fetched (e.g. off-host) is still named by the version.
@@ -801,33 +867,59 @@ class ArchiveWriter:
             if any((file.id, link.role) == (other.file_id, other.role) for other in named):
                 continue
             named.append(NamedFile(file.id, link.role, link.name, self._bytes_capture(file)))
-        version_id = self._new_version(
-            article_id,
-            latest.version_id if latest is not None else None,
-            latest.number if latest is not None and latest.number is not None else 0,
-            {
-                "content_sha256": digest,
-                "capture_id": capture_id,
-                "title": content.title,
-                "source": content.source,
-                "source_raw": content.source_raw,
-                "author": content.author,
-                "author_raw": content.author_raw,
-                "published": content.published,
-                "published_raw": content.published_raw,
-                "info_raw": content.info_raw,
-                "body": content.body,
-                "body_html": content.body_html,
-                "meta_json": json.dumps(content.meta, ensure_ascii=False, sort_keys=True),
-                "encoding": content.encoding,
-                "template": content.template,
-                "problems_json": json.dumps(content.problems, ensure_ascii=False),
-            },
-            named,
-            seen_at,
-        )
-        self._link_capture(version_id, capture_id)
-        return ("new" if latest is None else "updated"), version_id
+        return named
+
+    @guarded
+    def save_reextracted(self, readings: Sequence[Reading]) -> list[int | None]:
+        """New readings of archived pages: each article's next version, with cause
+        `reextract`. Nothing about the articles themselves changes (status, when seen).
+
+        Returns each new version's id; None for a reading whose `version_id` is no longer
+        its article's latest (something wrote a version since it was read): nothing is
+        written for it.
+        """
+        written = self._retrying(lambda: self._reextracted_versions(readings))
+        self._pending += len(readings) - 1
+        self._wrote()
+        return written
+
+    def _reextracted_versions(self, readings: Sequence[Reading]) -> list[int | None]:
+        read = {reading.version_id for reading in readings}
+        latest = {
+            row.id: row
+            for row in self.connection.execute(
+                select(VERSIONS.c.id, VERSIONS.c.article_id, VERSIONS.c.number).where(
+                    VERSIONS.c.id.in_(read), VERSIONS.c.is_latest
+                )
+            )
+        }
+        batch, kept = [], []
+        for reading in readings:
+            version = latest.pop(reading.version_id, None)  # one new version each
+            if version is None:
+                continue
+            kept.append(reading)
+            batch.append(
+                NextVersion(
+                    version.article_id,
+                    version.id,
+                    version.number,
+                    version_values(reading.content, reading.capture_id, CAUSE_REEXTRACT),
+                    self._named_files(reading.content, reading.seen_at),
+                    reading.seen_at,
+                )
+            )
+        ids = self._new_versions(batch) if batch else []
+        if ids:
+            self.connection.execute(
+                self._link_version_capture,
+                [
+                    {"version_id": version_id, "capture_id": reading.capture_id}
+                    for version_id, reading in zip(ids, kept, strict=True)
+                ],
+            )
+        made = {id(reading): version_id for reading, version_id in zip(kept, ids, strict=True)}
+        return [made.get(id(reading)) for reading in readings]
 
     def _retrying(self, write: Callable[[], T]) -> T:
         """Run `write`, which reads an article's latest version and writes on it.
@@ -870,45 +962,116 @@ class ArchiveWriter:
     ) -> int:
         """Insert the article's next version (the page's fields in `values`), the files it
         names and its search entry; the version before it stops being the latest."""
-        if previous_id is not None:
-            self._set(VERSIONS, previous_id, is_latest=False)
-        version_id = self._add(
-            VERSIONS,
-            article_id=article_id,
-            number=previous_number + 1,
-            is_latest=True,
-            first_seen_at=seen_at,
-            last_seen_at=seen_at,
-            **values,
-        )
-        # In the same transaction as the version: search never lags behind the archive.
-        index_version(self.connection, version_id, values["title"], values["body"])
-        if files:
+        return self._new_versions(
+            [NextVersion(article_id, previous_id, previous_number, values, files, seen_at)]
+        )[0]
+
+    def _new_versions(self, batch: Sequence[NextVersion]) -> list[int]:
+        """_new_version for several articles at once, a statement per table for them all
+        (reextract writes thousands)."""
+        earlier = [{"row_id": v.previous_id} for v in batch if v.previous_id is not None]
+        if earlier:
             self.connection.execute(
-                insert(VERSION_FILES),
-                [
-                    {
-                        "version_id": version_id,
-                        "file_id": file.file_id,
-                        "role": file.role,
-                        "name": file.name,
-                        "position": position,
-                        "capture_id": file.capture_id,
-                    }
-                    for position, file in enumerate(files)
-                ],
+                update(VERSIONS).where(VERSIONS.c.id == bindparam("row_id")),
+                [dict(row, is_latest=False) for row in earlier],
             )
-        named = [
-            (f.file_id, f.role, f.name, position, f.capture_id) for position, f in enumerate(files)
+        template = {column.name: None for column in VERSIONS.columns}
+        rows = [
+            dict(
+                template,
+                article_id=v.article_id,
+                number=v.previous_number + 1,
+                is_latest=True,
+                first_seen_at=v.seen_at,
+                last_seen_at=v.seen_at,
+                **v.values,
+            )
+            for v in batch
         ]
-        self._ledger("named_files", version_id, named_files_row(version_id, named))
-        return version_id
+        for row in rows:
+            del row["id"]
+        inserted = self.connection.execute(
+            insert(VERSIONS).returning(VERSIONS.c.id, sort_by_parameter_order=True), rows
+        )
+        ids = [int(version_id) for version_id in inserted.scalars()]
+        named_rows = []
+        for version_id, row, version in zip(ids, rows, batch, strict=True):
+            self._ledger("version", version_id, row)
+            self._ledger(
+                "version_cause",
+                version_id,
+                {"cause": row["cause"], "extractor_version": row["extractor_version"]},
+            )
+            named = [
+                (f.file_id, f.role, f.name, position, f.capture_id)
+                for position, f in enumerate(version.files)
+            ]
+            self._ledger("named_files", version_id, named_files_row(version_id, named))
+            named_rows += [
+                {
+                    "version_id": version_id,
+                    "file_id": file_id,
+                    "role": role,
+                    "name": name,
+                    "position": position,
+                    "capture_id": capture_id,
+                }
+                for file_id, role, name, position, capture_id in named
+            ]
+        # In the same transaction as the versions: search never lags behind the archive.
+        index_new_versions(
+            self.connection,
+            [
+                (i, row["published"], row["title"], row["body"])
+                for i, row in zip(ids, rows, strict=True)
+            ],
+        )
+        if named_rows:
+            self.connection.execute(insert(VERSION_FILES), named_rows)
+        return ids
 
     def _bytes_capture(self, file: FileRecord) -> int | None:
         """The capture holding a file's newest bytes when they are not its first fetch's
         (a revisit found the file changed); None otherwise."""
         if file.sha256 is None or file.capture_id is None:
             return None
+        if self.run_id is None:
+            # A writer without a run writes no captures (reextract, holding the home alone):
+            # files' newest captures cannot change under it, and are read once for them all.
+            if self._bytes_captures is None:
+                self._bytes_captures = self._all_bytes_captures()
+            if file.id in self._bytes_captures:
+                return self._bytes_captures[file.id]
+        return self._newest_bytes_capture(file)
+
+    def _all_bytes_captures(self) -> dict[int, int | None]:
+        """_newest_bytes_capture of every archived file, in one query."""
+        first = CAPTURES.alias("first")
+        newest = CAPTURES.alias("newest")
+        newest_id = (
+            select(CAPTURES.c.id)
+            .where(CAPTURES.c.url == first.c.url, CAPTURES.c.status == 200)
+            .order_by(CAPTURES.c.id.desc())
+            .limit(1)
+            .correlate(first)
+            .scalar_subquery()
+        )
+        rows = self.connection.execute(
+            select(
+                FILES.c.id, FILES.c.capture_id, FILES.c.sha256, newest.c.id, newest.c.content_sha256
+            )
+            .join(first, first.c.id == FILES.c.capture_id)
+            .outerjoin(newest, newest.c.id == newest_id)
+            .where(FILES.c.sha256.is_not(None))
+        )
+        return {
+            file_id: None
+            if newest_capture is None or newest_capture == capture_id or newest_sha256 == sha256
+            else int(newest_capture)
+            for file_id, capture_id, sha256, newest_capture, newest_sha256 in rows
+        }
+
+    def _newest_bytes_capture(self, file: FileRecord) -> int | None:
         # Captures are under the URL as sent, which may be the page's link percent-encoded.
         fetched_url = self.connection.scalar(
             select(CAPTURES.c.url).where(CAPTURES.c.id == file.capture_id)
@@ -989,6 +1152,8 @@ class ArchiveWriter:
         ]
         kept = ("id", "article_id", "number", "is_latest", "first_seen_at", "last_seen_at")
         values = {key: value for key, value in latest._mapping.items() if key not in kept}
+        # The fields, and the extractor that read them, are the latest version's.
+        values["cause"] = CAUSE_FILE
         # The page is the latest version's: the capture it was last seen in goes on.
         page_capture = self.connection.scalar(
             select(func.max(VERSION_CAPTURES.c.capture_id)).where(

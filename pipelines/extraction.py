@@ -166,6 +166,11 @@ _MAX_INFO_CHARS = 300
 # Fields split over blocks sit side by side; looking further only costs time on odd pages.
 _MAX_INFO_NEIGHBOURS = 6
 _MAX_CAPTION_CHARS = 120
+# A selector that is one tag, class or id; and the white space XPath's normalize-space() and
+# so cssselect's class matching split on.
+_SIMPLE_SELECTOR = re.compile(r"([.#]?)(-?[A-Za-z_][A-Za-z0-9_-]*)")
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+_WITH_CLASS_OR_ID = etree.XPath("descendant-or-self::*[@class or @id]")
 
 
 @lru_cache(maxsize=1)
@@ -394,13 +399,12 @@ class _Page:
         self.rules = rules
         self.labels = _label_rules(rules)
         self.base = self._base_url()
+        self._index: dict[str, list[etree._Element]] | None = None
         self.boilerplate: set[etree._Element] = set()
         for selector in rules.boilerplate:
-            xpath = _css(selector)
-            if xpath is not None:
-                self.boilerplate.update(
-                    node for node in xpath(root) if node is not root and node.tag != "body"
-                )
+            self.boilerplate.update(
+                node for node in self.select(selector) if node is not root and node.tag != "body"
+            )
         self.skip: set[etree._Element] = set(self.boilerplate)
 
     def _base_url(self) -> str:
@@ -410,7 +414,34 @@ class _Page:
                 return joined
         return self.url
 
+    def _indexed(self) -> dict[str, list[etree._Element]]:
+        """Every element with a class or an id under its `.class` and `#id`, in document
+        order."""
+        if self._index is None:
+            index: dict[str, list[etree._Element]] = {}
+            for node in _WITH_CLASS_OR_ID(self.root):
+                classes = node.get("class")
+                if classes:
+                    for name in set(_XML_SPACE.split(classes)):
+                        if name:
+                            index.setdefault("." + name, []).append(node)
+                element_id = node.get("id")
+                if element_id is not None:
+                    index.setdefault("#" + element_id, []).append(node)
+            self._index = index
+        return self._index
+
     def select(self, selector: str) -> list[etree._Element]:
+        """The elements a profile's CSS selector matches, in document order. A lone tag,
+        class or id (most profile selectors) is looked up in one index of the page instead
+        of a walk of the whole tree per selector, with cssselect's meaning: tags in any
+        case, classes and ids as written."""
+        simple = _SIMPLE_SELECTOR.fullmatch(selector)
+        if simple is not None:
+            kind, name = simple.groups()
+            if not kind:
+                return list(self.root.iter(name.lower()))
+            return list(self._indexed().get(kind + name, ()))
         xpath = _css(selector)
         if xpath is None:
             return []

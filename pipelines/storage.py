@@ -11,39 +11,29 @@ from archive.writer import ArticleContent, FileLink
 from chalco_crawler import signals as project_signals
 from chalco_crawler.items import ArticlePageItem, ArticleSeenItem, FileSeenItem, ListPageItem
 from chalco_crawler.session import CrawlSession
+from pipelines.content import archive_content, extractor_version
 
 
-def article_content(item: ArticlePageItem) -> ArticleContent:
+def article_content(item: ArticlePageItem, extractor: str | None = None) -> ArticleContent:
     """The archive's record of an article page, from the pipelines' fields."""
-    article = item.article
-    extraction = item.extraction
-    assert article is not None and extraction is not None
-    return ArticleContent(
+    assert item.article is not None and item.extraction is not None
+    return archive_content(
         url=item.final_url,
         site=item.site,
         docid=item.docid,
-        title=article.title,
-        source=article.source,
-        source_raw=article.source_raw,
-        author=article.author,
-        author_raw=article.author_raw,
-        published=article.published,
-        published_raw=article.published_raw,
-        info_raw=extraction.info_raw,
-        body=article.body,
-        body_html=article.body_html,
-        meta=dict(extraction.meta),
-        encoding=extraction.encoding,
-        template=extraction.template,
-        problems=list(article.problems),
+        extraction=item.extraction,
+        article=item.article,
+        # As the attachments stage listed them (attachments, then images).
         files=[FileLink(f.url, f.role, f.name) for f in item.files],
+        extractor_version=extractor,
     )
 
 
 class StoragePipeline:
-    def __init__(self, session: CrawlSession):
+    def __init__(self, session: CrawlSession, crawler: Crawler | None = None):
         self.session = session
         self.writer = session.writer
+        self.crawler = crawler
         # Listed URL → the URL that answered, for articles reached through a redirect.
         self._final_url: dict[str, str] = {}
         # Article URL → what this run counted it as (new, updated, unchanged, gone).
@@ -51,7 +41,7 @@ class StoragePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
-        return cls(CrawlSession.of(crawler))
+        return cls(CrawlSession.of(crawler), crawler)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ListPageItem):
@@ -94,9 +84,18 @@ class StoragePipeline:
                 problem=file.problem,
             )
         outcome, _version = self.writer.save_article(
-            article_content(item), item.capture_id, item.fetched_at
+            article_content(item, self._extractor_version(item.site)),
+            item.capture_id,
+            item.fetched_at,
         )
         self._count(item.final_url, outcome)
+
+    def _extractor_version(self, site: str) -> str | None:
+        """Which extraction read the site's pages in this crawl (the profile's rules)."""
+        spider = self.crawler.spider if self.crawler is not None else None
+        if spider is None or not hasattr(spider, "profile_for"):
+            return None
+        return extractor_version(spider.profile_for(site))
 
     def _store_sighting(self, item: ArticleSeenItem) -> None:
         if item.status == 304:

@@ -5,6 +5,7 @@ old bytes, which stay retrievable. Later versions go on naming the new bytes."""
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from w3lib.url import safe_url_string
 from archive.cli import main
 from archive.db import open_reader, open_writer, session_factory
 from archive.home import ArchiveHome
+from archive.ledger import chain
 from archive.queries import get_article, get_snapshot, iter_articles
 from archive.search import search
 from archive.verify import verify
@@ -247,6 +249,19 @@ def named_digests(session, article_url: str) -> list[tuple[int, str, str]]:
     ]
 
 
+def causes(session) -> dict[str, list[str]]:
+    """Each article's versions' causes, in order."""
+    found: dict[str, list[str]] = {}
+    for url, cause in session.execute(
+        text(
+            "SELECT a.url, v.cause FROM article_versions v JOIN articles a"
+            " ON a.id = v.article_id ORDER BY a.url, v.number"
+        )
+    ):
+        found.setdefault(url, []).append(cause)
+    return found
+
+
 FILE = "http://h/附件 1.pdf"  # a Chinese name and a space: Scrapy sends it percent-encoded
 OLD, NEW = b"%PDF-1.4 old" * 20, b"%PDF-1.4 new" * 20
 
@@ -291,6 +306,11 @@ def check(home: ArchiveHome) -> None:
             (4, "attachment", old),
         ]
         assert named_digests(session, "http://h/gone.html") == [(1, "attachment", old)]
+        assert causes(session) == {
+            "http://h/a.html": ["crawl", "file", "file"],
+            "http://h/b.html": ["crawl", "file", "crawl", "file"],
+            "http://h/gone.html": ["crawl"],
+        }
         latest = session.execute(
             text(
                 "SELECT a.url, v.number FROM article_versions v"
@@ -387,3 +407,40 @@ def test_two_workers_writing_one_articles_versions_both_go_on(tmp_path):
             ]
             assert verify(session, check_home).ok
         engine.dispose()
+
+
+def test_an_archive_from_before_causes_gets_them_from_migration_0014(tmp_path):
+    """Versions written before 0014 are `crawl`, or `file` where a changed file made them
+    (such a version keeps the digest of the one before); the ledger covers them after."""
+    home = ArchiveHome.at(tmp_path / "home")
+    exercise(home)
+    connection = sqlite3.connect(home.database_path)
+    # The archive as the older release left it: no such columns, no such entries.
+    connection.execute("delete from ledger where kind = 'version_cause'")
+    head = "0" * 64
+    for entry_id, digest in connection.execute(
+        "select id, digest from ledger order by id"
+    ).fetchall():
+        head = chain(head, digest)
+        connection.execute("update ledger set entry_hash = ? where id = ?", (head, entry_id))
+    connection.execute("alter table article_versions drop column extractor_version")
+    connection.execute("alter table article_versions drop column cause")
+    connection.execute("update alembic_version set version_num = '0012'")
+    connection.commit()
+    connection.close()
+    open_writer(home).dispose()  # what the next crawl does first
+    engine = open_reader(home)
+    with session_factory(engine)() as session:
+        assert causes(session) == {
+            "http://h/a.html": ["crawl", "file", "file"],
+            "http://h/b.html": ["crawl", "file", "crawl", "file"],
+            "http://h/gone.html": ["crawl"],
+        }
+        assert (
+            session.execute(
+                text("SELECT count(*) FROM article_versions WHERE extractor_version IS NOT NULL")
+            ).scalar()
+            == 0
+        )
+        assert verify(session, home).ok
+    engine.dispose()

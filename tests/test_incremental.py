@@ -161,9 +161,12 @@ def test_versions_and_diff_commands_show_the_history(history):
     )
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert [r["version"] for r in rows] == [1, 2]
+    assert [r["cause"] for r in rows] == ["crawl", "crawl"]
+    assert rows[0]["extractor_version"] == rows[1]["extractor_version"] is not None
     assert rows[0]["content_sha256"] != rows[1]["content_sha256"]
     diff = runner.invoke(main, ["diff", edited, "--home", str(history.home)])
     assert diff.exit_code == 0
+    assert f"{edited} version 2 (crawl, extractor {rows[1]['extractor_version']})" in diff.stdout
     assert f"-标题：{history.later.edited_before.title}" in diff.stdout
     assert f"+标题：{history.server.site.article(history.later.edited).title}" in diff.stdout
 

@@ -1,0 +1,99 @@
+"""The archive's record of an article page from what extraction and normalization read, and
+the name of the extraction that read it: one definition for the crawl and for `reextract`."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from archive.writer import ArticleContent, FileLink
+from chalco_crawler.profile import SiteProfile
+from pipelines import extraction, normalization
+from pipelines.extraction import Extraction
+from pipelines.normalization import NormalizedArticle
+
+# The libraries whose behaviour is part of what a page reads as.
+_LIBRARIES = ("lxml", "w3lib", "cssselect")
+
+
+def named_links(article: NormalizedArticle) -> list[FileLink]:
+    """The files a page names, attachments then images, as the attachments stage lists them."""
+    return [FileLink(link.url, "attachment", link.name) for link in article.attachments] + [
+        FileLink(link.url, "image", link.name) for link in article.images
+    ]
+
+
+def archive_content(
+    *,
+    url: str,
+    site: str,
+    docid: int | None,
+    extraction: Extraction,
+    article: NormalizedArticle,
+    files: list[FileLink],
+    extractor_version: str | None,
+) -> ArticleContent:
+    """The record the archive stores for one read of an article page."""
+    return ArticleContent(
+        url=url,
+        site=site,
+        docid=docid,
+        title=article.title,
+        source=article.source,
+        source_raw=article.source_raw,
+        author=article.author,
+        author_raw=article.author_raw,
+        published=article.published,
+        published_raw=article.published_raw,
+        info_raw=extraction.info_raw,
+        body=article.body,
+        body_html=article.body_html,
+        meta=dict(extraction.meta),
+        encoding=extraction.encoding,
+        template=extraction.template,
+        problems=list(article.problems),
+        files=files,
+        extractor_version=extractor_version,
+    )
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """SHA-256 of the code that turns page bytes into a record, and of the versions of the
+    libraries it leans on: any change to them may read a page otherwise."""
+    digest = hashlib.sha256()
+    for module in (extraction, normalization):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    for name in _LIBRARIES:
+        digest.update(f"{name}=={metadata.version(name)}\n".encode())
+    from lxml import etree  # its libxml2 too: the parser itself
+
+    digest.update(repr(etree.LIBXML_VERSION).encode())
+    return digest.hexdigest()
+
+
+def _rules_digest(profile: SiteProfile) -> str:
+    """SHA-256 of what in a site profile changes how its pages read: the extraction rules
+    and the time zone of its dates."""
+    rules = dataclasses.asdict(profile.extraction)
+    canonical = json.dumps(
+        {"extraction": rules, "timezone": profile.timezone}, ensure_ascii=False, sort_keys=True
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=64)
+def extractor_version(profile: SiteProfile) -> str:
+    """`<package version>+<code>.<rules>`, e.g. `0.1.0+1a2b3c4d.5e6f7a8b`: the package, a
+    digest of the extraction code and its libraries, and one of the profile's rules. Equal
+    names mean equal readings of the same bytes (extraction is a pure function of them)."""
+    try:
+        package = metadata.version("chalco-archive")
+    except metadata.PackageNotFoundError:
+        package = "0"
+    return f"{package}+{_code_digest()[:8]}.{_rules_digest(profile)[:8]}"
