@@ -461,7 +461,7 @@ def test_down_past_0014_and_up_again_keeps_the_causes(fixed, tmp_path):
     with engine.begin() as connection:
         config = _alembic_config(url)
         config.attributes["connection"] = connection
-        command.downgrade(config, "0012")
+        command.downgrade(config, "0013")
     engine.dispose()
     open_writer(ArchiveHome.at(home)).dispose()  # up again, as the next crawl does
     assert (
