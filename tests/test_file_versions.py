@@ -425,7 +425,7 @@ def test_an_archive_from_before_causes_gets_them_from_migration_0014(tmp_path):
         connection.execute("update ledger set entry_hash = ? where id = ?", (head, entry_id))
     connection.execute("alter table article_versions drop column extractor_version")
     connection.execute("alter table article_versions drop column cause")
-    connection.execute("update alembic_version set version_num = '0012'")
+    connection.execute("update alembic_version set version_num = '0013'")
     connection.commit()
     connection.close()
     open_writer(home).dispose()  # what the next crawl does first
