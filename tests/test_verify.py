@@ -11,9 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from archive.cli import main
-from archive.db import open_writer
+from archive.db import open_reader, open_writer, session_factory
 from archive.home import ArchiveHome
 from archive.ledger import chain
+from archive.verify import VerifyReport
+from archive.verify import verify as run_verify
 from archive.warcstore import HttpExchange
 from archive.writer import ArchiveWriter
 from tests.conftest import article_content, run_crawl
@@ -302,3 +304,55 @@ def test_a_file_made_to_look_never_fetched_is_found(home):
     )
     assert code == 1
     assert f"file {file_id} was edited [{url}]" in out
+
+
+def audit(home: Path, jobs: int = 1) -> VerifyReport:
+    archive_home = ArchiveHome.at(home)
+    engine = open_reader(archive_home)
+    try:
+        with session_factory(engine)() as session:
+            return run_verify(session, archive_home, jobs=jobs)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def several_files(replica, tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("several") / "home"
+    result = run_crawl(
+        home, replica.base_url, "--sections", "tzzgx/thygg", "-s", "ARCHIVE_WARC_MAX_SIZE=8000"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert len(list((home / "warc").glob("*.warc.gz"))) >= 3
+    return home
+
+
+def test_files_of_the_writer_are_read_once_and_damaged_ones_by_warcio(home):
+    """The fast pass vouches for what the crawl wrote; a damaged file is read again by
+    warcio, which names the damage (the tests above: as it always did)."""
+    assert audit(home).files_read_by_warcio == 0
+    path = warc_file(home)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    report = audit(home)
+    assert report.files_read_by_warcio == 1 and not report.ok
+
+
+def test_jobs_check_files_in_parallel_with_the_same_verdicts(several_files, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(several_files, home)
+    code, clean = verify(home, "--jobs", "3")
+    assert code == 0, clean
+    files = sorted((home / "warc").glob("*.warc.gz"))
+    for path in files[1], files[-1]:  # damage two files, which the workers report
+        data = bytearray(path.read_bytes())
+        data[len(data) // 3] ^= 0x04
+        path.write_bytes(bytes(data))
+    files[2].write_bytes(files[2].read_bytes()[:-100])
+    one = verify(home)
+    several = verify(home, "--jobs", "3")
+    assert one[0] == several[0] == 1
+    assert several[1] == one[1]  # the same problems, in the same order
+    assert all(path.name in one[1] for path in (files[1], files[2], files[-1]))
+    assert audit(home, jobs=3).files == len(files)
