@@ -99,6 +99,11 @@ def named_files_row(
     return {"version_id": version_id, "files": sorted([list(file) for file in files])}
 
 
+# What json.dumps(..., ensure_ascii=False, sort_keys=True) does, without building an
+# encoder for each of the archive's rows.
+CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def _plain(value: Any) -> Any:
     # Times as the archive stores them (UTC, microseconds), so that a digest computed when a
     # row is written equals the one computed from the row read back.
@@ -110,7 +115,7 @@ def _plain(value: Any) -> Any:
 def row_digest(kind: str, row: Mapping[str, Any]) -> str:
     """SHA-256 of the covered columns of a row, as canonical JSON."""
     canonical = {column: _plain(row[column]) for column in COVERED_COLUMNS[kind]}
-    encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    encoded = CANONICAL_JSON.encode(canonical).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()
 
 

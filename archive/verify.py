@@ -400,9 +400,10 @@ class _Counter:
     def __init__(self, session: Session, progress: Progress):
         self.progress = progress
         self.done = 0
-        # About what the pass reads: each covered row, then each ledger entry.
+        # About what the pass reads: each covered row, then each ledger entry. The highest
+        # id of each table for its count: count(*) would read the versions' bodies.
         self.total = sum(
-            session.scalar(select(func.count()).select_from(table)) or 0
+            session.scalar(select(func.max(table.c.id))) or 0
             for table in (*TABLES.values(), LEDGER)
         )
         progress.rows(0, self.total)
@@ -462,10 +463,12 @@ def _check_entry(
     entry: Row[Any], rows: dict[str, dict[int, _RowDigest]], report: VerifyReport
 ) -> None:
     row = rows[entry.kind].get(entry.ref_id)
+    if row is not None and row.digest == entry.digest:
+        return  # the rule: nothing to say (and nothing to build) for the rows as written
     what = f"{LABELS.get(entry.kind, entry.kind)} {entry.ref_id}"
     if row is None:
         report.problems.append(Problem(f"{what} was deleted"))
-    elif row.digest != entry.digest:
+    else:
         report.problems.append(Problem(f"{what} was edited", url=row.name))
 
 
