@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import io
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -139,12 +138,15 @@ class FileCheck:
 
 
 def check_warc_file(
-    path: Path, closed: tuple[int | None, str] | None, being_written: bool
+    path: Path,
+    closed: tuple[int | None, str] | None,
+    being_written: bool,
+    on_read: Callable[[int], None] | None = None,
 ) -> FileCheck:
     """Check one WARC file: against its `closed` (size, SHA-256) when it has them, its
     framing and every record's digests. One fast pass (archive.warc_check) for a file of the
     writer's shape; for any other, or anything irregular, the careful reading with warcio."""
-    scan = scan_warc(path, being_written)
+    scan = scan_warc(path, being_written, on_read)
     if scan is not None and (closed is None or closed == (scan.size, scan.sha256)):
         check = FileCheck(path.name, scan.records, size=path.stat().st_size)
         if check.size > scan.valid:  # only a file being written: scan_warc sees to that
@@ -196,7 +198,8 @@ def _read_warc(path: Path, check: FileCheck, being_written: bool) -> None:
                     url=url,
                     payload_sha256=sha256_hex(payload) if record.rec_type == "response" else None,
                 )
-    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as error:
+    # AttributeError: warcio's loader on an exchange record without its WARC-Target-URI.
+    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, AttributeError) as error:
         reason = repr(str(error).splitlines()[0][:80]) if str(error) else type(error).__name__
         check.problems.append(Problem(f"unreadable from here on: {reason}", name, offset))
     if valid < size and being_written:
@@ -204,10 +207,6 @@ def _read_warc(path: Path, check: FileCheck, being_written: bool) -> None:
     elif valid < size:
         check.problems.append(Problem("record cut off or damaged gzip framing", name, valid))
     check.size = size
-
-
-def _check_one(arguments: tuple[Path, tuple[int | None, str] | None, bool]) -> FileCheck:
-    return check_warc_file(*arguments)
 
 
 def _check_files(
@@ -242,14 +241,23 @@ def _check_files(
         closed = (row.size, row.sha256) if row.sha256 is not None else None
         work.append((path, closed, row.closed_at is None))
     total = sum(_size(path) for path, _, _ in work)
-    done = 0
+    done = read = 0
     progress.files(done, total)
+
+    def reading(count: int) -> None:
+        nonlocal read
+        read += count
+        progress.files(min(done + read, total), total)
+
     checks: dict[str, FileCheck] = {}
-    with _pool(jobs, len(work)) as pool:
-        for check in pool(_check_one, work):
-            checks[check.name] = check
-            done += check.size
-            progress.files(done, total, check.name)
+    if jobs > 1 and len(work) > 1:
+        results = _in_workers(work, jobs)
+    else:
+        results = (check_warc_file(*item, on_read=reading) for item in work)
+    for check in results:
+        checks[check.name] = check
+        done, read = done + check.size, 0
+        progress.files(min(done, total), total, check.name)
     contents: dict[str, dict[int, StoredRecord]] = {}
     for row in rows:  # the problems in the order of the files, whatever order they came in
         if row.name in missing:
@@ -274,21 +282,14 @@ def _size(path: Path) -> int:
         return 0  # gone since: its check says so
 
 
-@contextmanager
-def _pool(jobs: int, files: int) -> Iterator[Callable[..., Iterable[FileCheck]]]:
-    """`map` over the files, in worker processes when there are several jobs (the checks
-    are CPU-bound), as the checks finish."""
-    if jobs <= 1 or files <= 1:
-        yield map
-        return
-    with ProcessPoolExecutor(max_workers=min(jobs, files)) as executor:
-
-        def unordered(function: Callable[..., FileCheck], work: list[Any]) -> Iterator[FileCheck]:
-            futures = [executor.submit(function, item) for item in work]
-            for future in as_completed(futures):
-                yield future.result()
-
-        yield unordered
+def _in_workers(
+    work: list[tuple[Path, tuple[int | None, str] | None, bool]], jobs: int
+) -> Iterator[FileCheck]:
+    """The files' checks in worker processes (they are CPU-bound), as each one finishes."""
+    with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as executor:
+        futures = [executor.submit(check_warc_file, *item) for item in work]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def _check_captures(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,8 +162,10 @@ class _Member:
         url = self.headers.get("warc-target-uri")
         if record_type not in RECORD_TYPES or "warc-segment-number" in self.headers:
             raise Irregular("a record of another kind")
-        if url is not None and url.startswith("<"):
-            raise Irregular("a target URI in angle brackets")
+        if url is None and record_type != "warcinfo":
+            raise Irregular("an exchange without its target URI")
+        if url is not None and (url.startswith("<") or " " in url):
+            raise Irregular("a target URI that warcio rewrites (angle brackets, spaces)")
         try:
             self.block_left = int(self.headers.get("content-length") or "")
         except ValueError as error:
@@ -217,12 +220,15 @@ class _Member:
         )
 
 
-def scan_warc(path: Path, being_written: bool) -> FileScan | None:
+def scan_warc(
+    path: Path, being_written: bool, on_read: Callable[[int], None] | None = None
+) -> FileScan | None:
     """Read the file once and check it whole; None when warcio is to read it instead.
 
     A file `being_written` may end in a record cut short (the one a crawl is writing, or a
     killed crawl's tail): a gzip member still open at the end of the file is not read, as
     verify's careful reading leaves it. Anything else irregular, anywhere, gives None.
+    `on_read` is told the size of each piece of the file read, for a progress bar.
     """
     records: dict[int, StoredRecord] = {}
     whole_file = hashlib.sha256()
@@ -234,6 +240,8 @@ def scan_warc(path: Path, being_written: bool) -> FileScan | None:
         with open(path, "rb") as handle:
             while chunk := handle.read(READ_SIZE):
                 whole_file.update(chunk)
+                if on_read is not None:
+                    on_read(len(chunk))
                 view = memoryview(chunk)
                 while view:
                     if member is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 import shutil
 import sqlite3
 from datetime import UTC, datetime
@@ -9,13 +11,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from archive.cli import main
 from archive.db import open_reader, open_writer, session_factory
 from archive.home import ArchiveHome
 from archive.ledger import chain
-from archive.verify import VerifyReport
+from archive.verify import Progress, VerifyReport
 from archive.verify import verify as run_verify
+from archive.verify_progress import TerminalProgress
 from archive.warcstore import HttpExchange
 from archive.writer import ArchiveWriter
 from tests.conftest import article_content, run_crawl
@@ -306,12 +310,12 @@ def test_a_file_made_to_look_never_fetched_is_found(home):
     assert f"file {file_id} was edited [{url}]" in out
 
 
-def audit(home: Path, jobs: int = 1) -> VerifyReport:
+def audit(home: Path, jobs: int = 1, progress: Progress | None = None) -> VerifyReport:
     archive_home = ArchiveHome.at(home)
     engine = open_reader(archive_home)
     try:
         with session_factory(engine)() as session:
-            return run_verify(session, archive_home, jobs=jobs)
+            return run_verify(session, archive_home, progress=progress, jobs=jobs)
     finally:
         engine.dispose()
 
@@ -356,3 +360,15 @@ def test_jobs_check_files_in_parallel_with_the_same_verdicts(several_files, tmp_
     assert several[1] == one[1]  # the same problems, in the same order
     assert all(path.name in one[1] for path in (files[1], files[2], files[-1]))
     assert audit(home, jobs=3).files == len(files)
+
+
+def test_progress_is_shown_on_a_terminal_and_not_under_cron(home):
+    result = CliRunner().invoke(main, ["verify", "--home", str(home)])  # no terminal
+    assert result.exit_code == 0 and result.stderr == ""
+    screen = io.StringIO()
+    with TerminalProgress(Console(file=screen, force_terminal=True, width=100)) as progress:
+        report = audit(home, progress=progress)
+    assert report.ok
+    shown = screen.getvalue()
+    assert "WARC files" in shown and "rows and ledger" in shown
+    assert re.search(r" (\d[\d,]*)/\1 ", shown), "the rows' bar reaches its end"

@@ -200,3 +200,15 @@ def test_a_record_that_decompresses_to_much_is_read_in_pieces(tmp_path):
         sha256_hex(b" " * (96 << 20))
     ]
     assert peak < 32 << 20
+
+
+def test_a_record_without_its_target_uri_is_named_not_a_traceback(written, tmp_path):
+    records = members(written)
+    index = next(i for i, record in enumerate(records) if b"WARC-Type: response" in record)
+    start = records[index].index(b"WARC-Target-URI:")
+    end = records[index].index(b"\r\n", start) + 2
+    records[index] = records[index][:start] + records[index][end:]
+    path = rewritten(written, records, tmp_path / written.name)
+    check = check_warc_file(path, None, being_written=False)
+    assert check.read_by_warcio
+    assert [problem.what.split(":")[0] for problem in check.problems] == ["unreadable from here on"]
