@@ -104,6 +104,10 @@ EDITS = [
     (b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK\r"),
     (b"====\r\n", b"\r\n"),
     (b"WARC/1.1", b"WARC/1.1 "),
+    # Found by the tests below: warcio's str.strip() and the framing check's bytes.strip()
+    # read this length differently; warcio writes a target URI's spaces as %20.
+    (b"\r\nContent-Length: ", b"\r\nContent-Length:\x1c"),
+    (b"http://www.chalco.com.cn/", b"http: //www.chalco.com.cn/"),
 ]
 
 
