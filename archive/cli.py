@@ -55,7 +55,6 @@ from archive.search import search as run_search
 from archive.search_postgresql import reindex_postgresql
 from archive.verify import ledger_head as current_ledger_head
 from archive.verify import verify as run_verify
-from archive.verify_progress import TerminalProgress
 from archive.writer import ArchiveWriter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -745,6 +744,8 @@ def verify(home: Path | None, since: str | None, ledger_head: bool, jobs: int) -
             return
         console = Console(stderr=True)
         if console.is_terminal:
+            from archive.verify_progress import TerminalProgress  # rich.progress: here only
+
             with TerminalProgress(console) as progress:
                 report = run_verify(session, archive_home, parse_time(since), progress, jobs)
         else:  # under cron: the verdict only

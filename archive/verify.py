@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -286,6 +285,9 @@ def _in_workers(
     work: list[tuple[Path, tuple[int | None, str] | None, bool]], jobs: int
 ) -> Iterator[FileCheck]:
     """The files' checks in worker processes (they are CPU-bound), as each one finishes."""
+    # Imported here: multiprocessing would add to the start-up of every command.
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as executor:
         futures = [executor.submit(check_warc_file, *item) for item in work]
         for future in as_completed(futures):
