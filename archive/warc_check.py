@@ -75,6 +75,9 @@ def _decode(line: bytes) -> str:
 # A line after the first that str.rstrip() leaves empty (in ASCII text whose every line
 # ends in CR LF): where warcio's reader would see the headers end.
 BLANK_LINE = re.compile(r"\n[ \t\x0b\x0c\x1c-\x1f\r]*(?:\r\n|\Z)")
+# A byte other than printable ASCII, space, tab, CR and LF: on those alone the bytes and
+# the text of a header line strip alike.
+UNPLAIN = re.compile(rb"[^\t\r\n\x20-\x7e]")
 SHA256_BASE32 = re.compile(r"sha256:([A-Z2-7]{52})====\Z")
 # The base32 alphabet as the digits of int(..., 32).
 BASE32_DIGITS = str.maketrans(
@@ -174,9 +177,11 @@ class _Member:
             raise Irregular("no Content-Length") from error
         if self.block_left < 0:
             raise Irregular("negative Content-Length")
-        # The framing as verify's careful reading judges it (its Content-Length read from
-        # bytes, where str.strip() takes more away): it must see the same length.
-        if not _whole_record(section + b"\r\n\r\n", len(section) + 4 + self.block_left + 4):
+        # The framing as verify's careful reading judges it, its Content-Length read from
+        # bytes: where a header holds more than printable ASCII, str.strip() may take away
+        # what bytes.strip() keeps, and the two readings must be seen to agree.
+        total = len(section) + 4 + self.block_left + 4
+        if UNPLAIN.search(section) and not _whole_record(section + b"\r\n\r\n", total):
             raise Irregular("a Content-Length the framing check reads otherwise")
         if (
             record_type in HTTP_RECORDS
