@@ -13,7 +13,8 @@ takes `--home`, then times in alternating rounds, on the same files:
 - verify's WARC check before this change (file SHA-256, framing pass, then warcio);
 - verify's WARC check (archive.verify.check_warc_file on each file);
 - the whole audit (`verify()`: files, then rows and ledger), and `chalco-archive verify`
-  as a user runs it (a new process, start-up included), with `--jobs 1` and `--jobs 2`.
+  as a user runs it (a new process, start-up included), with `--jobs 1` and `--jobs 2`,
+  and that of an earlier release with `--before DIR` (its source tree, from `git archive`).
 
 Database and ledger: `--ledger-homes DIR ...` (archives built by benchmarks/search.py's
 generator, e.g. with `--build 2000 20000 100000 --into DIR`) are audited in alternating
@@ -27,6 +28,7 @@ rounds, and the pass's cost per ledger entry is printed for each.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -128,10 +130,16 @@ def audit(home: ArchiveHome) -> Callable[[], None]:
     return run
 
 
-def cli(home: ArchiveHome, jobs: int) -> Callable[[], None]:
+def cli(home: ArchiveHome, jobs: int | None, source: Path | None = None) -> Callable[[], None]:
+    """`chalco-archive verify` in a new process; `source`: an earlier release's tree."""
     command = [sys.executable, "-m", "archive.cli", "verify", "--home", str(home.root)]
-    command += ["--jobs", str(jobs)]
-    return lambda: subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    command += ["--jobs", str(jobs)] if jobs else []
+    env = dict(os.environ, PYTHONPATH=str(source)) if source else None
+
+    def run() -> None:
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
+
+    return run
 
 
 def timed(function: Callable[[], None]) -> tuple[float, float]:
@@ -163,7 +171,7 @@ def rounds(
     return times
 
 
-def warc_benchmark(home: ArchiveHome, count: int) -> None:
+def warc_benchmark(home: ArchiveHome, count: int, before: Path | None) -> None:
     files = sorted(home.warc_dir.glob("*.warc.gz"))
     size = sum(path.stat().st_size for path in files)
     print(f"{len(files)} WARC file(s), {size / 1e6:.1f} MB in {home.root}", flush=True)
@@ -181,6 +189,8 @@ def warc_benchmark(home: ArchiveHome, count: int) -> None:
     candidates["WARC check before"] = lambda: warc_check_before(files)
     candidates["WARC check"] = lambda: warc_check(files)
     candidates["verify()"] = audit(home)
+    if before:
+        candidates["CLI before"] = cli(home, None, before)
     candidates["CLI --jobs 1"] = cli(home, 1)
     candidates["CLI --jobs 2"] = cli(home, 2)
     times = rounds(candidates, count)
@@ -196,7 +206,7 @@ def warc_benchmark(home: ArchiveHome, count: int) -> None:
         )
 
 
-def ledger_benchmark(homes: list[ArchiveHome], count: int) -> None:
+def ledger_benchmark(homes: list[ArchiveHome], count: int, before: Path | None) -> None:
     entries: dict[str, int] = {}
 
     def audited(home: ArchiveHome) -> Callable[[], None]:
@@ -210,11 +220,18 @@ def ledger_benchmark(homes: list[ArchiveHome], count: int) -> None:
 
         return run
 
-    times = rounds({str(home.root): audited(home) for home in homes}, count)
+    candidates = {str(home.root): audited(home) for home in homes}
+    for home in homes if before else []:
+        candidates[f"CLI before {home.root}"] = cli(home, None, before)
+        candidates[f"CLI {home.root}"] = cli(home, None)
+    times = rounds(candidates, count)
     print("database and ledger pass (median):")
     for name, values in times.items():
         wall = statistics.median(wall for wall, _ in values)
         cpu = statistics.median(cpu for _, cpu in values)
+        if name not in entries:  # a whole command, start-up included
+            print(f"  {name}: {wall:.2f} s, CPU {cpu:.2f} s")
+            continue
         count = entries[name]
         print(
             f"  {name}: {count:,} ledger entries in {wall:.2f} s ({wall / count * 1e6:.1f} µs"
@@ -246,16 +263,21 @@ def main() -> None:
     parser.add_argument("--build", type=int, nargs="*", default=[], help="ledger archives")
     parser.add_argument("--into", type=Path, help="where --build puts them")
     parser.add_argument("--no-warc", action="store_true", help="the ledger pass only")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a source tree of an earlier release (git archive): its `verify` in the same rounds",
+    )
     args = parser.parse_args()
     if not args.no_warc:
         home = ArchiveHome.at(args.home) if args.home else crawl(args.articles, args.max_warc_size)
-        warc_benchmark(home, args.rounds)
+        warc_benchmark(home, args.rounds, args.before)
     homes = [ArchiveHome.at(path) for path in args.ledger_homes]
     if args.build:
         into = args.into or Path(tempfile.mkdtemp(prefix="chalco-ledger-"))
         homes += build_ledger_homes(args.build, into)
     if homes:
-        ledger_benchmark(homes, args.rounds)
+        ledger_benchmark(homes, args.rounds, args.before)
 
 
 if __name__ == "__main__":
