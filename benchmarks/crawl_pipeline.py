@@ -70,7 +70,7 @@ def run_measured(label: str, command: list[str], env: dict[str, str] | None = No
     started, server_started = time.perf_counter(), server_cpu()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd
     )
     _pid, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
@@ -105,7 +105,8 @@ def full_crawl(
     if source is None:
         return run_measured("full", command)
     env = dict(os.environ, PYTHONPATH=str(source))
-    return run_measured("full, before", command, env)
+    # In the tree's own folder: `-m` puts the working folder first on sys.path.
+    return run_measured("full, before", command, env, cwd=source)
 
 
 def bare_crawl(url_file: Path, log: Path, settings: list[str]) -> Measured:

@@ -137,7 +137,8 @@ def cli(home: ArchiveHome, jobs: int | None, source: Path | None = None) -> Call
     env = dict(os.environ, PYTHONPATH=str(source)) if source else None
 
     def run() -> None:
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
+        # In the tree's own folder: `-m` puts the working folder first on sys.path.
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env, cwd=source)
 
     return run
 
