@@ -64,7 +64,9 @@ class Measured:
     code: int
 
 
-def run_measured(label: str, command: list[str], env: dict[str, str] | None = None) -> Measured:
+def run_measured(
+    label: str, command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Measured:
     """Run one child process; its wall, CPU, peak RSS and exit code (its own and its
     children's CPU, and the server's, are printed)."""
     started, server_started = time.perf_counter(), server_cpu()
