@@ -12,7 +12,7 @@ takes `--home`, then times in alternating rounds, on the same files:
   digests, streaming hashlib over the record framing);
 - verify's WARC check before this change (file SHA-256, framing pass, then warcio);
 - verify's WARC check (archive.verify.check_warc_file on each file);
-- the whole audit (`verify()`: files, then rows and ledger), and `chalco-archive verify`
+- the whole audit (`verify()`: files, then rows and ledger; with 2 jobs too), and `chalco-archive verify`
   as a user runs it (a new process, start-up included), with `--jobs 1` and `--jobs 2`,
   and that of an earlier release with `--before DIR` (its source tree, from `git archive`).
 
@@ -119,11 +119,11 @@ def warc_check(files: list[Path]) -> None:
         assert not check.read_by_warcio and not check.problems, path
 
 
-def audit(home: ArchiveHome) -> Callable[[], None]:
+def audit(home: ArchiveHome, jobs: int = 1) -> Callable[[], None]:
     def run() -> None:
         engine = open_reader(home)
         with session_factory(engine)() as session:
-            report = verify(session, home)
+            report = verify(session, home, jobs=jobs)
         engine.dispose()
         assert report.ok, report.problems[:3]
 
@@ -190,6 +190,7 @@ def warc_benchmark(home: ArchiveHome, count: int, before: Path | None) -> None:
     candidates["WARC check before"] = lambda: warc_check_before(files)
     candidates["WARC check"] = lambda: warc_check(files)
     candidates["verify()"] = audit(home)
+    candidates["verify(jobs=2)"] = audit(home, jobs=2)
     if before:
         candidates["CLI before"] = cli(home, None, before)
     candidates["CLI --jobs 1"] = cli(home, 1)
