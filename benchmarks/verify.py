@@ -12,9 +12,10 @@ takes `--home`, then times in alternating rounds, on the same files:
   digests, streaming hashlib over the record framing);
 - verify's WARC check before this change (file SHA-256, framing pass, then warcio);
 - verify's WARC check (archive.verify.check_warc_file on each file);
-- the whole audit (`verify()`: files, then rows and ledger; with 2 jobs too), and `chalco-archive verify`
-  as a user runs it (a new process, start-up included), with `--jobs 1` and `--jobs 2`,
-  and that of an earlier release with `--before DIR` (its source tree, from `git archive`).
+- the whole audit (`verify()`: files, then rows and ledger; with 2 jobs too), and
+  `chalco-archive verify` as a user runs it (a new process, start-up included), with
+  `--jobs 1` and `--jobs 2`, and that of an earlier release with `--before DIR` (its
+  source tree, from `git archive`).
 
 Database and ledger: `--ledger-homes DIR ...` (archives built by benchmarks/search.py's
 generator, e.g. with `--build 2000 20000 100000 --into DIR`) are audited in alternating
