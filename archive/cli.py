@@ -811,8 +811,15 @@ def captures(url: str, home: Path | None, fmt: str | None) -> None:
 @HOME_OPTION
 @click.option("--since", help="Audit only what was written after this ISO date or datetime.")
 @click.option("--ledger-head", is_flag=True, help="Print the ledger's head hash and stop.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Check this many WARC files at a time, each in a process of its own.",
+)
 @one_line_errors
-def verify(home: Path | None, since: str | None, ledger_head: bool) -> None:
+def verify(home: Path | None, since: str | None, ledger_head: bool, jobs: int) -> None:
     """Audit the archive: WARC digests and framing, rows against records, every record
     indexed, the ledger's hash chain. Exits 1 on any problem.
 
@@ -820,23 +827,21 @@ def verify(home: Path | None, since: str | None, ledger_head: bool) -> None:
     Example:
       chalco-archive verify
       chalco-archive verify --since 2026-11-01
+      chalco-archive verify --jobs 4
       chalco-archive verify --ledger-head
     """
     with reading(home) as (archive_home, session):
         if ledger_head:
             click.echo(current_ledger_head(session))
             return
-        progress = Console(stderr=True)
-        if progress.is_terminal:
-            with progress.status("verifying…") as status:
-                report = run_verify(
-                    session,
-                    archive_home,
-                    parse_time(since),
-                    lambda name: status.update(f"verifying {name}"),
-                )
-        else:
-            report = run_verify(session, archive_home, parse_time(since))
+        console = Console(stderr=True)
+        if console.is_terminal:
+            from archive.verify_progress import TerminalProgress  # rich.progress: here only
+
+            with TerminalProgress(console) as progress:
+                report = run_verify(session, archive_home, parse_time(since), progress, jobs)
+        else:  # under cron: the verdict only
+            report = run_verify(session, archive_home, parse_time(since), jobs=jobs)
     for problem in report.problems:
         echo(f"PROBLEM {problem.line()}")
     for note in report.notes:

@@ -107,6 +107,11 @@ def named_files_row(
     return {"version_id": version_id, "files": sorted([list(file) for file in files])}
 
 
+# What json.dumps(..., ensure_ascii=False, sort_keys=True) does, without building an
+# encoder for each of the archive's rows.
+CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def _plain(value: Any) -> Any:
     # Times as the archive stores them (UTC, microseconds), so that a digest computed when a
     # row is written equals the one computed from the row read back.
@@ -121,7 +126,7 @@ def row_digest(kind: str, row: Mapping[str, Any]) -> str:
     for column in FLAG_COLUMNS.get(kind, ()):
         if row.get(column):
             canonical[column] = True
-    encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    encoded = CANONICAL_JSON.encode(canonical).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()
 
 

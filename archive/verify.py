@@ -6,13 +6,13 @@ from __future__ import annotations
 import hashlib
 import io
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Row, Table, select
+from sqlalchemy import Row, Table, func, select
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -39,6 +39,7 @@ from archive.models import (
     WarcFile,
 )
 from archive.recovery import QUARANTINE_DIR, file_sha256, runs_file_prefixes
+from archive.warc_check import StoredRecord, scan_warc
 from archive.warcstore import complete_prefix, read_record
 
 LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
@@ -79,14 +80,6 @@ class Problem:
 
 
 @dataclass
-class StoredRecord:
-    record_id: str
-    record_type: str
-    url: str | None
-    payload_sha256: str | None
-
-
-@dataclass
 class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
@@ -97,10 +90,22 @@ class VerifyReport:
     ledger_head: str = GENESIS
     notes: list[str] = field(default_factory=list)
     """Things worth knowing that are not damage (bytes set aside after a killed crawl)."""
+    files_read_by_warcio: int = 0
+    """Files the fast pass did not vouch for (damaged, or not of the writer's shape)."""
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+class Progress:
+    """What verify says of its progress as it goes: nothing, unless a terminal shows it."""
+
+    def files(self, done: int, total: int, name: str | None = None) -> None:
+        """`done` of `total` bytes of WARC files checked; `name` the file just checked."""
+
+    def rows(self, done: int, total: int) -> None:
+        """`done` of about `total` rows and ledger entries checked."""
 
 
 class _Prefix(io.RawIOBase):
@@ -129,13 +134,59 @@ def _stream_sha256(stream: BinaryIO) -> str:
     return digest.hexdigest()
 
 
-def _read_warc(path: Path, report: VerifyReport, being_written: bool) -> dict[int, StoredRecord]:
-    """Every record of a WARC file by offset, checking digests; problems go to the report.
+@dataclass
+class FileCheck:
+    """What reading one WARC file found: made in a worker process under `--jobs`."""
+
+    name: str
+    records: dict[int, StoredRecord]
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    size: int = 0
+    read_by_warcio: bool = False
+    """The fast pass did not vouch for the file: warcio read it and named what is wrong."""
+
+
+def check_warc_file(
+    path: Path,
+    closed: tuple[int | None, str] | None,
+    being_written: bool,
+    on_read: Callable[[int], None] | None = None,
+) -> FileCheck:
+    """Check one WARC file: against its `closed` (size, SHA-256) when it has them, its
+    framing and every record's digests. One fast pass (archive.warc_check) for a file of the
+    writer's shape; for any other, or anything irregular, the careful reading with warcio."""
+    scan = scan_warc(path, being_written, on_read)
+    if scan is not None and (closed is None or closed == (scan.size, scan.sha256)):
+        check = FileCheck(path.name, scan.records, size=path.stat().st_size)
+        if check.size > scan.valid:  # only a file being written: scan_warc sees to that
+            check.notes.append(_open_tail_note(path.name, scan.valid, check.size))
+        return check
+    check = FileCheck(path.name, {}, read_by_warcio=True)
+    if closed is not None and (path.stat().st_size != closed[0] or file_sha256(path) != closed[1]):
+        check.problems.append(
+            Problem("WARC file altered or replaced: SHA-256 differs from the record", path.name)
+        )
+    _read_warc(path, check, being_written)
+    return check
+
+
+def _open_tail_note(name: str, valid: int, size: int) -> str:
+    return (
+        f"open WARC file, {size - valid} bytes after its last whole record not checked"
+        f" (a record being written, or a killed crawl's tail its next crawl sets aside):"
+        f" {name} @ {valid}"
+    )
+
+
+def _read_warc(path: Path, check: FileCheck, being_written: bool) -> None:
+    """Every record of a WARC file by offset, checking digests with warcio; problems go to
+    the check.
 
     A file `being_written` is read only up to its last whole record: what follows is the
     record a running crawl is writing (or, after a kill, the tail its next crawl sets aside).
     """
-    records: dict[int, StoredRecord] = {}
+    records = check.records
     name = path.name
     offset = 0
     valid = complete_prefix(path)
@@ -150,29 +201,22 @@ def _read_warc(path: Path, report: VerifyReport, being_written: bool) -> dict[in
                 offset = iterator.get_record_offset()
                 url = record.rec_headers.get_header("WARC-Target-URI")
                 for problem in record.digest_checker.problems:
-                    report.problems.append(
-                        Problem(f"digest mismatch: {problem}", name, offset, url)
-                    )
+                    check.problems.append(Problem(f"digest mismatch: {problem}", name, offset, url))
                 records[offset] = StoredRecord(
                     record_id=record.rec_headers.get_header("WARC-Record-ID"),
                     record_type=record.rec_type,
                     url=url,
                     payload_sha256=payload_sha256 if record.rec_type == "response" else None,
                 )
-                report.records += 1
-    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as error:
+    # AttributeError: warcio's loader on an exchange record without its WARC-Target-URI.
+    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, AttributeError) as error:
         reason = repr(str(error).splitlines()[0][:80]) if str(error) else type(error).__name__
-        report.problems.append(Problem(f"unreadable from here on: {reason}", name, offset))
+        check.problems.append(Problem(f"unreadable from here on: {reason}", name, offset))
     if valid < size and being_written:
-        report.notes.append(
-            f"open WARC file, {size - valid} bytes after its last whole record not checked"
-            f" (a record being written, or a killed crawl's tail its next crawl sets aside):"
-            f" {name} @ {valid}"
-        )
+        check.notes.append(_open_tail_note(name, valid, size))
     elif valid < size:
-        report.problems.append(Problem("record cut off or damaged gzip framing", name, valid))
-    report.bytes_read += size
-    return records
+        check.problems.append(Problem("record cut off or damaged gzip framing", name, valid))
+    check.size = size
 
 
 def _check_files(
@@ -180,9 +224,9 @@ def _check_files(
     home: ArchiveHome,
     since: datetime | None,
     report: VerifyReport,
-    progress: Callable[[str], None],
+    progress: Progress,
+    jobs: int,
 ) -> dict[str, dict[int, StoredRecord]]:
-    contents: dict[str, dict[int, StoredRecord]] = {}
     rows = session.scalars(select(WarcFile).order_by(WarcFile.id)).all()
     known = {row.name for row in rows}
     running = session.scalars(select(CrawlRun.id).where(CrawlRun.status == "running"))
@@ -195,24 +239,70 @@ def _check_files(
             report.notes.append(f"WARC file of running crawl not indexed yet: {path.name}")
         else:
             report.problems.append(Problem("WARC file not in the database", path.name))
+    missing: set[str] = set()
+    work: list[tuple[Path, tuple[int | None, str] | None, bool]] = []
     for row in rows:
         path = home.warc_dir / row.name
         if since is not None and row.closed_at is not None and row.closed_at < since:
             continue
         if not path.exists():
-            report.problems.append(Problem("WARC file missing", row.name))
+            missing.add(row.name)
             continue
-        progress(row.name)
+        closed = (row.size, row.sha256) if row.sha256 is not None else None
+        work.append((path, closed, row.closed_at is None))
+    total = sum(_size(path) for path, _, _ in work)
+    done = read = 0
+    progress.files(done, total)
+
+    def reading(count: int) -> None:
+        nonlocal read
+        read += count
+        progress.files(min(done + read, total), total)
+
+    checks: dict[str, FileCheck] = {}
+    if jobs > 1 and len(work) > 1:
+        results = _in_workers(work, jobs)
+    else:
+        results = (check_warc_file(*item, on_read=reading) for item in work)
+    for check in results:
+        checks[check.name] = check
+        done, read = done + check.size, 0
+        progress.files(min(done, total), total, check.name)
+    contents: dict[str, dict[int, StoredRecord]] = {}
+    for row in rows:  # the problems in the order of the files, whatever order they came in
+        if row.name in missing:
+            report.problems.append(Problem("WARC file missing", row.name))
+        if row.name not in checks:
+            continue
+        check = checks[row.name]
         report.files += 1
-        if row.sha256 is not None:
-            if path.stat().st_size != row.size or file_sha256(path) != row.sha256:
-                report.problems.append(
-                    Problem(
-                        "WARC file altered or replaced: SHA-256 differs from the record", row.name
-                    )
-                )
-        contents[row.name] = _read_warc(path, report, being_written=row.closed_at is None)
+        report.records += len(check.records)
+        report.bytes_read += check.size
+        report.files_read_by_warcio += check.read_by_warcio
+        report.problems.extend(check.problems)
+        report.notes.extend(check.notes)
+        contents[row.name] = check.records
     return contents
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # gone since: its check says so
+
+
+def _in_workers(
+    work: list[tuple[Path, tuple[int | None, str] | None, bool]], jobs: int
+) -> Iterator[FileCheck]:
+    """The files' checks in worker processes (they are CPU-bound), as each one finishes."""
+    # Imported here: multiprocessing would add to the start-up of every command.
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as executor:
+        futures = [executor.submit(check_warc_file, *item) for item in work]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def _check_captures(
@@ -224,13 +314,25 @@ def _check_captures(
 ) -> None:
     unreadable = {p.file for p in report.problems if p.what.startswith("unreadable from")}
     open_files = set(session.scalars(select(WarcFile.name).where(WarcFile.closed_at.is_(None))))
-    query = select(Capture, WarcFile.name).join(WarcFile, WarcFile.id == Capture.warc_file_id)
+    # Columns, not ORM objects: an object per capture costs more than the check of it.
+    query = select(
+        Capture.id,
+        Capture.url,
+        Capture.record_id,
+        Capture.offset,
+        Capture.length,
+        Capture.payload_sha256,
+        Capture.record_type,
+        Capture.oversize,
+        WarcFile.name,
+    ).join(WarcFile, WarcFile.id == Capture.warc_file_id)
     if since is not None:
         query = query.where(Capture.fetched_at >= since)
     indexed: dict[str, set[str]] = {}
     # In batches: the result would otherwise hold every capture of the archive at once.
     batches = query.order_by(Capture.id).execution_options(yield_per=1000)
-    for capture, name in session.execute(batches):
+    for capture in session.execute(batches):
+        name = capture.name
         report.captures += 1
         if capture.oversize and capture.record_type == "response":
             report.notes.append(
@@ -293,7 +395,7 @@ class _RowDigest:
     """False for a WARC file still open and a file without bytes: their entries come later."""
 
 
-def _row_digests(session: Session) -> dict[str, dict[int, _RowDigest]]:
+def _row_digests(session: Session, counter: _Counter) -> dict[str, dict[int, _RowDigest]]:
     """The digest of every row the ledger covers, by kind and id, the rows read in batches."""
     # The article URL that names a version in a problem's line.
     version_urls: dict[int, str] = {
@@ -312,6 +414,7 @@ def _row_digests(session: Session) -> dict[str, dict[int, _RowDigest]]:
             name = row.get("url") or row.get("name") or version_urls.get(row["id"])
             needs_entry = kind not in ("warc_file", "file") or row["sha256"] is not None
             by_id[row["id"]] = _RowDigest(row_digest(kind, dict(row)), name, needs_entry)
+            counter.step()
     digests["version_cause"] = {
         row.id: _RowDigest(
             row_digest("version_cause", dict(row._mapping)), version_urls.get(row.id)
@@ -331,8 +434,32 @@ def _row_digests(session: Session) -> dict[str, dict[int, _RowDigest]]:
     return digests
 
 
-def _check_ledger(session: Session, report: VerifyReport) -> None:
-    rows = _row_digests(session)
+class _Counter:
+    """Rows and entries checked, told to the progress every thousand."""
+
+    def __init__(self, session: Session, progress: Progress):
+        self.progress = progress
+        self.done = 0
+        # About what the pass reads: each covered row, then each ledger entry. The highest
+        # id of each table for its count: count(*) would read the versions' bodies.
+        self.total = sum(
+            session.scalar(select(func.max(table.c.id))) or 0
+            for table in (*TABLES.values(), LEDGER)
+        )
+        progress.rows(0, self.total)
+
+    def step(self) -> None:
+        self.done += 1
+        if self.done % 1000 == 0:
+            self.progress.rows(min(self.done, self.total), self.total)
+
+    def finish(self) -> None:
+        self.progress.rows(self.total, self.total)
+
+
+def _check_ledger(session: Session, report: VerifyReport, progress: Progress) -> None:
+    counter = _Counter(session, progress)
+    rows = _row_digests(session, counter)
     covered: dict[str, set[int]] = {kind: set() for kind in rows}
     # A row whose kind keeps a history answers to its latest entry only.
     latest: dict[tuple[str, int], Row[Any]] = {}
@@ -343,6 +470,7 @@ def _check_ledger(session: Session, report: VerifyReport) -> None:
     )
     for entry in entries:
         report.ledger_entries += 1
+        counter.step()
         head = chain(head, entry.digest)
         if head != entry.entry_hash:
             report.problems.append(
@@ -368,16 +496,19 @@ def _check_ledger(session: Session, report: VerifyReport) -> None:
                     Problem(f"{LABELS.get(kind, kind)} {row_id} is not in the ledger")
                 )
     report.ledger_head = head
+    counter.finish()
 
 
 def _check_entry(
     entry: Row[Any], rows: dict[str, dict[int, _RowDigest]], report: VerifyReport
 ) -> None:
     row = rows[entry.kind].get(entry.ref_id)
+    if row is not None and row.digest == entry.digest:
+        return  # the rule: nothing to say (and nothing to build) for the rows as written
     what = f"{LABELS.get(entry.kind, entry.kind)} {entry.ref_id}"
     if row is None:
         report.problems.append(Problem(f"{what} was deleted"))
-    elif row.digest != entry.digest:
+    else:
         report.problems.append(Problem(f"{what} was edited", url=row.name))
 
 
@@ -425,17 +556,22 @@ def _check_file_rows(session: Session, report: VerifyReport) -> None:
     """An attachment's or image's digest, size and type are copies of its capture's, which
     the ledger covers: a copy that differs was edited (exports and `show` read it)."""
     rows = session.execute(
-        select(File.id, File.url, File.sha256, File.size, File.media_type, Capture)
+        select(
+            File.id,
+            File.url,
+            File.sha256,
+            File.size,
+            File.media_type,
+            Capture.content_sha256,
+            Capture.content_size,
+            Capture.media_type.label("capture_media_type"),
+        )
         .join(Capture, Capture.id == File.capture_id)
         .where(File.sha256.is_not(None))
         .execution_options(yield_per=1000)
     )
-    for file_id, url, sha256, size, media_type, capture in rows:
-        if (sha256, size, media_type) != (
-            capture.content_sha256,
-            capture.content_size,
-            capture.media_type,
-        ):
+    for file_id, url, sha256, size, media_type, *of_capture in rows:
+        if [sha256, size, media_type] != of_capture:
             report.problems.append(
                 Problem(f"file {file_id} was edited: it no longer matches its capture", url=url)
             )
@@ -450,14 +586,17 @@ def verify(
     session: Session,
     home: ArchiveHome,
     since: datetime | None = None,
-    progress: Callable[[str], None] = lambda name: None,
+    progress: Progress | None = None,
+    jobs: int = 1,
 ) -> VerifyReport:
     """Audit the archive; `since` reads only WARC files and captures written after it (the
-    ledger chain is always checked whole: it is cheap)."""
+    ledger chain is always checked whole: it is cheap). `jobs` worker processes check the
+    WARC files, several at a time."""
     report = VerifyReport()
-    contents = _check_files(session, home, since, report, progress)
+    progress = progress or Progress()
+    contents = _check_files(session, home, since, report, progress, jobs)
     _check_captures(session, home, contents, since, report)
-    _check_ledger(session, report)
+    _check_ledger(session, report, progress)
     _check_file_rows(session, report)
     quarantine = home.warc_dir / QUARANTINE_DIR
     if quarantine.exists():

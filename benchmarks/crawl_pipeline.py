@@ -3,14 +3,19 @@
 Serves the replica grown to N articles (default 2,000) on loopback, crawls it into a fresh
 home with the full pipeline (extraction, normalization, attachments, WARC, SQLite), then
 fetches every URL the full crawl requested with a bare spider (no pipelines, no WARC), and
-prints both wall times, their ratio and each process's peak RSS. Pairs alternate to spread
-the machine's noise; the figures of every round are printed.
+prints both wall times, their ratio, each crawl's CPU seconds per URL (a regression shows
+there even when the wall time hides it) and each process's peak RSS. Pairs alternate to
+spread the machine's noise; the figures of every round are printed.
 
 `--latency` makes the replica wait before each response, as a real server across a network
-does; 0 (the default) measures pure CPU cost, where Scrapy itself is the bottleneck.
+does; 0 (the default) measures pure CPU cost, where Scrapy itself is the bottleneck. Several
+latencies take turns round by round, each with its own replica server. `--before DIR` (a
+source tree of an earlier release, e.g. `git archive REV | tar -x -C DIR`) runs that
+release's full crawl in the same rounds too.
 
     python benchmarks/crawl_pipeline.py --articles 2000 --rounds 2
-    python benchmarks/crawl_pipeline.py --articles 2000 --rounds 2 --latency 0.05
+    python benchmarks/crawl_pipeline.py --articles 2000 --rounds 3 --latency 0 0.1
+    python benchmarks/crawl_pipeline.py --rounds 3 --latency 0 0.1 --before /tmp/before
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 from chalco_crawler import settings as crawler_settings
@@ -46,29 +53,46 @@ def server_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_measured(command: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB, and exit code of one child process (its own and its
+@dataclass
+class Measured:
+    """One crawl process: wall and CPU seconds, peak RSS, exit code."""
+
+    wall: float
+    cpu: float
+    """The crawl process's own user and system CPU."""
+    rss_mb: float
+    code: int
+
+
+def run_measured(
+    label: str, command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Measured:
+    """Run one child process; its wall, CPU, peak RSS and exit code (its own and its
     children's CPU, and the server's, are printed)."""
     started, server_started = time.perf_counter(), server_cpu()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd
+    )
     _pid, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
     grandchildren = (
         children.ru_utime + children.ru_stime - children_before.ru_utime - children_before.ru_stime
-    ) - (usage.ru_utime + usage.ru_stime)
+    ) - cpu
     print(
-        f"  {command[2]}: wall {wall:.2f} s · CPU: crawl process "
-        f"{usage.ru_utime + usage.ru_stime:.2f} s, its helpers {max(grandchildren, 0):.2f} s, "
-        f"server {server_cpu() - server_started:.2f} s",
+        f"  {label}: wall {wall:.2f} s · CPU: crawl process {cpu:.2f} s, its helpers "
+        f"{max(grandchildren, 0):.2f} s, server {server_cpu() - server_started:.2f} s",
         flush=True,
     )
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, process.returncode
+    return Measured(wall, cpu, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
 
 
-def full_crawl(base_url: str, home: Path, settings: list[str]) -> tuple[float, float, int]:
+def full_crawl(
+    base_url: str, home: Path, settings: list[str], source: Path | None = None
+) -> Measured:
+    """The full pipeline; `source`: a source tree of another release to run instead."""
     command = [
         sys.executable,
         "-m",
@@ -80,10 +104,14 @@ def full_crawl(base_url: str, home: Path, settings: list[str]) -> tuple[float, f
     ]
     for setting in settings:
         command += ["-s", setting]
-    return run_measured(command)
+    if source is None:
+        return run_measured("full", command)
+    env = dict(os.environ, PYTHONPATH=str(source))
+    # In the tree's own folder: `-m` puts the working folder first on sys.path.
+    return run_measured("full, before", command, env, cwd=source)
 
 
-def bare_crawl(url_file: Path, log: Path, settings: list[str]) -> tuple[float, float, int]:
+def bare_crawl(url_file: Path, log: Path, settings: list[str]) -> Measured:
     command = [
         sys.executable,
         "-m",
@@ -99,7 +127,7 @@ def bare_crawl(url_file: Path, log: Path, settings: list[str]) -> tuple[float, f
     ]
     for setting in settings:
         command += ["-s", setting]
-    return run_measured(command)
+    return run_measured("bare", command)
 
 
 def requested_urls(home: Path) -> list[str]:
@@ -109,12 +137,23 @@ def requested_urls(home: Path) -> list[str]:
     return [url for (url,) in rows if not url.endswith("/robots.txt")]
 
 
+# The ratios issue 16 holds: full pipeline against the bare spider, by latency.
+TARGETS = {0.0: 2.0}
+LATENCY_TARGET = 1.1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--page-size", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds per response")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        nargs="+",
+        default=[0.0],
+        help="seconds per response; several: one round of each in turn",
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
         "--concurrent-items",
@@ -122,51 +161,100 @@ def main() -> None:
         default=crawler_settings.CONCURRENT_ITEMS,
         help="Scrapy's CONCURRENT_ITEMS for both crawls (default: the project's; Scrapy's is 100)",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="a source tree of an earlier release (git archive): its full crawl runs in the "
+        "same rounds, for figures before and after side by side",
+    )
     args = parser.parse_args()
 
     site = build_site(articles=args.articles, page_size=args.page_size)
     work = Path(tempfile.mkdtemp(prefix="chalco-bench-"))
-    full_times, bare_times, full_rss, bare_rss = [], [], [], []
     settings = SETTINGS + [
         f"CONCURRENT_REQUESTS={args.concurrency}",
         f"CONCURRENT_REQUESTS_PER_DOMAIN={args.concurrency}",
         f"CONCURRENT_ITEMS={args.concurrent_items}",
     ]
-    with ReplicaServer(site, latency=args.latency) as server:
+    results: dict[float, dict[str, list[Measured]]] = {
+        latency: {"full": [], "before": [], "bare": []} for latency in args.latency
+    }
+    urls_per_latency: dict[float, int] = {}
+    with ExitStack() as servers:
+        base_urls = {
+            latency: servers.enter_context(ReplicaServer(site, latency=latency)).base_url
+            for latency in args.latency
+        }
         print(
-            f"replica: {len(site.articles)} articles at {server.base_url}, "
-            f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}, "
-            f"concurrent items {args.concurrent_items}"
+            f"replica: {len(site.articles)} articles, latencies "
+            f"{', '.join(f'{latency * 1000:.0f} ms' for latency in args.latency)}, "
+            f"concurrency {args.concurrency}, concurrent items {args.concurrent_items}"
         )
         for round_number in range(1, args.rounds + 1):
-            home = work / f"home-{round_number}"
-            wall, rss, code = full_crawl(server.base_url, home, settings)
-            urls = requested_urls(home)
-            url_file = work / f"urls-{round_number}.txt"
-            url_file.write_text("\n".join(urls), "utf-8")
-            bare_wall, bare_peak, bare_code = bare_crawl(
-                url_file, work / f"bare-{round_number}.log", settings
+            for latency in args.latency:  # alternating: the machine's noise falls on each
+                print(f"round {round_number}, {latency * 1000:.0f} ms:", flush=True)
+                tag = f"{round_number}-{latency * 1000:.0f}ms"
+                home = work / f"home-{tag}"
+                full = full_crawl(base_urls[latency], home, settings)
+                before = None
+                if args.before:
+                    before_home = work / f"before-{tag}"
+                    before = full_crawl(base_urls[latency], before_home, settings, args.before)
+                urls = requested_urls(home)
+                url_file = work / f"urls-{tag}.txt"
+                url_file.write_text("\n".join(urls), "utf-8")
+                bare = bare_crawl(url_file, work / f"bare-{tag}.log", settings)
+                articles = (
+                    sqlite3.connect(home / "archive.sqlite3")
+                    .execute("select count(*) from articles")
+                    .fetchone()[0]
+                )
+                line = (
+                    f"  full {full.wall:.2f} s ({full.rss_mb:.0f} MB peak, exit {full.code}, "
+                    f"{articles} articles, {len(urls)} URLs, "
+                    f"{full.cpu / len(urls) * 1000:.2f} ms CPU per URL)"
+                )
+                if before is not None:
+                    line += (
+                        f" · before {before.wall:.2f} s "
+                        f"({before.cpu / len(urls) * 1000:.2f} ms CPU per URL)"
+                    )
+                line += (
+                    f" · bare {bare.wall:.2f} s ({bare.rss_mb:.0f} MB peak, exit {bare.code}, "
+                    f"{bare.cpu / len(urls) * 1000:.2f} ms CPU per URL) · ratio "
+                    f"{full.wall / bare.wall:.2f}"
+                )
+                if before is not None:
+                    line += f" (before {before.wall / bare.wall:.2f})"
+                print(line, flush=True)
+                results[latency]["full"].append(full)
+                results[latency]["bare"].append(bare)
+                if before is not None:
+                    results[latency]["before"].append(before)
+                urls_per_latency[latency] = len(urls)
+    for latency, measured in results.items():
+        urls = urls_per_latency[latency]
+        target = TARGETS.get(latency, LATENCY_TARGET)
+
+        def median(kind: str, value: str, of: dict[str, list[Measured]] = measured) -> float:
+            return statistics.median(getattr(m, value) for m in of[kind])
+
+        full, bare = median("full", "wall"), median("bare", "wall")
+        summary = (
+            f"{latency * 1000:.0f} ms, median of {args.rounds}: full pipeline {full:.2f} s, "
+            f"bare spider {bare:.2f} s, ratio {full / bare:.2f} (target ≤ {target:.1f}); "
+            f"CPU per URL full {median('full', 'cpu') / urls * 1000:.2f} ms, "
+            f"bare {median('bare', 'cpu') / urls * 1000:.2f} ms; peak RSS full "
+            f"{max(m.rss_mb for m in measured['full']):.0f} MB, bare "
+            f"{max(m.rss_mb for m in measured['bare']):.0f} MB"
+        )
+        if measured["before"]:
+            before = median("before", "wall")
+            summary += (
+                f"; before: full {before:.2f} s, ratio {before / bare:.2f}, CPU per URL "
+                f"{median('before', 'cpu') / urls * 1000:.2f} ms"
             )
-            articles = (
-                sqlite3.connect(home / "archive.sqlite3")
-                .execute("select count(*) from articles")
-                .fetchone()[0]
-            )
-            print(
-                f"round {round_number}: full {wall:.2f} s ({rss:.0f} MB peak, exit {code}, "
-                f"{articles} articles, {len(urls)} URLs) · bare {bare_wall:.2f} s "
-                f"({bare_peak:.0f} MB peak, exit {bare_code}) · ratio {wall / bare_wall:.2f}"
-            )
-            full_times.append(wall)
-            bare_times.append(bare_wall)
-            full_rss.append(rss)
-            bare_rss.append(bare_peak)
-    full, bare = statistics.median(full_times), statistics.median(bare_times)
-    print(
-        f"median: full pipeline {full:.2f} s, bare spider {bare:.2f} s, ratio {full / bare:.2f} "
-        f"(target ≤ 1.30); peak RSS full {max(full_rss):.0f} MB (target ≤ 300), "
-        f"bare {max(bare_rss):.0f} MB"
-    )
+        print(summary)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import io
+import re
 import shutil
 import sqlite3
 from datetime import UTC, datetime
@@ -10,11 +12,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from archive.cli import main
-from archive.db import open_writer
+from archive.db import open_reader, open_writer, session_factory
 from archive.home import ArchiveHome
 from archive.ledger import chain
+from archive.verify import Progress, VerifyReport
+from archive.verify import verify as run_verify
+from archive.verify_progress import TerminalProgress
 from archive.warcstore import HttpExchange
 from archive.writer import ArchiveWriter
 from replica.bombs import build
@@ -344,3 +350,67 @@ def test_an_oversize_flag_set_or_cleared_by_hand_is_found(tmp_path, flag):
     connection.commit()
     code, out = verify(home.root)
     assert code == 1 and f"capture {target} was edited" in out
+
+
+def audit(home: Path, jobs: int = 1, progress: Progress | None = None) -> VerifyReport:
+    archive_home = ArchiveHome.at(home)
+    engine = open_reader(archive_home)
+    try:
+        with session_factory(engine)() as session:
+            return run_verify(session, archive_home, progress=progress, jobs=jobs)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def several_files(replica, tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("several") / "home"
+    result = run_crawl(
+        home, replica.base_url, "--sections", "tzzgx/thygg", "-s", "ARCHIVE_WARC_MAX_SIZE=8000"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert len(list((home / "warc").glob("*.warc.gz"))) >= 3
+    return home
+
+
+def test_files_of_the_writer_are_read_once_and_damaged_ones_by_warcio(home):
+    """The fast pass vouches for what the crawl wrote; a damaged file is read again by
+    warcio, which names the damage (the tests above: as it always did)."""
+    assert audit(home).files_read_by_warcio == 0
+    path = warc_file(home)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    report = audit(home)
+    assert report.files_read_by_warcio == 1 and not report.ok
+
+
+def test_jobs_check_files_in_parallel_with_the_same_verdicts(several_files, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(several_files, home)
+    code, clean = verify(home, "--jobs", "3")
+    assert code == 0, clean
+    files = sorted((home / "warc").glob("*.warc.gz"))
+    for path in files[1], files[-1]:  # damage two files, which the workers report
+        data = bytearray(path.read_bytes())
+        data[len(data) // 3] ^= 0x04
+        path.write_bytes(bytes(data))
+    files[2].write_bytes(files[2].read_bytes()[:-100])
+    one = verify(home)
+    several = verify(home, "--jobs", "3")
+    assert one[0] == several[0] == 1
+    assert several[1] == one[1]  # the same problems, in the same order
+    assert all(path.name in one[1] for path in (files[1], files[2], files[-1]))
+    assert audit(home, jobs=3).files == len(files)
+
+
+def test_progress_is_shown_on_a_terminal_and_not_under_cron(home):
+    result = CliRunner().invoke(main, ["verify", "--home", str(home)])  # no terminal
+    assert result.exit_code == 0 and result.stderr == ""
+    screen = io.StringIO()
+    with TerminalProgress(Console(file=screen, force_terminal=True, width=100)) as progress:
+        report = audit(home, progress=progress)
+    assert report.ok
+    shown = screen.getvalue()
+    assert "WARC files" in shown and "rows and ledger" in shown
+    assert re.search(r" (\d[\d,]*)/\1 ", shown), "the rows' bar reaches its end"
