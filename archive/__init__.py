@@ -4,7 +4,7 @@ Importable on its own (no Scrapy): `from archive import open_archive`.
 """
 
 from archive.errors import ArchiveError, ArchiveNotFound, SnapshotCorrupt, SnapshotNotFound
-from archive.home import ArchiveHome, default_home
+from archive.store.home import ArchiveHome, default_home
 
 __all__ = [
     "ArchiveError",

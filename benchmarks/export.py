@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from archive.home import ArchiveHome
+from archive.store.home import ArchiveHome
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

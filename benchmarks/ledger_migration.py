@@ -21,17 +21,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from archive.db import open_reader, session_factory
-from archive.home import ArchiveHome
-from archive.ledger import GENESIS, chain
-from archive.verify import verify
+from archive.evidence.verify import verify
+from archive.store.db import open_reader, session_factory
+from archive.store.home import ArchiveHome
+from archive.store.ledger import GENESIS, chain
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from search import build  # noqa: E402  (the search benchmark's generator)
 
 NEW_KINDS = ("article", "file", "named_files")
-UPGRADE = "from archive.db import open_writer; from archive.home import ArchiveHome; " + (
+UPGRADE = (
+    "from archive.store.db import open_writer; from archive.store.home import ArchiveHome; "
     "import sys; open_writer(ArchiveHome.at(sys.argv[1])).dispose()"
 )
 

@@ -1,7 +1,7 @@
 """Benchmark: search latency on a large archive, for two-, three- and six-character queries.
 
 Builds an archive of N articles (default 100,000) through the archive's own storage API
-(ArchiveWriter.save_article, then archive.search.index_version for each version, as the
+(ArchiveWriter.save_article, then archive.read.search.index_version for each version, as the
 writer does), with Chinese text made of the sentences of the sample article and sentences
 drawn from a vocabulary with Zipf-like frequencies (about 20 paragraphs, 1,500 characters
 per article). Then times `search()` (limit 50, latest versions) on a read-only connection,
@@ -27,11 +27,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from archive.db import open_reader
-from archive.home import ArchiveHome
-from archive.search import RANKED_CANDIDATES, _phrase, index_version, search
-from archive.warcstore import HttpExchange
-from archive.writer import ArchiveWriter, ArticleContent
+from archive.read.search import RANKED_CANDIDATES, _phrase, index_version, search
+from archive.store.db import open_reader
+from archive.store.home import ArchiveHome
+from archive.store.warcstore import HttpExchange
+from archive.store.writer import ArchiveWriter, ArticleContent
 
 # The text of a real 公司要闻 page (also /work/shared/site/sample-article.txt).
 SAMPLE = resources.files("replica") / "data" / "sample-article.txt"

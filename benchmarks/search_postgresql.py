@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from archive.search import search
+from archive.read.search import search
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search import percentile, queries  # noqa: E402  (the search benchmark's query sets)

@@ -8,10 +8,10 @@ takes `--home`, then times in alternating rounds, on the same files:
 - warcio reading every record with its digests checked (what verify did alone);
 - FastWARC checking every block and payload digest (`pip install '.[bench]'`; left out
   when it is not installed);
-- the fast pass (archive.warc_check: the file's SHA-256, framing, block and payload
+- the fast pass (archive.evidence.warc_check: the file's SHA-256, framing, block and payload
   digests, streaming hashlib over the record framing);
 - verify's WARC check before this change (file SHA-256, framing pass, then warcio);
-- verify's WARC check (archive.verify.check_warc_file on each file);
+- verify's WARC check (archive.evidence.verify.check_warc_file on each file);
 - the whole audit (`verify()`: files, then rows and ledger; with 2 jobs too), and
   `chalco-archive verify` as a user runs it (a new process, start-up included), with
   `--jobs 1` and `--jobs 2`, and that of an earlier release with `--before DIR` (its
@@ -41,11 +41,11 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.db import open_reader, session_factory
-from archive.home import ArchiveHome
-from archive.recovery import file_sha256
-from archive.verify import FileCheck, _read_warc, check_warc_file, verify
-from archive.warc_check import scan_warc
+from archive.evidence.verify import FileCheck, _read_warc, check_warc_file, verify
+from archive.evidence.warc_check import scan_warc
+from archive.store.db import open_reader, session_factory
+from archive.store.home import ArchiveHome
+from archive.store.recovery import file_sha256
 from replica.server import ReplicaServer
 from replica.site import build_site
 

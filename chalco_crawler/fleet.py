@@ -10,7 +10,7 @@ The workers share, in Redis:
 
 A crawl is one generation of the fleet: the first worker to join a fleet with no live
 worker clears the last generation's queue and filter. What a killed worker had taken from
-the queue is fetched by the next crawl, which walks every list page (archive.frontier).
+the queue is fetched by the next crawl, which walks every list page (archive.read.frontier).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from archive.home import ArchiveHome
+from archive.store.home import ArchiveHome
 from chalco_crawler.profile import PROFILE_DIR_NAME, bundled_profile_names, load_profile
 
 

@@ -10,11 +10,11 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from archive.errors import StorageFailed
-from archive.warcstore import HttpExchange
+from archive.store.warcstore import HttpExchange
 from chalco_crawler import signals as project_signals
 from chalco_crawler.session import CrawlSession
 
-# The meta key under which a response's capture (archive.writer.CaptureInfo) is passed on.
+# The meta key under which a response's capture (archive.store.writer.CaptureInfo) is passed on.
 CAPTURE_META_KEY = "archive_capture"
 
 

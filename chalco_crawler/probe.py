@@ -24,7 +24,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 from twisted.internet import task
 
-from archive.home import ArchiveHome
+from archive.store.home import ArchiveHome
 from chalco_crawler.probe_report import EXIT_USAGE, as_json, exit_code, judge, text_lines
 from chalco_crawler.probe_spider import MAX_REQUESTS, ProbeSpider, SiteProbe
 from chalco_crawler.profile import PROFILE_DIR_NAME, SiteProfile, load_profile

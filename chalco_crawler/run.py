@@ -20,9 +20,9 @@ from scrapy.utils.project import get_project_settings
 from twisted.internet import task
 
 from archive.errors import ArchiveLocked, ArchiveMoved
-from archive.home import ArchiveHome
-from archive.recovery import safe_name
 from archive.safe_text import terminal_text
+from archive.store.home import ArchiveHome
+from archive.store.recovery import safe_name
 from chalco_crawler.fleet import FleetError, default_worker_name
 from chalco_crawler.profile import PROFILE_DIR_NAME
 from chalco_crawler.session import (

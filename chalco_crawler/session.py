@@ -13,8 +13,8 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
 from archive.errors import StorageFailed
-from archive.home import ArchiveHome
-from archive.writer import ArchiveWriter
+from archive.store.home import ArchiveHome
+from archive.store.writer import ArchiveWriter
 from chalco_crawler import signals as project_signals
 from chalco_crawler.fleet import Fleet
 from chalco_crawler.stop_signal import STOP
@@ -118,7 +118,7 @@ class CrawlSession:
 
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
-        # Unset: $CHALCO_ARCHIVE_HOME or the documented default (archive.home.default_home).
+        # Unset: $CHALCO_ARCHIVE_HOME or the documented default (archive.store.home.default_home).
         home = settings.get("ARCHIVE_HOME")
         self.crawler = crawler
         self.stats = crawler.stats

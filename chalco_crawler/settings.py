@@ -80,7 +80,7 @@ ITEM_PIPELINES = {
     "pipelines.storage.StoragePipeline": 400,
 }
 
-# The archive's home directory; `chalco-archive crawl` sets it (default: see archive.home).
+# The archive's home directory; `chalco-archive crawl` sets it (default: see archive.store.home).
 ARCHIVE_HOME = None
 ARCHIVE_COMMIT_EVERY = 200
 ARCHIVE_COMMIT_SECONDS = 2.0

@@ -26,11 +26,11 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, inspect, literal, select
 
 from archive.errors import SnapshotCorrupt
-from archive.home import ArchiveHome
-from archive.models import File, VersionCapture, VersionFile
-from archive.records import read_payload
-from archive.warcstore import decode_content
-from archive.writer import (
+from archive.store.home import ArchiveHome
+from archive.store.models import File, VersionCapture, VersionFile
+from archive.store.record_reader import read_payload
+from archive.store.warcstore import decode_content
+from archive.store.writer import (
     ARTICLES,
     CAPTURES,
     VERSIONS,

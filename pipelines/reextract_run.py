@@ -21,10 +21,10 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.db import open_reader
 from archive.errors import ArchiveError, ArchiveLocked, ArchiveMoved, StorageFailed
-from archive.home import ArchiveHome
-from archive.writer import ARTICLES, ArchiveWriter
+from archive.store.db import open_reader
+from archive.store.home import ArchiveHome
+from archive.store.writer import ARTICLES, ArchiveWriter
 from chalco_crawler.profile import PROFILE_DIR_NAME, SiteProfile, load_profile
 from pipelines.reextract import CHUNK, FIELDS, ReextractSummary, reextract
 

@@ -22,12 +22,14 @@ import pytest
 from click.testing import CliRunner
 from datasette.app import Datasette
 
-from archive.browse import browse, datasette_command
-from archive.db import open_reader, session_factory
-from archive.home import ArchiveHome
-from archive.queries import iter_articles
+from archive.read.browse import browse, datasette_command
+from archive.read.queries import iter_articles
+from archive.store.db import open_reader, session_factory
+from archive.store.home import ArchiveHome
 
-METADATA = json.loads((resources.files("archive") / "datasette-metadata.json").read_text("utf-8"))
+METADATA = json.loads(
+    (resources.files("archive.read") / "datasette-metadata.json").read_text("utf-8")
+)
 HIDDEN = {"alembic_version", "ledger", "search_index", "search_title"}
 
 
@@ -191,7 +193,7 @@ def test_browse_serves_the_archive_until_interrupted(crawled):
         [
             sys.executable,
             "-c",
-            "from archive.browse import browse; browse()",
+            "from archive.read.browse import browse; browse()",
             "--home",
             str(crawled.home),
             "--port",

@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from archive.cli import main
-from archive.home import ArchiveHome
-from archive.queries import EXPORT_FIELDS
-from archive.writer import HomeLock
+from archive.read.queries import EXPORT_FIELDS
+from archive.store.home import ArchiveHome
+from archive.store.writer import HomeLock
 from tests.conftest import run_crawl
 
 SAMPLE_PATH = "xwdt/gsyw/202602/t20260204_163644.html"

@@ -14,10 +14,10 @@ from rich.console import Console
 from sqlalchemy import func, select
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.db import open_reader, session_factory
-from archive.home import ArchiveHome
-from archive.models import Article, ArticleVersion, Capture
-from archive.queries import get_snapshot, iter_articles
+from archive.read.queries import get_snapshot, iter_articles
+from archive.store.db import open_reader, session_factory
+from archive.store.home import ArchiveHome
+from archive.store.models import Article, ArticleVersion, Capture
 from chalco_crawler.run import print_summary
 from chalco_crawler.session import CrawlSummary
 from tests.conftest import run_crawl

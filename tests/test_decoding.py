@@ -13,17 +13,17 @@ import brotli
 import pytest
 from backports import zstd
 
-from archive.decoding import (
+from archive.errors import ContentOversize, ContentUndecodable
+from archive.store.decoding import (
     CHUNK_SIZE,
     SLICE_SIZE,
     decode_content,
     decoded_chunks,
     decoded_digest,
 )
-from archive.errors import ContentOversize, ContentUndecodable
-from archive.home import ArchiveHome
-from archive.warcstore import HttpExchange, sha256_hex
-from archive.writer import ArchiveWriter
+from archive.store.home import ArchiveHome
+from archive.store.warcstore import HttpExchange, sha256_hex
+from archive.store.writer import ArchiveWriter
 from replica.bombs import CODINGS, build
 
 MiB = 1024 * 1024
@@ -98,7 +98,7 @@ def test_decoding_a_bomb_takes_no_more_memory_than_a_chunk():
     """In a process of its own: its peak memory is its own."""
     code = (
         "import resource\n"
-        "from archive.decoding import decoded_digest\n"
+        "from archive.store.decoding import decoded_digest\n"
         "from archive.errors import ContentOversize\n"
         "from replica.bombs import build\n"
         "bombs = [(c, build(c, 'page', 256 << 20)) for c in ('gzip', 'deflate', 'br', 'zstd')]\n"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.db import open_reader, session_factory
-from archive.home import ArchiveHome
-from archive.queries import captures, get_article, iter_articles, same_story
+from archive.read.queries import captures, get_article, iter_articles, same_story
+from archive.store.db import open_reader, session_factory
+from archive.store.home import ArchiveHome
 from replica.bombs import CODINGS
 from replica.faults import FaultServer
 from tests.conftest import FAST, CrawlResult, run_crawl, run_measured

@@ -17,14 +17,14 @@ from sqlalchemy import text
 from w3lib.url import safe_url_string
 
 from archive.cli import main
-from archive.db import open_reader, open_writer, session_factory
-from archive.home import ArchiveHome
-from archive.ledger import chain
-from archive.queries import get_article, get_snapshot, iter_articles
-from archive.search import search
-from archive.verify import verify
-from archive.warcstore import HttpExchange
-from archive.writer import ArchiveWriter, FileLink
+from archive.evidence.verify import verify
+from archive.read.queries import get_article, get_snapshot, iter_articles
+from archive.read.search import search
+from archive.store.db import open_reader, open_writer, session_factory
+from archive.store.home import ArchiveHome
+from archive.store.ledger import chain
+from archive.store.warcstore import HttpExchange
+from archive.store.writer import ArchiveWriter, FileLink
 from replica.server import ReplicaServer
 from replica.site import build_site
 from tests.conftest import CrawlResult, article_content, postgresql_database, run_crawl

@@ -34,13 +34,13 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 
 from archive.cli import main
-from archive.db import open_reader, session_factory
-from archive.home import ArchiveHome
-from archive.queries import iter_articles
-from archive.report import gather, render
+from archive.read.queries import iter_articles
+from archive.read.report import gather, render
 from archive.safe_text import FORMULA_STARTS
-from archive.warcstore import HttpExchange
-from archive.writer import ArchiveWriter
+from archive.store.db import open_reader, session_factory
+from archive.store.home import ArchiveHome
+from archive.store.warcstore import HttpExchange
+from archive.store.writer import ArchiveWriter
 from replica.faults import FaultServer, HostileArticle
 from replica.hostile import ATTACKER, HOSTILE
 from tests.conftest import CrawlResult, article_content, run_crawl
@@ -420,7 +420,9 @@ def test_a_script_that_ran_would_be_seen(tmp_path):
 
 # --- datasette ------------------------------------------------------------------------------
 
-METADATA = json.loads((resources.files("archive") / "datasette-metadata.json").read_text("utf-8"))
+METADATA = json.loads(
+    (resources.files("archive.read") / "datasette-metadata.json").read_text("utf-8")
+)
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ from parsel import Selector
 from sqlalchemy import text
 
 from archive.cli import main
-from archive.db import open_reader, session_factory
-from archive.home import ArchiveHome
-from archive.queries import get_article, get_snapshot, iter_articles
+from archive.read.queries import get_article, get_snapshot, iter_articles
+from archive.store.db import open_reader, session_factory
+from archive.store.home import ArchiveHome
 from chalco_crawler.discovery import listed_articles
 from chalco_crawler.profile import load_profile
 from replica.server import ReplicaServer

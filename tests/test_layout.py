@@ -11,7 +11,13 @@ import archive
 
 
 def test_the_archive_package_imports_without_the_crawler():
-    modules = [f"archive.{m.name}" for m in pkgutil.iter_modules(archive.__path__)]
+    modules = [
+        m.name
+        for m in pkgutil.walk_packages(archive.__path__, "archive.")
+        # Alembic's env.py runs a migration when imported, a __main__ runs its command.
+        if ".migrations" not in m.name and not m.name.endswith("__main__")
+    ]
+    assert "archive.store.writer" in modules and "archive.cli" in modules
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"

@@ -26,14 +26,14 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import iso_date_to_timestamp
 
 from archive.cli import main
-from archive.db import open_reader, session_factory
 from archive.errors import ArticleNotFound, SnapshotCorrupt
-from archive.home import ArchiveHome
-from archive.models import ArticleVersion, Capture, CrawlRun
-from archive.package import PackageError, build_package, package_command
-from archive.package_reader import UnsafePackage, package_pages, unsafe_member_reason
-from archive.queries import get_snapshot, iter_articles
-from archive.warcstore import decode_content
+from archive.evidence.package import PackageError, build_package, package_command
+from archive.evidence.package_reader import UnsafePackage, package_pages, unsafe_member_reason
+from archive.read.queries import get_snapshot, iter_articles
+from archive.store.db import open_reader, session_factory
+from archive.store.home import ArchiveHome
+from archive.store.models import ArticleVersion, Capture, CrawlRun
+from archive.store.warcstore import decode_content
 
 SAMPLE_PATH = "xwdt/gsyw/202602/t20260204_163644.html"
 

@@ -8,10 +8,10 @@ import math
 import pyarrow.parquet as pq
 import pytest
 
-from archive.db import open_reader, session_factory
-from archive.home import ArchiveHome
-from archive.parquet import SCHEMA, write_parquet
-from archive.queries import EXPORT_FIELDS, iter_articles
+from archive.read.parquet import SCHEMA, write_parquet
+from archive.read.queries import EXPORT_FIELDS, iter_articles
+from archive.store.db import open_reader, session_factory
+from archive.store.home import ArchiveHome
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine
 
 from archive.cli import main
-from archive.db import _alembic_config
+from archive.store.db import _alembic_config
 from tests.conftest import article_content, postgresql_database, run_crawl
 
 
@@ -143,10 +143,10 @@ def test_search_on_postgresql_sees_each_articles_latest_version(tmp_path):
 
     from sqlalchemy import create_engine
 
-    from archive.home import ArchiveHome
-    from archive.search import search
-    from archive.warcstore import HttpExchange
-    from archive.writer import ArchiveWriter
+    from archive.read.search import search
+    from archive.store.home import ArchiveHome
+    from archive.store.warcstore import HttpExchange
+    from archive.store.writer import ArchiveWriter
 
     with postgresql_database() as url:
         writer = ArchiveWriter(ArchiveHome.at(tmp_path / "home", url))
@@ -219,10 +219,10 @@ def test_a_reader_on_postgresql_sees_one_state_for_its_whole_session(tmp_path):
 
     from sqlalchemy import text
 
-    from archive.db import open_reader, session_factory
-    from archive.home import ArchiveHome
-    from archive.warcstore import HttpExchange
-    from archive.writer import ArchiveWriter
+    from archive.store.db import open_reader, session_factory
+    from archive.store.home import ArchiveHome
+    from archive.store.warcstore import HttpExchange
+    from archive.store.writer import ArchiveWriter
 
     def fetch(writer: ArchiveWriter, url: str) -> None:
         writer.record_exchange(
@@ -253,11 +253,11 @@ def test_a_file_archived_by_another_worker_keeps_its_bytes(tmp_path):
     pytest.importorskip("psycopg")
     from datetime import UTC, datetime
 
-    from archive.db import open_reader, session_factory
-    from archive.home import ArchiveHome
-    from archive.verify import verify
-    from archive.warcstore import HttpExchange
-    from archive.writer import ArchiveWriter
+    from archive.evidence.verify import verify
+    from archive.store.db import open_reader, session_factory
+    from archive.store.home import ArchiveHome
+    from archive.store.warcstore import HttpExchange
+    from archive.store.writer import ArchiveWriter
 
     file_url = "http://h/f.pdf"
 

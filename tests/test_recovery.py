@@ -19,10 +19,10 @@ from sqlalchemy import text
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.cli import main as cli_main
-from archive.frontier import known_listed_urls, open_frontier_session
-from archive.home import ArchiveHome
-from archive.warcstore import HttpExchange, complete_prefix, read_record, whole_record_ends
-from archive.writer import ArchiveWriter
+from archive.read.frontier import known_listed_urls, open_frontier_session
+from archive.store.home import ArchiveHome
+from archive.store.warcstore import HttpExchange, complete_prefix, read_record, whole_record_ends
+from archive.store.writer import ArchiveWriter
 from replica.server import ReplicaServer
 from replica.site import build_site
 from tests.conftest import FAST, article_content, crawl_command, run_crawl

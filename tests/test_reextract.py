@@ -22,10 +22,10 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine
 
 from archive.cli import main
-from archive.db import _alembic_config, open_reader, open_writer, session_factory
-from archive.home import ArchiveHome
-from archive.queries import iter_articles
-from archive.search import index_rowid, search
+from archive.read.queries import iter_articles
+from archive.read.search import index_rowid, search
+from archive.store.db import _alembic_config, open_reader, open_writer, session_factory
+from archive.store.home import ArchiveHome
 from replica.redesign import fitted_profile_toml
 from replica.server import ReplicaServer
 from replica.site import ReplicaSite, build_site
@@ -336,7 +336,7 @@ def test_the_verb_checks_since_itself(fixed):
 
 
 def test_reextract_refuses_a_home_in_use(fixed):
-    from archive.writer import HomeLock
+    from archive.store.writer import HomeLock
 
     lock = HomeLock(ArchiveHome.at(fixed.home))
     try:

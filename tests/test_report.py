@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from archive.db import open_reader, session_factory
-from archive.home import ArchiveHome
-from archive.models import Listing
-from archive.queries import iter_articles, section_month_counts
-from archive.report import SECTIONS_COLOURED, build_report, report
+from archive.read.queries import iter_articles, section_month_counts
+from archive.read.report import SECTIONS_COLOURED, build_report, report
+from archive.store.db import open_reader, session_factory
+from archive.store.home import ArchiveHome
+from archive.store.models import Listing
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 WINDOW = (1200, 1600)

@@ -12,10 +12,8 @@ import pytest
 from alembic import command
 from sqlalchemy import Connection, Engine, create_engine
 
-import archive.search as search_module
-from archive.db import _alembic_config, open_reader, open_writer, session_factory
-from archive.home import ArchiveHome
-from archive.search import (
+import archive.read.search as search_module
+from archive.read.search import (
     SNIPPET_CLOSE,
     SNIPPET_OPEN,
     SearchHit,
@@ -26,8 +24,10 @@ from archive.search import (
     reindex,
     search,
 )
-from archive.warcstore import HttpExchange
-from archive.writer import ArchiveWriter, ArticleContent
+from archive.store.db import _alembic_config, open_reader, open_writer, session_factory
+from archive.store.home import ArchiveHome
+from archive.store.warcstore import HttpExchange
+from archive.store.writer import ArchiveWriter, ArticleContent
 from tests.conftest import CrawledArchive
 
 SEEN_AT = datetime(2026, 2, 4, 1, 0, tzinfo=UTC)
@@ -599,7 +599,7 @@ def test_the_migration_indexes_an_existing_archive_and_downgrades(tmp_path: Path
         assert indexed == 3
         hits = search(connection, "铝2")
         assert [hit.url for hit in hits] == ["http://x/2.html"]
-        # The migration's frozen rules index as archive.search does.
+        # The migration's frozen rules index as archive.read.search does.
         instances = []
         for table in ("search_index", "search_title"):
             connection.exec_driver_sql(

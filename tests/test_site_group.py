@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from archive.db import open_reader, session_factory
-from archive.home import ArchiveHome
-from archive.queries import iter_articles, same_story
+from archive.read.queries import iter_articles, same_story
+from archive.store.db import open_reader, session_factory
+from archive.store.home import ArchiveHome
 from replica.server import ReplicaServer
 from replica.site import build_group
 from tests.conftest import run_crawl

@@ -15,14 +15,14 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from archive.cli import main
-from archive.db import open_reader, open_writer, session_factory
-from archive.home import ArchiveHome
-from archive.ledger import chain
-from archive.verify import Progress, VerifyReport
-from archive.verify import verify as run_verify
-from archive.verify_progress import TerminalProgress
-from archive.warcstore import HttpExchange
-from archive.writer import ArchiveWriter
+from archive.evidence.verify import Progress, VerifyReport
+from archive.evidence.verify import verify as run_verify
+from archive.evidence.verify_progress import TerminalProgress
+from archive.store.db import open_reader, open_writer, session_factory
+from archive.store.home import ArchiveHome
+from archive.store.ledger import chain
+from archive.store.warcstore import HttpExchange
+from archive.store.writer import ArchiveWriter
 from replica.bombs import build
 from tests.conftest import article_content, run_crawl
 
@@ -258,7 +258,7 @@ def test_an_archive_from_before_the_files_and_articles_were_in_the_ledger_passes
         head = chain(head, digest)
         connection.execute("update ledger set entry_hash = ? where id = ?", (head, entry_id))
     # ...and without what later migrations added (0013: a column two views now show).
-    views = importlib.import_module("archive.migrations.versions.0004_views").VIEWS
+    views = importlib.import_module("archive.store.migrations.versions.0004_views").VIEWS
     for name in ("capture_log", "crawl_run_summary"):
         connection.execute(f"drop view {name}")
     connection.execute("alter table captures drop column oversize")

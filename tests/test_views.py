@@ -16,11 +16,11 @@ from alembic import command
 from click.testing import CliRunner
 
 from archive.cli import main
-from archive.db import _alembic_config, open_reader, open_writer, session_factory
-from archive.home import ArchiveHome
-from archive.queries import captures as capture_list
-from archive.queries import iter_articles
-from archive.writer import ArchiveWriter, ArticleContent, FileLink
+from archive.read.queries import captures as capture_list
+from archive.read.queries import iter_articles
+from archive.store.db import _alembic_config, open_reader, open_writer, session_factory
+from archive.store.home import ArchiveHome
+from archive.store.writer import ArchiveWriter, ArticleContent, FileLink
 
 VIEWS = {
     "latest_articles": [

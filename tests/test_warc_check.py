@@ -12,9 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive.verify import FileCheck, _read_warc, check_warc_file
-from archive.warc_check import scan_warc
-from archive.warcstore import HttpExchange, RevisitTarget, WarcStore, sha256_hex, whole_record_ends
+from archive.evidence.verify import FileCheck, _read_warc, check_warc_file
+from archive.evidence.warc_check import scan_warc
+from archive.store.warcstore import (
+    HttpExchange,
+    RevisitTarget,
+    WarcStore,
+    sha256_hex,
+    whole_record_ends,
+)
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FETCHED_AT = datetime(2026, 2, 4, 8, 30, tzinfo=UTC)

@@ -10,9 +10,9 @@ import brotli
 import pytest
 from backports import zstd
 
-from archive.decoding import decode_content
 from archive.errors import SnapshotCorrupt
-from archive.warcstore import (
+from archive.store.decoding import decode_content
+from archive.store.warcstore import (
     HttpExchange,
     RevisitTarget,
     WarcStore,

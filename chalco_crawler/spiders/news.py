@@ -19,7 +19,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archive.frontier import (
+from archive.read.frontier import (
     ArchivedUrl,
     UnarchivedListing,
     interrupted_walk,
@@ -29,7 +29,7 @@ from archive.frontier import (
     revisit_targets,
     unarchived_listings,
 )
-from archive.home import ArchiveHome
+from archive.store.home import ArchiveHome
 from chalco_crawler import signals as project_signals
 from chalco_crawler.challenge import detect_challenge
 from chalco_crawler.discovery import (

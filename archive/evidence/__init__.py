@@ -1,0 +1,1 @@
+"""Proof that nothing was altered: verify, and WACZ packages for others' tools."""

@@ -1,0 +1,1 @@
+"""Reading the archive: queries, search, exports, the report and browsing."""

@@ -1,0 +1,129 @@
+"""Opening the archive database: the writer (WAL, migrated to head) and read-only readers."""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from archive.errors import ArchiveMoved, ArchiveNotFound
+from archive.store.home import ArchiveHome
+
+# PostgreSQL advisory lock keys: migrations, and the ledger's chain (one appender at a time).
+MIGRATION_LOCK = 0x63680001
+LEDGER_LOCK = 0x63680002
+
+
+def _alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("archive.store") / "migrations"))
+    config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+def _on_connect_writer(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (export, datasette) work while a crawl writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _on_connect_reader(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+    # The driver's own transaction handling never begins one for a SELECT, so each query
+    # would see a newer state of a database that a crawl is writing; `_begin_snapshot`
+    # begins them instead.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_snapshot(connection: Connection) -> None:
+    """One transaction per session: every query of a reader (verify, export) sees the same
+    committed state, however long it runs beside a crawl (SQLite WAL snapshot)."""
+    connection.exec_driver_sql("BEGIN")
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration; the only way the schema changes."""
+    config = _alembic_config(str(engine.url))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # Workers of a distributed crawl start together: one migrates, the others wait.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def refuse_moved(home: ArchiveHome) -> None:
+    """The home's own SQLite file is used only while it is the archive (see MOVED_NAME); an
+    explicit --db, even naming that file, is the user's choice."""
+    if home.db_url is None and home.moved_marker.exists():
+        where = home.moved_marker.read_text(encoding="utf-8").strip()
+        raise ArchiveMoved(
+            f"the archive in {home.root} was copied to {where} by migrate-db: pass --db URL or"
+            f" set CHALCO_ARCHIVE_DB (to go on with the old SQLite file instead, delete"
+            f" {home.moved_marker})"
+        )
+
+
+def open_writer(home: ArchiveHome) -> Engine:
+    """The single writer engine: creates the home and migrates the schema."""
+    refuse_moved(home)
+    home.create()
+    engine = create_engine(home.database_url, pool_size=1, max_overflow=0)
+    if home.is_sqlite:
+        event.listen(engine, "connect", _on_connect_writer)
+    upgrade(engine)
+    return engine
+
+
+def _on_connect_server_reader(dbapi_connection: Any, _record: object) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    cursor.close()
+    dbapi_connection.commit()
+
+
+def open_reader(home: ArchiveHome) -> Engine:
+    """A read-only engine (SQLite `mode=ro`), safe beside a running crawl."""
+    refuse_moved(home)
+    if not home.exists():
+        raise ArchiveNotFound(
+            f"no archive in {home.root}: run `chalco-archive crawl --home {home.root}` first"
+        )
+    if not home.is_sqlite:
+        # REPEATABLE READ: one snapshot per transaction, as on SQLite (see _begin_snapshot).
+        engine = create_engine(home.database_url, isolation_level="REPEATABLE READ")
+        event.listen(engine, "connect", _on_connect_server_reader)
+        return engine
+    path = home.database_path
+
+    def connect() -> sqlite3.Connection:
+        try:
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            connection.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+            return connection
+        except sqlite3.OperationalError:
+            # On a read-only filesystem SQLite cannot make the WAL index file; nothing can
+            # write there either, so reading the file as immutable is safe.
+            return sqlite3.connect(
+                f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False
+            )
+
+    engine = create_engine("sqlite://", creator=connect)
+    event.listen(engine, "connect", _on_connect_reader)
+    event.listen(engine, "begin", _begin_snapshot)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,113 @@
+"""Copying an archive's database to another (SQLite to PostgreSQL): every row with its id,
+so the WARC index, the versions and the ledger's chain stay exactly as they were."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+from sqlalchemy import Table, func, insert, make_url, select, text
+
+from archive.errors import ArchiveError
+from archive.read.search_postgresql import fill_pairs, without_gin_indexes
+from archive.store.db import open_reader, open_writer
+from archive.store.home import ArchiveHome
+from archive.store.models import (
+    Article,
+    ArticleVersion,
+    Capture,
+    CrawlRun,
+    File,
+    LedgerEntry,
+    Listing,
+    VersionCapture,
+    VersionFile,
+    WarcFile,
+)
+
+# Parents before children, so foreign keys hold at every insert.
+TABLES: list[Table] = [
+    model.__table__  # type: ignore[misc]
+    for model in (
+        CrawlRun,
+        WarcFile,
+        Capture,
+        Listing,
+        Article,
+        ArticleVersion,
+        VersionCapture,
+        File,
+        VersionFile,
+        LedgerEntry,
+    )
+]
+BATCH = 1000
+
+
+class TargetNotEmpty(ArchiveError):
+    """The target database already holds an archive."""
+
+
+@dataclass
+class MigrationReport:
+    rows: dict[str, int]
+    target: str
+    """The target's URL, its password hidden."""
+
+
+def migrate_database(
+    source: ArchiveHome, target_url: str, progress: Callable[[str, int], None] = lambda t, n: None
+) -> MigrationReport:
+    """Copy every row of `source`'s database into the database at `target_url` (migrated to
+    the same schema first). The WARC files stay where they are: the target is used with the
+    same home (`--db URL --home HOME`)."""
+    target = ArchiveHome(source.root, target_url)
+    reader = open_reader(source)
+    # An archive last written by an older release is brought to the schema the copy reads
+    # (and the target gets), as its next crawl would bring it.
+    open_writer(source).dispose()
+    writer = open_writer(target)
+    rows: dict[str, int] = {}
+    try:
+        with reader.connect() as read, writer.begin() as write:
+            postgresql = write.dialect.name == "postgresql"
+            for table in TABLES:
+                if write.scalar(select(func.count()).select_from(table)):
+                    raise TargetNotEmpty(
+                        f"{target_url} already holds {table.name} rows: "
+                        "migrate into an empty database"
+                    )
+            with without_gin_indexes(write) if postgresql else nullcontext():
+                for table in TABLES:
+                    copied = 0
+                    result = read.execution_options(stream_results=True).execute(
+                        select(table).order_by(*table.primary_key.columns)
+                    )
+                    while batch := result.fetchmany(BATCH):
+                        write.execute(insert(table), [dict(row._mapping) for row in batch])
+                        copied += len(batch)
+                        progress(table.name, copied)
+                    rows[table.name] = copied
+                if postgresql:
+                    fill_pairs(write)  # the search column is PostgreSQL's own
+            if postgresql:
+                write.execute(text("ANALYZE"))  # search's plans need the new rows' statistics
+                # Ids were copied, so each sequence must continue after the largest one.
+                for table in TABLES:
+                    column = table.c.get("id")
+                    if column is not None and column.primary_key:
+                        write.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
+                                f" coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"
+                            )
+                        )
+    finally:
+        reader.dispose()
+        writer.dispose()
+    shown = make_url(target_url).render_as_string(hide_password=True)
+    if source.database_url == f"sqlite:///{source.database_path}":
+        # From now on the home's own file is not the archive (archive.store.db.refuse_moved).
+        source.moved_marker.write_text(shown + "\n", encoding="utf-8")
+    return MigrationReport(rows, shown)
