@@ -31,7 +31,8 @@ from archive.read.search import RANKED_CANDIDATES, _phrase, index_version, searc
 from archive.store.db import open_reader
 from archive.store.home import ArchiveHome
 from archive.store.warcstore import HttpExchange
-from archive.store.writer import ArchiveWriter, ArticleContent
+from archive.store.writer import ArchiveWriter
+from archive.store.writer.values import ArticleContent
 
 # The text of a real 公司要闻 page (also /work/shared/site/sample-article.txt).
 SAMPLE = resources.files("replica") / "data" / "sample-article.txt"

@@ -14,7 +14,8 @@ from archive.store.warcstore import HttpExchange
 from chalco_crawler import signals as project_signals
 from chalco_crawler.session import CrawlSession
 
-# The meta key under which a response's capture (archive.store.writer.CaptureInfo) is passed on.
+# The meta key under which a response's capture (archive.store.writer.values.CaptureInfo) is
+# passed on.
 CAPTURE_META_KEY = "archive_capture"
 
 

@@ -15,7 +15,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
-from archive.store.writer import FileRecord
+from archive.store.writer.values import FileRecord
 from chalco_crawler import signals as project_signals
 from chalco_crawler.challenge import detect_challenge
 from chalco_crawler.discovery import same_host

@@ -10,7 +10,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from archive.store.writer import ArticleContent, FileLink
+from archive.store.writer.values import ArticleContent, FileLink
 from chalco_crawler.profile import SiteProfile
 from pipelines import extraction, normalization
 from pipelines.extraction import Extraction

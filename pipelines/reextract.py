@@ -29,17 +29,10 @@ from archive.errors import SnapshotCorrupt
 from archive.store.home import ArchiveHome
 from archive.store.models import File, VersionCapture, VersionFile
 from archive.store.record_reader import read_payload
+from archive.store.tables import ARTICLES, CAPTURES, VERSIONS, WARC_FILES
 from archive.store.warcstore import decode_content
-from archive.store.writer import (
-    ARTICLES,
-    CAPTURES,
-    VERSIONS,
-    WARC_FILES,
-    ArchiveWriter,
-    ArticleContent,
-    FileLink,
-    Reading,
-)
+from archive.store.writer import ArchiveWriter
+from archive.store.writer.values import ArticleContent, FileLink, Reading
 from chalco_crawler.profile import SiteProfile
 from pipelines.content import archive_content, extractor_version, named_links
 from pipelines.extraction import extract_article

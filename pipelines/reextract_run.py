@@ -24,7 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive.errors import ArchiveError, ArchiveLocked, ArchiveMoved, StorageFailed
 from archive.store.db import open_reader
 from archive.store.home import ArchiveHome
-from archive.store.writer import ARTICLES, ArchiveWriter
+from archive.store.tables import ARTICLES
+from archive.store.writer import ArchiveWriter
 from chalco_crawler.profile import PROFILE_DIR_NAME, SiteProfile, load_profile
 from pipelines.reextract import CHUNK, FIELDS, ReextractSummary, reextract
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from archive.store.writer import ArticleContent, FileLink
+from archive.store.writer.values import ArticleContent, FileLink
 from chalco_crawler import signals as project_signals
 from chalco_crawler.items import ArticlePageItem, ArticleSeenItem, FileSeenItem, ListPageItem
 from chalco_crawler.session import CrawlSession

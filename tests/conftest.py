@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from archive.store.writer import ArticleContent, FileLink
+from archive.store.writer.values import ArticleContent, FileLink
 from replica.server import ReplicaServer
 from replica.site import ReplicaSite, build_site
 

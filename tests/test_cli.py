@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from archive.cli import main
 from archive.read.queries import EXPORT_FIELDS
 from archive.store.home import ArchiveHome
-from archive.store.writer import HomeLock
+from archive.store.writer.durability import HomeLock
 from tests.conftest import run_crawl
 
 SAMPLE_PATH = "xwdt/gsyw/202602/t20260204_163644.html"

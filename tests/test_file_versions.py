@@ -24,7 +24,8 @@ from archive.store.db import open_reader, open_writer, session_factory
 from archive.store.home import ArchiveHome
 from archive.store.ledger import chain
 from archive.store.warcstore import HttpExchange
-from archive.store.writer import ArchiveWriter, FileLink
+from archive.store.writer import ArchiveWriter
+from archive.store.writer.values import FileLink
 from replica.server import ReplicaServer
 from replica.site import build_site
 from tests.conftest import CrawlResult, article_content, postgresql_database, run_crawl

@@ -336,7 +336,7 @@ def test_the_verb_checks_since_itself(fixed):
 
 
 def test_reextract_refuses_a_home_in_use(fixed):
-    from archive.store.writer import HomeLock
+    from archive.store.writer.durability import HomeLock
 
     lock = HomeLock(ArchiveHome.at(fixed.home))
     try:

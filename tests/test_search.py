@@ -27,7 +27,8 @@ from archive.read.search import (
 from archive.store.db import _alembic_config, open_reader, open_writer, session_factory
 from archive.store.home import ArchiveHome
 from archive.store.warcstore import HttpExchange
-from archive.store.writer import ArchiveWriter, ArticleContent
+from archive.store.writer import ArchiveWriter
+from archive.store.writer.values import ArticleContent
 from tests.conftest import CrawledArchive
 
 SEEN_AT = datetime(2026, 2, 4, 1, 0, tzinfo=UTC)

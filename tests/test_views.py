@@ -20,7 +20,8 @@ from archive.read.queries import captures as capture_list
 from archive.read.queries import iter_articles
 from archive.store.db import _alembic_config, open_reader, open_writer, session_factory
 from archive.store.home import ArchiveHome
-from archive.store.writer import ArchiveWriter, ArticleContent, FileLink
+from archive.store.writer import ArchiveWriter
+from archive.store.writer.values import ArticleContent, FileLink
 
 VIEWS = {
     "latest_articles": [

@@ -21,7 +21,7 @@ from archive.store.models import (
     Listing,
     VersionFile,
 )
-from archive.store.writer import MAX_REDIRECT_HOPS, REDIRECT_STATUSES
+from archive.store.writer.listings import MAX_REDIRECT_HOPS, REDIRECT_STATUSES
 
 # Statuses after which a listed URL needs no fetch in an incremental crawl: it is missing
 # (a revisit re-checks those), or it redirected to an archived article.

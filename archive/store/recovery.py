@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, Table, func, insert, select, text, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from archive.store.home import ArchiveHome
-from archive.store.models import Capture, CrawlRun, WarcFile, utc_now
+from archive.store.models import utc_now
+from archive.store.tables import CAPTURES, RUNS, WARC_FILES
 from archive.store.warcstore import whole_record_ends
 
-CAPTURES: Table = Capture.__table__  # type: ignore[assignment]
-RUNS: Table = CrawlRun.__table__  # type: ignore[assignment]
-WARC_FILES: Table = WarcFile.__table__  # type: ignore[assignment]
 QUARANTINE_DIR = "quarantine"
 # Recovery by workers of a distributed crawl: one at a time (PostgreSQL advisory lock key).
 RECOVERY_LOCK = 0x63680003

@@ -1,0 +1,33 @@
+"""The models' tables as SQLAlchemy Core `Table`s, for code that writes or reads with Core.
+
+The writer uses Core on one connection: the ORM's unit of work cost more than the crawl
+itself on large runs (see BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+from archive.store.models import (
+    Article,
+    ArticleVersion,
+    Capture,
+    CrawlRun,
+    File,
+    LedgerEntry,
+    Listing,
+    VersionCapture,
+    VersionFile,
+    WarcFile,
+)
+
+ARTICLES: Table = Article.__table__  # type: ignore[assignment]
+VERSIONS: Table = ArticleVersion.__table__  # type: ignore[assignment]
+CAPTURES: Table = Capture.__table__  # type: ignore[assignment]
+RUNS: Table = CrawlRun.__table__  # type: ignore[assignment]
+FILES: Table = File.__table__  # type: ignore[assignment]
+LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
+VERSION_CAPTURES: Table = VersionCapture.__table__  # type: ignore[assignment]
+VERSION_FILES: Table = VersionFile.__table__  # type: ignore[assignment]
+WARC_FILES: Table = WarcFile.__table__  # type: ignore[assignment]
+LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]

@@ -1,0 +1,223 @@
+"""The writer's captures: each HTTP exchange written to WARC (a revisit record when its
+payload is stored already, or when the server answered 304) and indexed as a capture row;
+the rows of the WARC files they are in."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import bindparam, func, select, update
+
+from archive.errors import ContentOversize, ContentUndecodable
+from archive.store.decoding import DEFAULT_MAX_DECODED, decoded_digest, is_encoded
+from archive.store.home import ArchiveHome
+from archive.store.models import utc_now
+from archive.store.recovery import file_sha256
+from archive.store.tables import CAPTURES, WARC_FILES
+from archive.store.warcstore import HttpExchange, RevisitTarget, WrittenRecord, sha256_hex
+from archive.store.writer.durability import DurableWriter, WriterOptions, guarded
+from archive.store.writer.values import CaptureInfo
+
+# Below this size a duplicate payload is not worth a revisit record (redirects, empty pages).
+MIN_DEDUP_PAYLOAD = 1
+
+PAYLOAD_OWNER = (
+    select(CAPTURES.c.id, CAPTURES.c.url, CAPTURES.c.fetched_at, CAPTURES.c.record_id)
+    .where(
+        CAPTURES.c.payload_sha256 == bindparam("digest"),
+        CAPTURES.c.record_type == "response",
+    )
+    .order_by(CAPTURES.c.id)
+    .limit(1)
+)
+# The newest capture holding a URL's content, and the capture whose record holds the
+# payload (itself, or the original of an identical-payload revisit).
+LAST_GOOD_CAPTURE = (
+    select(
+        CAPTURES.c.id,
+        CAPTURES.c.url,
+        CAPTURES.c.fetched_at,
+        CAPTURES.c.record_id,
+        CAPTURES.c.payload_sha256,
+        CAPTURES.c.content_sha256,
+        CAPTURES.c.content_size,
+        CAPTURES.c.payload_size,
+        CAPTURES.c.media_type,
+        CAPTURES.c.oversize,
+        func.coalesce(CAPTURES.c.refers_to_id, CAPTURES.c.id).label("holder_id"),
+    )
+    .where(CAPTURES.c.url == bindparam("url"), CAPTURES.c.status == 200)
+    .order_by(CAPTURES.c.id.desc())
+    .limit(1)
+)
+
+
+class CaptureWriter(DurableWriter):
+    """Writes WARC records and the capture rows that point at them."""
+
+    def __init__(self, home: ArchiveHome, options: WriterOptions):
+        super().__init__(home, options)
+        self._warc_ids: dict[str, int] = {}
+        self._payload_owner: dict[str, tuple[int, RevisitTarget] | None] = {}
+
+    def _warc_file_id(self, name: str) -> int:
+        if name not in self._warc_ids:
+            self._warc_ids[name] = self._add(WARC_FILES, name=name, created_at=utc_now())
+        return self._warc_ids[name]
+
+    def _revisit_target(self, payload_sha256: str) -> tuple[int, RevisitTarget] | None:
+        """The stored response that already holds this payload, if any."""
+        if payload_sha256 not in self._payload_owner:
+            row = self.connection.execute(PAYLOAD_OWNER, {"digest": payload_sha256}).first()
+            self._payload_owner[payload_sha256] = (
+                None
+                if row is None
+                else (row.id, RevisitTarget(row.url, row.fetched_at, row.record_id))
+            )
+        return self._payload_owner[payload_sha256]
+
+    @guarded
+    def record_exchange(
+        self, exchange: HttpExchange, max_decoded: int = DEFAULT_MAX_DECODED
+    ) -> CaptureInfo:
+        """Write the exchange to WARC (a revisit if the payload is stored) and index it.
+
+        The content digest is taken while decoding in chunks, never holding the content; a
+        payload that decodes past `max_decoded` bytes (0: no limit) is flagged oversize, and
+        its content digest and size are the wire payload's."""
+        assert self.warc is not None and self.run_id is not None, "start_run() first"
+        if exchange.status == 304:
+            return self._record_not_modified(exchange)
+        payload_sha256 = sha256_hex(exchange.payload)
+        dedup = len(exchange.payload) >= MIN_DEDUP_PAYLOAD
+        owner = self._revisit_target(payload_sha256) if dedup else None
+        written = self.warc.write_exchange(exchange, payload_sha256, owner[1] if owner else None)
+        content_sha256, content_size = payload_sha256, len(exchange.payload)
+        oversize = None
+        encoding = exchange.header("Content-Encoding")
+        if is_encoded(encoding):
+            try:
+                content_sha256, content_size = decoded_digest(
+                    exchange.payload, encoding, max_decoded
+                )
+            except ContentOversize as error:
+                oversize = str(error)
+            except ContentUndecodable:
+                pass  # undecodable: the payload is what we have
+        info = CaptureInfo(
+            id=0,
+            url=exchange.url,
+            status=exchange.status,
+            payload_sha256=payload_sha256,
+            content_sha256=content_sha256,
+            content_size=content_size,
+            media_type=exchange.header("Content-Type"),
+            record_type=written.record_type,
+            oversize=oversize,
+        )
+        return self._index(
+            exchange,
+            written,
+            info,
+            payload_size=len(exchange.payload),
+            refers_to_id=owner[0] if owner else None,
+            dedup=dedup and owner is None,
+        )
+
+    def _record_not_modified(self, exchange: HttpExchange) -> CaptureInfo:
+        """A 304: a revisit record pointing at the newest good capture of the URL. Without
+        one (the server answered 304 to a request we did not make conditional) the 304 is
+        stored as it came."""
+        assert self.warc is not None
+        last = self.connection.execute(LAST_GOOD_CAPTURE, {"url": exchange.url}).first()
+        if last is None:
+            written = self.warc.write_exchange(exchange, sha256_hex(exchange.payload), None)
+            info = CaptureInfo(
+                0,
+                exchange.url,
+                304,
+                sha256_hex(b""),
+                sha256_hex(b""),
+                0,
+                exchange.header("Content-Type"),
+                written.record_type,
+            )
+            return self._index(
+                exchange, written, info, payload_size=0, refers_to_id=None, dedup=False
+            )
+        target = RevisitTarget(last.url, last.fetched_at, last.record_id, not_modified=True)
+        written = self.warc.write_exchange(exchange, last.payload_sha256, target)
+        info = CaptureInfo(
+            0,
+            exchange.url,
+            304,
+            last.payload_sha256,
+            last.content_sha256,
+            last.content_size,
+            last.media_type,
+            written.record_type,
+            # A 304 stands for the bytes it confirms: not inflated if those were not.
+            "the page it confirms is oversize: not inflated" if last.oversize else None,
+        )
+        return self._index(
+            exchange,
+            written,
+            info,
+            payload_size=last.payload_size,
+            refers_to_id=last.holder_id,
+            dedup=False,
+        )
+
+    def _index(
+        self,
+        exchange: HttpExchange,
+        written: WrittenRecord,
+        info: CaptureInfo,
+        *,
+        payload_size: int,
+        refers_to_id: int | None,
+        dedup: bool,
+    ) -> CaptureInfo:
+        """Insert the capture row of a record just written."""
+        capture_id = self._add(
+            CAPTURES,
+            run_id=self.run_id,
+            url=exchange.url,
+            method=exchange.method,
+            status=exchange.status,
+            fetched_at=exchange.fetched_at,
+            media_type=info.media_type,
+            location=exchange.header("Location"),
+            etag=exchange.header("ETag"),
+            last_modified=exchange.header("Last-Modified"),
+            warc_file_id=self._warc_file_id(written.warc_name),
+            record_type=written.record_type,
+            record_id=written.record_id,
+            offset=written.offset,
+            length=written.length,
+            request_offset=written.request_offset,
+            request_length=written.request_length,
+            payload_sha256=info.payload_sha256,
+            payload_size=payload_size,
+            content_sha256=info.content_sha256,
+            content_size=info.content_size,
+            oversize=info.oversize is not None,
+            refers_to_id=refers_to_id,
+        )
+        if dedup:
+            target = RevisitTarget(exchange.url, exchange.fetched_at, written.record_id)
+            self._payload_owner[info.payload_sha256] = (capture_id, target)
+        self._wrote()
+        return replace(info, id=capture_id)
+
+    def _close_warc_files(self) -> None:
+        assert self.warc is not None
+        self.warc.close()
+        for name in self.warc.closed_names:
+            path = self.home.warc_dir / name
+            self.connection.execute(
+                update(WARC_FILES)
+                .where(WARC_FILES.c.id == self._warc_ids[name], WARC_FILES.c.closed_at.is_(None))
+                .values(size=path.stat().st_size, sha256=file_sha256(path), closed_at=utc_now())
+            )
+            self._ledger.add_warc_file(name)

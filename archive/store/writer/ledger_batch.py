@@ -1,0 +1,69 @@
+"""The ledger entries of the writer's open batch: the digest of each row it writes, chained
+onto the ledger's head just before the batch commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, select, text
+
+from archive.store.db import LEDGER_LOCK
+from archive.store.ledger import GENESIS, chain, row_digest
+from archive.store.models import utc_now
+from archive.store.tables import LEDGER, WARC_FILES
+
+
+class LedgerBatch:
+    """Entries wait for the commit, where they are chained onto the head."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.entries: list[dict[str, Any]] = []
+        self._serialized = connection.dialect.name == "postgresql"
+
+    def add(self, kind: str, row_id: int, row: dict[str, Any]) -> None:
+        self.entries.append(
+            {
+                "kind": kind,
+                "ref_id": row_id,
+                "digest": row_digest(kind, dict(row, id=row_id)),
+                "created_at": utc_now(),
+            }
+        )
+
+    def add_row(self, kind: str, table: Table, row_id: int) -> None:
+        """An entry for a row as it now stands in this transaction."""
+        row = self.connection.execute(select(table).where(table.c.id == row_id)).one()
+        self.add(kind, row_id, dict(row._mapping))
+
+    def add_warc_file(self, name: str) -> None:
+        row = self.connection.execute(select(WARC_FILES).where(WARC_FILES.c.name == name)).one()
+        self.add("warc_file", row.id, dict(row._mapping))
+
+    def discard(self, keep: int = 0) -> None:
+        """Drop the entries after the first `keep` (their rows were rolled back)."""
+        del self.entries[keep:]
+
+    def append(self) -> None:
+        """Chain the batch's entries onto the ledger's head, just before the commit.
+
+        On PostgreSQL several writers (the workers of a distributed crawl) share one chain: a
+        transaction lock makes reading the head, appending and committing one step for each.
+        """
+        if not self.entries:
+            return
+        if self._serialized:
+            self.connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK}
+            )
+        head = (
+            self.connection.scalar(
+                select(LEDGER.c.entry_hash).order_by(LEDGER.c.id.desc()).limit(1)
+            )
+            or GENESIS
+        )
+        for entry in self.entries:
+            head = chain(head, entry["digest"])
+            entry["entry_hash"] = head
+        self.connection.execute(insert(LEDGER), self.entries)
+        self.entries = []
