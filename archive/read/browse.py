@@ -13,8 +13,7 @@ import click
 
 from archive.child import run_forwarding_signals
 from archive.errors import ArchiveMoved
-from archive.store.db import refuse_moved
-from archive.store.home import HOME_ENV, ArchiveHome
+from archive.store.home import HOME_ENV, ArchiveHome, refuse_moved
 
 METADATA_NAME = "datasette-metadata.json"
 

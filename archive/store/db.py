@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import sqlite3
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import DBAPIError
 
-from archive.errors import ArchiveMoved, ArchiveNotFound
-from archive.store.home import ArchiveHome
+from archive.errors import ArchiveNotFound
+from archive.store.home import ArchiveHome, refuse_moved
+from archive.store.schema import HEAD_REVISION, too_new
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.orm import Session, sessionmaker
 
 # PostgreSQL advisory lock keys: migrations, and the ledger's chain (one appender at a time).
 MIGRATION_LOCK = 0x63680001
@@ -20,6 +23,8 @@ LEDGER_LOCK = 0x63680002
 
 
 def _alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(resources.files("archive.store") / "migrations"))
     config.set_main_option("sqlalchemy.url", url)
@@ -52,27 +57,40 @@ def _begin_snapshot(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+def schema_revision(engine: Engine) -> str | None:
+    """The revision stamped in alembic_version, read with one query (no Alembic); None for a
+    database never migrated."""
+    with engine.connect() as connection:
+        try:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+        except DBAPIError:  # no such table: a new, empty database
+            return None
+    # One row on a linear history; several would be branches, which Alembic sorts out.
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration; the only way the schema changes."""
+    if schema_revision(engine) == HEAD_REVISION:
+        # Nothing to do, and no need to import Alembic: the stamp is committed in the one
+        # transaction of the migrations it records, so reading the head means all are in.
+        return
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = _alembic_config(str(engine.url))
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             # Workers of a distributed crawl start together: one migrates, the others wait.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        # Read again under the lock: the revision the upgrade starts from.
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current is not None and current not in known:
+            raise too_new(current)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-
-
-def refuse_moved(home: ArchiveHome) -> None:
-    """The home's own SQLite file is used only while it is the archive (see MOVED_NAME); an
-    explicit --db, even naming that file, is the user's choice."""
-    if home.db_url is None and home.moved_marker.exists():
-        where = home.moved_marker.read_text(encoding="utf-8").strip()
-        raise ArchiveMoved(
-            f"the archive in {home.root} was copied to {where} by migrate-db: pass --db URL or"
-            f" set CHALCO_ARCHIVE_DB (to go on with the old SQLite file instead, delete"
-            f" {home.moved_marker})"
-        )
 
 
 def open_writer(home: ArchiveHome) -> Engine:
@@ -126,4 +144,6 @@ def open_reader(home: ArchiveHome) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)

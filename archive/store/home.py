@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.errors import ArchiveMoved
+
 HOME_ENV = "CHALCO_ARCHIVE_HOME"
 # Any SQLAlchemy URL (postgresql+psycopg://…) puts the database outside the home; the WARC
 # files stay in the home.
@@ -64,3 +66,15 @@ class ArchiveHome:
 
     def create(self) -> None:
         self.warc_dir.mkdir(parents=True, exist_ok=True)
+
+
+def refuse_moved(home: ArchiveHome) -> None:
+    """The home's own SQLite file is used only while it is the archive (see MOVED_NAME); an
+    explicit --db, even naming that file, is the user's choice."""
+    if home.db_url is None and home.moved_marker.exists():
+        where = home.moved_marker.read_text(encoding="utf-8").strip()
+        raise ArchiveMoved(
+            f"the archive in {home.root} was copied to {where} by migrate-db: pass --db URL or"
+            f" set CHALCO_ARCHIVE_DB (to go on with the old SQLite file instead, delete"
+            f" {home.moved_marker})"
+        )

@@ -108,6 +108,6 @@ def migrate_database(
         writer.dispose()
     shown = make_url(target_url).render_as_string(hide_password=True)
     if source.database_url == f"sqlite:///{source.database_path}":
-        # From now on the home's own file is not the archive (archive.store.db.refuse_moved).
+        # From now on the home's own file is not the archive (archive.store.home.refuse_moved).
         source.moved_marker.write_text(shown + "\n", encoding="utf-8")
     return MigrationReport(rows, shown)
