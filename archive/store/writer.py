@@ -36,7 +36,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from archive.errors import ArchiveLocked, ContentOversize, ContentUndecodable, StorageFailed
-from archive.read.search import index_new_versions
 from archive.store.db import LEDGER_LOCK, open_writer
 from archive.store.decoding import DEFAULT_MAX_DECODED, decoded_digest, is_encoded
 from archive.store.home import ArchiveHome
@@ -58,6 +57,7 @@ from archive.store.models import (
     utc_now,
 )
 from archive.store.recovery import file_sha256, recover, run_file_prefix, safe_name
+from archive.store.search_index import index_new_versions
 from archive.store.warcstore import (
     HttpExchange,
     RevisitTarget,
