@@ -1,8 +1,8 @@
 """Benchmark: search latency on a large archive, for two-, three- and six-character queries.
 
 Builds an archive of N articles (default 100,000) through the archive's own storage API
-(ArchiveWriter.save_article, then archive.read.search.index_version for each version, as the
-writer does), with Chinese text made of the sentences of the sample article and sentences
+(ArchiveWriter.save_article, then archive.store.search_index.index_version for each version,
+as the writer does), with Chinese text made of the sentences of the sample article and sentences
 drawn from a vocabulary with Zipf-like frequencies (about 20 paragraphs, 1,500 characters
 per article). Then times `search()` (limit 50, latest versions) on a read-only connection,
 for about 30 queries of each length mixing common and rare words, and prints p50 and p95
@@ -27,9 +27,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from archive.read.search import RANKED_CANDIDATES, _phrase, index_version, search
+from archive.read.search import search
+from archive.read.search.plan import phrase as _phrase
+from archive.read.search.sqlite import RANKED_CANDIDATES
 from archive.store.db import open_reader
 from archive.store.home import ArchiveHome
+from archive.store.search_index import index_version
 from archive.store.warcstore import HttpExchange
 from archive.store.writer import ArchiveWriter
 from archive.store.writer.values import ArticleContent

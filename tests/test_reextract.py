@@ -23,9 +23,10 @@ from sqlalchemy import create_engine
 
 from archive.cli import main
 from archive.read.queries import iter_articles
-from archive.read.search import index_rowid, search
+from archive.read.search import search
 from archive.store.db import _alembic_config, open_reader, open_writer, session_factory
 from archive.store.home import ArchiveHome
+from archive.store.search_index import index_rowid
 from replica.redesign import fitted_profile_toml
 from replica.server import ReplicaServer
 from replica.site import ReplicaSite, build_site

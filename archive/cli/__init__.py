@@ -49,10 +49,9 @@ from archive.read.queries import (
 )
 from archive.read.queries import captures as capture_list
 from archive.read.report import report as report_command
-from archive.read.search import date_bound, hit_record
-from archive.read.search import reindex as rebuild_index
 from archive.read.search import search as run_search
-from archive.read.search_postgresql import reindex_postgresql
+from archive.read.search.hits import hit_record
+from archive.read.search.plan import date_bound
 from archive.safe_text import (
     csv_cell,
     echo,
@@ -65,11 +64,13 @@ from archive.store.db import open_reader, session_factory
 from archive.store.decoding import DEFAULT_MAX_DECODED
 from archive.store.home import DB_ENV, HOME_ENV, ArchiveHome
 from archive.store.migrate import migrate_database
+from archive.store.search_index import reindex as rebuild_index
+from archive.store.search_index import reindex_postgresql
 from archive.store.writer import ArchiveWriter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# A search hit's snippet marks each occurrence with [ ] (archive.read.search.SNIPPET_OPEN/CLOSE).
+# A search hit's snippet marks each occurrence with [ ] (archive.read.search.hits.SNIPPET_OPEN).
 SNIPPET_MARK = re.compile(r"(\[[^\[\]]*\])")
 
 HOME_OPTION = click.option(

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from sqlalchemy import Table, func, insert, make_url, select, text
 
 from archive.errors import ArchiveError
-from archive.read.search_postgresql import fill_pairs, without_gin_indexes
 from archive.store.db import open_reader, open_writer
 from archive.store.home import ArchiveHome
 from archive.store.models import (
@@ -25,6 +24,7 @@ from archive.store.models import (
     VersionFile,
     WarcFile,
 )
+from archive.store.search_index import fill_pairs, without_gin_indexes
 
 # Parents before children, so foreign keys hold at every insert.
 TABLES: list[Table] = [

@@ -13,9 +13,9 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from archive.read.search import index_new_versions
 from archive.store.home import ArchiveHome
 from archive.store.ledger import named_files_row
+from archive.store.search_index import index_new_versions
 from archive.store.tables import VERSION_CAPTURES, VERSION_FILES, VERSIONS
 from archive.store.writer.durability import WriterOptions
 from archive.store.writer.files import FileWriter

@@ -18,7 +18,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
-    from archive.read.search_postgresql import reindex_postgresql  # the writer's own rule
+    from archive.store.search_index import reindex_postgresql  # the writer's own rule
 
     op.execute("ALTER TABLE article_versions ADD COLUMN search_pairs tsvector")
     reindex_postgresql(bind)
