@@ -18,6 +18,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Insert, Table, Update, bindparam, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from archive.errors import ArchiveLocked, StorageFailed
@@ -107,7 +108,8 @@ class DurableWriter:
         self.warc: WarcStore | None = None
         """The run's WARC files (opened by start_run): synced before each commit."""
         self._ledger = LedgerBatch(self.connection)
-        self._serialize_ledger = self.engine.dialect.name == "postgresql"
+        # On PostgreSQL the workers of a distributed crawl write beside this writer.
+        self._shared_database = self.engine.dialect.name == "postgresql"
 
     def _add(self, table: Table, **values: Any) -> int:
         """INSERT one row; its new id. Captures and versions get their ledger entry."""
@@ -120,6 +122,12 @@ class DurableWriter:
         if kind is not None:
             self._ledger.add(kind, row_id, {column.name: None for column in table.columns} | values)
         return row_id
+
+    def _dialect_insert(self, table: Table) -> Any:
+        """An INSERT that takes the database's ON CONFLICT clauses (SQLite's and PostgreSQL's
+        are spelled alike); build it once and pass the rows' values as parameters."""
+        dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(self.engine.dialect.name, sqlite)
+        return dialect.insert(table)
 
     def _set(self, table: Table, row_id: int, **values: Any) -> None:
         """UPDATE one row by id."""

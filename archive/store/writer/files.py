@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from archive.store.home import ArchiveHome
 from archive.store.tables import CAPTURES, FILES
@@ -28,10 +27,8 @@ class FileWriter(DurableWriter):
         super().__init__(home, options)
         self._files: dict[str, FileRecord] = {}
         self._bytes_captures: dict[int, int | None] | None = None
-        dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(self.engine.dialect.name, sqlite)
-        # Built once; the rows' values go in as parameters.
         self._insert_file = (
-            dialect.insert(FILES)
+            self._dialect_insert(FILES)
             .on_conflict_do_nothing(index_elements=["url"])
             .returning(FILES.c.id)
         )

@@ -7,7 +7,6 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from archive.store.home import ArchiveHome
 from archive.store.tables import ARTICLES, CAPTURES, LISTINGS
@@ -22,8 +21,7 @@ class ListingWriter(DurableWriter):
 
     def __init__(self, home: ArchiveHome, options: WriterOptions):
         super().__init__(home, options)
-        dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(self.engine.dialect.name, sqlite)
-        upsert_listing = dialect.insert(LISTINGS)
+        upsert_listing = self._dialect_insert(LISTINGS)
         self._upsert_listing = upsert_listing.on_conflict_do_update(
             index_elements=["article_url", "section"],
             set_={

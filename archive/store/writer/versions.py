@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from archive.store.home import ArchiveHome
@@ -70,8 +69,7 @@ class VersionWriter(FileWriter):
 
     def __init__(self, home: ArchiveHome, options: WriterOptions):
         super().__init__(home, options)
-        dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(self.engine.dialect.name, sqlite)
-        self._link_version_capture = dialect.insert(VERSION_CAPTURES).on_conflict_do_nothing()
+        self._link_version_capture = self._dialect_insert(VERSION_CAPTURES).on_conflict_do_nothing()
 
     def _link_capture(self, version_id: int, capture_id: int) -> None:
         self.connection.execute(
@@ -100,7 +98,7 @@ class VersionWriter(FileWriter):
         write runs in a savepoint, and is rolled back and run again on the committed state;
         after a deadlock this worker's batch is committed first, so that the other goes on.
         """
-        if not self._serialize_ledger:  # SQLite: one writer at a time
+        if not self._shared_database:  # SQLite: one writer at a time
             return write()
         for _attempt in range(VERSION_WRITE_ATTEMPTS - 1):
             savepoint = self.connection.begin_nested()
