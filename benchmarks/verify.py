@@ -11,7 +11,7 @@ takes `--home`, then times in alternating rounds, on the same files:
 - the fast pass (archive.evidence.warc_check: the file's SHA-256, framing, block and payload
   digests, streaming hashlib over the record framing);
 - verify's WARC check before this change (file SHA-256, framing pass, then warcio);
-- verify's WARC check (archive.evidence.verify.check_warc_file on each file);
+- verify's WARC check (archive.evidence.warc_files.check_warc_file on each file);
 - the whole audit (`verify()`: files, then rows and ledger; with 2 jobs too), and
   `chalco-archive verify` as a user runs it (a new process, start-up included), with
   `--jobs 1` and `--jobs 2`, and that of an earlier release with `--before DIR` (its
@@ -41,8 +41,9 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.evidence.verify import FileCheck, _read_warc, check_warc_file, verify
+from archive.evidence.verify import verify
 from archive.evidence.warc_check import scan_warc
+from archive.evidence.warc_files import FileCheck, check_warc_file, read_with_warcio
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from archive.store.recovery import file_sha256
@@ -110,7 +111,7 @@ def warc_check_before(files: list[Path]) -> None:
     for path in files:
         file_sha256(path)
         check = FileCheck(path.name, {})
-        _read_warc(path, check, being_written=False)
+        read_with_warcio(path, check, being_written=False)
         assert not check.problems, check.problems
 
 

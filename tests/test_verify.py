@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from archive.cli import main
-from archive.evidence.verify import Progress, VerifyReport
+from archive.evidence.findings import Progress, VerifyReport
 from archive.evidence.verify import verify as run_verify
 from archive.evidence.verify_progress import TerminalProgress
 from archive.store.db import open_reader, open_writer, session_factory

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive.evidence.verify import FileCheck, _read_warc, check_warc_file
 from archive.evidence.warc_check import scan_warc
+from archive.evidence.warc_files import FileCheck, check_warc_file, read_with_warcio
 from archive.store.warcstore import (
     HttpExchange,
     RevisitTarget,
@@ -67,7 +67,7 @@ def written(tmp_path_factory) -> Path:
 
 def read_by_warcio(path: Path, being_written: bool = False) -> FileCheck:
     check = FileCheck(path.name, {})
-    _read_warc(path, check, being_written)
+    read_with_warcio(path, check, being_written)
     return check
 
 

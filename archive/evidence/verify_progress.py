@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, TaskID, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as Bars
 
-from archive.evidence.verify import Progress
+from archive.evidence.findings import Progress
 
 
 class TerminalProgress(Progress):

@@ -1,0 +1,54 @@
+"""What an audit found: its problems, notes and counts, and how it reports progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from archive.store.ledger import GENESIS
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing found wrong, with where it is."""
+
+    what: str
+    file: str | None = None
+    offset: int | None = None
+    url: str | None = None
+
+    def line(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file + (f" @ {self.offset}" if self.offset is not None else ""))
+        if self.url:
+            where.append(self.url)
+        return self.what + (f" [{'; '.join(where)}]" if where else "")
+
+
+@dataclass
+class VerifyReport:
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+    records: int = 0
+    captures: int = 0
+    ledger_entries: int = 0
+    bytes_read: int = 0
+    ledger_head: str = GENESIS
+    notes: list[str] = field(default_factory=list)
+    """Things worth knowing that are not damage (bytes set aside after a killed crawl)."""
+    files_read_by_warcio: int = 0
+    """Files the fast pass did not vouch for (damaged, or not of the writer's shape)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class Progress:
+    """What verify says of its progress as it goes: nothing, unless a terminal shows it."""
+
+    def files(self, done: int, total: int, name: str | None = None) -> None:
+        """`done` of `total` bytes of WARC files checked; `name` the file just checked."""
+
+    def rows(self, done: int, total: int) -> None:
+        """`done` of about `total` rows and ledger entries checked."""

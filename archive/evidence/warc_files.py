@@ -1,0 +1,226 @@
+"""Checking WARC files: each file's SHA-256 and gzip framing and every record's digests, by
+the fast pass (archive.evidence.warc_check) or, for anything it does not vouch for, warcio;
+several files at a time in worker processes under `--jobs`."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from archive.evidence.findings import Problem, Progress, VerifyReport
+from archive.evidence.warc_check import StoredRecord, scan_warc
+from archive.store.home import ArchiveHome
+from archive.store.models import (
+    CrawlRun,
+    WarcFile,
+)
+from archive.store.recovery import file_sha256, runs_file_prefixes
+from archive.store.warcstore import complete_prefix
+
+
+class _Prefix(io.RawIOBase):
+    """The first `length` bytes of a file: a crawl may be appending to the rest."""
+
+    def __init__(self, handle: BinaryIO, length: int):
+        self._handle = handle
+        self._left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)[: self._left]
+        count = self._handle.readinto(view)  # type: ignore[attr-defined]
+        self._left -= count
+        return count
+
+
+def _stream_sha256(stream: BinaryIO) -> str:
+    """SHA-256 of a record's payload as stored (never content-decoded), read a slice at a
+    time: an attachment may be hundreds of megabytes."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class FileCheck:
+    """What reading one WARC file found: made in a worker process under `--jobs`."""
+
+    name: str
+    records: dict[int, StoredRecord]
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    size: int = 0
+    read_by_warcio: bool = False
+    """The fast pass did not vouch for the file: warcio read it and named what is wrong."""
+
+
+def check_warc_file(
+    path: Path,
+    closed: tuple[int | None, str] | None,
+    being_written: bool,
+    on_read: Callable[[int], None] | None = None,
+) -> FileCheck:
+    """Check one WARC file: against its `closed` (size, SHA-256) when it has them, its
+    framing and every record's digests. One fast pass (archive.evidence.warc_check) for a file
+    of the writer's shape; for any other, or anything irregular, the careful reading with warcio."""
+    scan = scan_warc(path, being_written, on_read)
+    if scan is not None and (closed is None or closed == (scan.size, scan.sha256)):
+        check = FileCheck(path.name, scan.records, size=path.stat().st_size)
+        if check.size > scan.valid:  # only a file being written: scan_warc sees to that
+            check.notes.append(_open_tail_note(path.name, scan.valid, check.size))
+        return check
+    check = FileCheck(path.name, {}, read_by_warcio=True)
+    if closed is not None and (path.stat().st_size != closed[0] or file_sha256(path) != closed[1]):
+        check.problems.append(
+            Problem("WARC file altered or replaced: SHA-256 differs from the record", path.name)
+        )
+    read_with_warcio(path, check, being_written)
+    return check
+
+
+def _open_tail_note(name: str, valid: int, size: int) -> str:
+    return (
+        f"open WARC file, {size - valid} bytes after its last whole record not checked"
+        f" (a record being written, or a killed crawl's tail its next crawl sets aside):"
+        f" {name} @ {valid}"
+    )
+
+
+def read_with_warcio(path: Path, check: FileCheck, being_written: bool) -> None:
+    """Every record of a WARC file by offset, checking digests with warcio; problems go to
+    the check.
+
+    A file `being_written` is read only up to its last whole record: what follows is the
+    record a running crawl is writing (or, after a kill, the tail its next crawl sets aside).
+    """
+    records = check.records
+    name = path.name
+    offset = 0
+    valid = complete_prefix(path)
+    size = path.stat().st_size  # after: a crawl may have written more meanwhile
+    try:
+        with open(path, "rb") as handle:
+            source: Any = _Prefix(handle, valid) if being_written else handle
+            iterator = ArchiveIterator(source, check_digests=True)
+            for record in iterator:
+                payload_sha256 = _stream_sha256(record.raw_stream)
+                iterator.read_to_end(record)
+                offset = iterator.get_record_offset()
+                url = record.rec_headers.get_header("WARC-Target-URI")
+                for problem in record.digest_checker.problems:
+                    check.problems.append(Problem(f"digest mismatch: {problem}", name, offset, url))
+                records[offset] = StoredRecord(
+                    record_id=record.rec_headers.get_header("WARC-Record-ID"),
+                    record_type=record.rec_type,
+                    url=url,
+                    payload_sha256=payload_sha256 if record.rec_type == "response" else None,
+                )
+    # AttributeError: warcio's loader on an exchange record without its WARC-Target-URI.
+    except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, AttributeError) as error:
+        reason = repr(str(error).splitlines()[0][:80]) if str(error) else type(error).__name__
+        check.problems.append(Problem(f"unreadable from here on: {reason}", name, offset))
+    if valid < size and being_written:
+        check.notes.append(_open_tail_note(name, valid, size))
+    elif valid < size:
+        check.problems.append(Problem("record cut off or damaged gzip framing", name, valid))
+    check.size = size
+
+
+def check_files(
+    session: Session,
+    home: ArchiveHome,
+    since: datetime | None,
+    report: VerifyReport,
+    progress: Progress,
+    jobs: int,
+) -> dict[str, dict[int, StoredRecord]]:
+    rows = session.scalars(select(WarcFile).order_by(WarcFile.id)).all()
+    known = {row.name for row in rows}
+    running = session.scalars(select(CrawlRun.id).where(CrawlRun.status == "running"))
+    of_running_runs = runs_file_prefixes(session.connection(), running.all())
+    for path in sorted(home.warc_dir.glob("*.warc.gz")):
+        if path.name in known:
+            continue
+        if path.name.startswith(of_running_runs):
+            # A running crawl makes the file before the rows that name it commit.
+            report.notes.append(f"WARC file of running crawl not indexed yet: {path.name}")
+        else:
+            report.problems.append(Problem("WARC file not in the database", path.name))
+    missing: set[str] = set()
+    work: list[tuple[Path, tuple[int | None, str] | None, bool]] = []
+    for row in rows:
+        path = home.warc_dir / row.name
+        if since is not None and row.closed_at is not None and row.closed_at < since:
+            continue
+        if not path.exists():
+            missing.add(row.name)
+            continue
+        closed = (row.size, row.sha256) if row.sha256 is not None else None
+        work.append((path, closed, row.closed_at is None))
+    total = sum(_size(path) for path, _, _ in work)
+    done = read = 0
+    progress.files(done, total)
+
+    def reading(count: int) -> None:
+        nonlocal read
+        read += count
+        progress.files(min(done + read, total), total)
+
+    checks: dict[str, FileCheck] = {}
+    if jobs > 1 and len(work) > 1:
+        results = _in_workers(work, jobs)
+    else:
+        results = (check_warc_file(*item, on_read=reading) for item in work)
+    for check in results:
+        checks[check.name] = check
+        done, read = done + check.size, 0
+        progress.files(min(done, total), total, check.name)
+    contents: dict[str, dict[int, StoredRecord]] = {}
+    for row in rows:  # the problems in the order of the files, whatever order they came in
+        if row.name in missing:
+            report.problems.append(Problem("WARC file missing", row.name))
+        if row.name not in checks:
+            continue
+        check = checks[row.name]
+        report.files += 1
+        report.records += len(check.records)
+        report.bytes_read += check.size
+        report.files_read_by_warcio += check.read_by_warcio
+        report.problems.extend(check.problems)
+        report.notes.extend(check.notes)
+        contents[row.name] = check.records
+    return contents
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # gone since: its check says so
+
+
+def _in_workers(
+    work: list[tuple[Path, tuple[int | None, str] | None, bool]], jobs: int
+) -> Iterator[FileCheck]:
+    """The files' checks in worker processes (they are CPU-bound), as each one finishes."""
+    # Imported here: multiprocessing would add to the start-up of every command.
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as executor:
+        futures = [executor.submit(check_warc_file, *item) for item in work]
+        for future in as_completed(futures):
+            yield future.result()
