@@ -11,10 +11,9 @@ from importlib import metadata
 from pathlib import Path
 
 from archive.store.writer import ArticleContent, FileLink
+from chalco_crawler.items import Extraction, NormalizedArticle
 from chalco_crawler.profile import SiteProfile
 from pipelines import extraction, normalization
-from pipelines.extraction import Extraction
-from pipelines.normalization import NormalizedArticle
 
 # The libraries whose behaviour is part of what a page reads as.
 _LIBRARIES = ("lxml", "w3lib", "cssselect")
