@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.charset import decode_page
+from pipelines.extraction.charset import decode_page
 from pipelines.extraction import extract_article
 
 TEXT = (
