@@ -34,6 +34,7 @@ _FURNITURE_XPATH = etree.XPath(
     )
     + "]"
 )
+
 # Lines that are print/close/share controls, not text: 【打印本页】【关闭窗口】 and friends.
 _CONTROL_GROUP = (
     r"[【\[]\s*[^】\]]{0,12}?(?:打印|关闭|返回|收藏|分享|字体|字号|顶部|推荐)"

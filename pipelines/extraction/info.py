@@ -15,6 +15,7 @@ _DATETIME = re.compile(
     r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
     r"(?:\s*\d{1,2}\s*[:：时]\s*\d{1,2}(?:\s*[:：分]\s*\d{1,2}\s*秒?)?)?"
 )
+
 # Other fields that share the info line; a value ends where one of them starts.
 _INFO_STOP = re.compile(
     r"(?:点击数|点击量|点击|浏览次数|浏览量|浏览|阅读次数|阅读量|阅读|访问量|访问次数|字号|字体|分享到|"
@@ -22,6 +23,7 @@ _INFO_STOP = re.compile(
 )
 _VALUE_STRIP = " \t\r\n\u3000\xa0|丨｜/／]】）)"
 _MAX_INFO_CHARS = 300
+
 # Fields split over blocks sit side by side; looking further only costs time on odd pages.
 _MAX_INFO_NEIGHBOURS = 6
 

@@ -12,6 +12,7 @@ from chalco_crawler.items import ExtractedLink
 from pipelines.extraction.page import Page, block_of, encloses, inside, owner_of, safe_join
 from pipelines.extraction.text import BLOCK_TAGS, clean_line, inline_text, join_inline
 
+# A caption is a short line; so are the file names listed under a 附件 line.
 MAX_CAPTION_CHARS = 120
 
 

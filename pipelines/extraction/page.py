@@ -20,8 +20,10 @@ from pipelines.extraction.text import BLOCK_TAGS, clean_line
 
 META_NAMES = ("ArticleTitle", "PubDate", "ContentSource", "Keywords", "Description")
 _META_BY_LOWER = {name.lower(): name for name in META_NAMES}
+
 # C0 controls other than tab/newline/CR: never text, and lxml refuses them in attribute values.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
 # A selector that is one tag, class or id; and the white space XPath's normalize-space() and
 # so cssselect's class matching split on.
 _SIMPLE_SELECTOR = re.compile(r"([.#]?)(-?[A-Za-z_][A-Za-z0-9_-]*)")

@@ -13,12 +13,14 @@ BLOCK_TAGS = frozenset(
     "fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li "
     "main menu nav ol p pre section summary table tbody td tfoot th thead title tr ul".split()
 )
+
 # Elements whose text a reader never sees as article text.
 SKIP_TAGS = frozenset(
     (
         "script style noscript template iframe object embed svg select option textarea button head"
     ).split()
 )
+
 # CSS Text 3: a segment break between two East Asian wide characters is removed, not made a
 # space, so a line wrapped in the HTML source does not put a space inside a Chinese sentence.
 # Curly quotes, dashes and … are ambiguous-width but full-width in Chinese text, so they count.
@@ -26,11 +28,13 @@ _WIDE = (
     "\u00b7\u2014-\u201f\u2026\u2e80-\u2fff\u3001-\u303f\u3040-\u33ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff01-\uff60\uffe0-\uffe6\U00020000-\U0003fffd"
 )
+
 # Possessive: a long whitespace run that does not end in a wide character fails in linear time.
 _WIDE_BREAK = re.compile(f"(?<=[{_WIDE}])[ \\t\\r]*+\\n[ \\t\\r\\n]*+(?=[{_WIDE}])")
 _WIDE_CHAR = re.compile(f"[{_WIDE}]")
 _WS = re.compile(r"\s+")
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\ufeff]")
+
 # Paragraph break marker: NUL cannot survive in the decoded text (page.decode removes it).
 _BREAK = "\x00"
 
