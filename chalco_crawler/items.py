@@ -118,20 +118,27 @@ class NormalizedArticle:
     """An article's fields ready to store, with the raw values they came from."""
 
     title: str | None
+    """The title on one line, whitespace cleaned."""
     source: str | None
     """The 来源 text; None when the label is absent or empty."""
     author: str | None
+    """The 作者 text; None when the label is absent or empty."""
     published: str | None
     """ISO 8601: "2026-02-03" for a date, "2024-09-30T15:27:51+08:00" when a clock time shows."""
     published_raw: str | None
     """The displayed time as extracted, kept so normalization can be redone from the archive."""
     source_raw: str | None
+    """The 来源 text as extracted."""
     author_raw: str | None
+    """The 作者 text as extracted."""
     body: str | None
     """One paragraph per line."""
     body_html: str | None
+    """The body's HTML as extracted."""
     attachments: list[ExtractedLink] = field(default_factory=list)
+    """As extracted: documents, in page order."""
     images: list[ExtractedLink] = field(default_factory=list)
+    """As extracted: the body's images, in page order."""
     problems: list[str] = field(default_factory=list)
     """Extraction problems followed by normalization problems."""
 
