@@ -1,14 +1,14 @@
-"""Items the spider yields; pipelines fill in the later fields, in order, never going back."""
+"""Items the spider yields and what each pipeline stage reads into them, as plain dataclasses
+that import nothing of the project: the spider, every stage and `reextract` build on them.
+
+Stages fill in the later fields in order (extraction, normalization, attachments) and never
+go back. The archive never sees them: pipelines.storage (and pipelines.content, for a page's
+reading) map them onto the archive's own input types."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pipelines.extraction import Extraction
-    from pipelines.normalization import NormalizedArticle
 
 
 @dataclass
@@ -61,6 +61,86 @@ class FetchedFile:
     """Content-Type as the server sent it."""
     problem: str | None = None
     """Why it could not be fetched (HTTP status, off-host, network error)."""
+
+
+@dataclass(frozen=True)
+class ExtractedLink:
+    """A link found in an article: an attachment or an image."""
+
+    url: str
+    """Absolute URL, resolved against the page URL and any `<base href>`."""
+    name: str | None
+    """Human name: the link text of an attachment; an image's caption, else its alt; else None."""
+
+
+@dataclass
+class Extraction:
+    """What one page yielded, as seen on the page; `normalize` turns it into typed values."""
+
+    title: str | None
+    """Whitespace-cleaned title; the full one when the visible title is cut short with …"""
+    source_raw: str | None
+    """Text after the 来源 label; "" when the label has nothing after it; None when absent."""
+    published_raw: str | None
+    """The displayed time after the 时间 label, e.g. "2026-02-03" or "2024-09-30 15:27:51"."""
+    author_raw: str | None
+    """Text after the 作者 label; None when absent."""
+    info_raw: str | None
+    """The whole 来源/时间/作者 line as seen, kept for provenance."""
+    meta: dict[str, str]
+    """`<meta name=...>` values of ArticleTitle, PubDate, ContentSource, Keywords, Description."""
+    body_text: str | None
+    """One paragraph per line, captions included, boilerplate left out."""
+    body_html: str | None
+    """The body element's HTML without scripts and styles, every href/src absolute."""
+    attachments: list[ExtractedLink] = field(default_factory=list)
+    """Documents from the 附件 block and body links, de-duplicated by URL, in page order."""
+    images: list[ExtractedLink] = field(default_factory=list)
+    """Images inside the body, de-duplicated by URL, in page order."""
+    encoding: str = "utf-8"
+    """Codec used to decode the page (gb2312/gbk labels decode as gb18030)."""
+    template: str = "none"
+    """Which rules found the fields, for diagnostics: "selectors:<css>,…", "labels", "density",
+    "meta:ArticleTitle", "title-tag", joined by "+"; "none" when nothing was found."""
+    problems: list[str] = field(default_factory=list)
+    """Why the page is flagged; empty when all is well."""
+    provenance: dict[str, str] = field(default_factory=dict)
+    """Which rule gave each field found (`title`, `source`, `published`, `author`, `body`,
+    `attachments`, `images`), for `probe`: "selector:.content-title", "selector:.content-info
+    label:来源", "selector:.content-info date" (a date in the element, no label),
+    "labels:时间" (the text rules), "labels:heading" (the heading above the info line),
+    "density" (the fallback), "meta:ArticleTitle", "title-tag", "body links" (documents
+    linked in the body). A field not found has no key."""
+
+
+@dataclass
+class NormalizedArticle:
+    """An article's fields ready to store, with the raw values they came from."""
+
+    title: str | None
+    """The title on one line, whitespace cleaned."""
+    source: str | None
+    """The 来源 text; None when the label is absent or empty."""
+    author: str | None
+    """The 作者 text; None when the label is absent or empty."""
+    published: str | None
+    """ISO 8601: "2026-02-03" for a date, "2024-09-30T15:27:51+08:00" when a clock time shows."""
+    published_raw: str | None
+    """The displayed time as extracted, kept so normalization can be redone from the archive."""
+    source_raw: str | None
+    """The 来源 text as extracted."""
+    author_raw: str | None
+    """The 作者 text as extracted."""
+    body: str | None
+    """One paragraph per line."""
+    body_html: str | None
+    """The body's HTML as extracted."""
+    attachments: list[ExtractedLink] = field(default_factory=list)
+    """As extracted: documents, in page order."""
+    images: list[ExtractedLink] = field(default_factory=list)
+    """As extracted: the body's images, in page order."""
+    problems: list[str] = field(default_factory=list)
+    """Extraction problems followed by normalization problems."""
 
 
 @dataclass

@@ -28,7 +28,7 @@ from archive.store.home import ArchiveHome
 from chalco_crawler.probe_report import EXIT_USAGE, as_json, exit_code, judge, text_lines
 from chalco_crawler.probe_spider import MAX_REQUESTS, ProbeSpider, SiteProbe
 from chalco_crawler.profile import PROFILE_DIR_NAME, SiteProfile, load_profile
-from chalco_crawler.spiders.news import _base_urls, _names
+from chalco_crawler.spiders.news.sites import base_urls, site_names
 
 PROGRESS_SECONDS = 0.5
 # The crawl's own politeness (robots.txt, delays, AutoThrottle, Crawl-delay, the host
@@ -89,8 +89,8 @@ def build_settings(pairs: Sequence[str]) -> Settings:
 
 def site_targets(args: argparse.Namespace) -> list[tuple[SiteProfile, str]]:
     profile_dirs = [str(ArchiveHome.at(args.home).root / PROFILE_DIR_NAME)]
-    names = _names(args.site or None, args.all_sites, profile_dirs)
-    urls = _base_urls(args.base_url, names)
+    names = site_names(args.site or None, args.all_sites, profile_dirs)
+    urls = base_urls(args.base_url, names)
     targets = []
     for name in names:
         profile = load_profile(name, profile_dirs)

@@ -128,7 +128,7 @@ def build_settings(args: argparse.Namespace, home: ArchiveHome) -> Settings:
             ("FLEET_WORKER", args.worker),
         ):
             if value:
-                settings.set(key, value, priority="cmdline")  # applied by fleet.FleetAddon
+                settings.set(key, value, priority="cmdline")  # applied by fleet_worker.FleetAddon
     elif args.fleet or args.worker:
         raise ValueError("--fleet and --worker go with --workers-redis")
     return settings

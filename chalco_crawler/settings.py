@@ -67,7 +67,7 @@ DEAD_LINKS_FAIL = False
 EXTENSIONS = {"chalco_crawler.gc_tuning.GcTuning": 0}
 GC_TUNING_ENABLED = True
 
-ADDONS = {"chalco_crawler.fleet.FleetAddon": 0}
+ADDONS = {"chalco_crawler.fleet_worker.FleetAddon": 0}
 FLEET_REDIS_URL = None
 FLEET_NAME = "default"
 FLEET_WORKER = None  # default: HOSTNAME-PID

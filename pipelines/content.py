@@ -11,10 +11,10 @@ from importlib import metadata
 from pathlib import Path
 
 from archive.store.writer.values import ArticleContent, FileLink
+from chalco_crawler import items
+from chalco_crawler.items import Extraction, NormalizedArticle
 from chalco_crawler.profile import SiteProfile
 from pipelines import extraction, normalization
-from pipelines.extraction import Extraction
-from pipelines.normalization import NormalizedArticle
 
 # The libraries whose behaviour is part of what a page reads as.
 _LIBRARIES = ("lxml", "w3lib", "cssselect")
@@ -61,14 +61,26 @@ def archive_content(
     )
 
 
+def reading_sources() -> list[Path]:
+    """The code that turns page bytes into a record: every module of the extraction package
+    (a new one counts without being named here), normalization, the result types they fill
+    in, and this module, which maps them onto the archive's record."""
+    package = Path(extraction.__file__ or "").parent
+    return [
+        *sorted(package.glob("*.py")),
+        Path(normalization.__file__ or ""),
+        Path(items.__file__ or ""),
+        Path(__file__),
+    ]
+
+
 @lru_cache(maxsize=1)
 def _code_digest() -> str:
     """SHA-256 of the code that turns page bytes into a record, and of the versions of the
     libraries it leans on: any change to them may read a page otherwise."""
     digest = hashlib.sha256()
-    for module in (extraction, normalization):
-        digest.update(Path(module.__file__ or "").read_bytes())
-    digest.update(Path(__file__).read_bytes())
+    for source in reading_sources():
+        digest.update(source.read_bytes())
     for name in _LIBRARIES:
         digest.update(f"{name}=={metadata.version(name)}\n".encode())
     from lxml import etree  # its libxml2 too: the parser itself

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from chalco_crawler.items import ArticlePageItem
-from pipelines.extraction import ExtractedLink, Extraction
+from chalco_crawler.items import ArticlePageItem, Extraction, NormalizedArticle
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -30,29 +28,6 @@ _DATE_TIME = re.compile(
 )
 # 20260203, as some CMS meta dates are written; only when nothing else matched.
 _COMPACT_DATE = re.compile(r"(?<!\d)(?P<year>\d{4})(?P<month>\d{2})(?P<day>\d{2})(?!\d)")
-
-
-@dataclass
-class NormalizedArticle:
-    """An article's fields ready to store, with the raw values they came from."""
-
-    title: str | None
-    source: str | None
-    """The 来源 text; None when the label is absent or empty."""
-    author: str | None
-    published: str | None
-    """ISO 8601: "2026-02-03" for a date, "2024-09-30T15:27:51+08:00" when a clock time shows."""
-    published_raw: str | None
-    """The displayed time as extracted, kept so normalization can be redone from the archive."""
-    source_raw: str | None
-    author_raw: str | None
-    body: str | None
-    """One paragraph per line."""
-    body_html: str | None
-    attachments: list[ExtractedLink] = field(default_factory=list)
-    images: list[ExtractedLink] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    """Extraction problems followed by normalization problems."""
 
 
 def clean_whitespace(text: str) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.charset import decode_page
 from pipelines.extraction import extract_article
+from pipelines.extraction.charset import decode_page
 
 TEXT = (
     "来源：党委宣传部　时间：2026-02-03\n中铝股份召开一届四次职工代表大会，审议通过《工作报告》。"

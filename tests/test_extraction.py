@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from chalco_crawler.items import Extraction
 from chalco_crawler.profile import ExtractionRules
-from pipelines.extraction import Extraction, extract_article
+from pipelines.extraction import extract_article
 from pipelines.normalization import normalize
 
 PAGES = Path(__file__).parent / "data" / "pages"

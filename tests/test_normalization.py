@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.extraction import ExtractedLink, Extraction
+from chalco_crawler.items import ExtractedLink, Extraction
 from pipelines.normalization import clean_whitespace, normalize, parse_published
 
 

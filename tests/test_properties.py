@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.extraction import Extraction, extract_article
+from chalco_crawler.items import Extraction
+from pipelines.extraction import extract_article
 from pipelines.normalization import clean_whitespace, normalize, parse_published
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,224 @@
+"""The page model: bytes decoded (charset.py) and parsed, the profile's selectors and labels
+compiled, and the parsed page with what the field readers have found in it so far."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urljoin
+
+from cssselect import HTMLTranslator
+from cssselect.parser import SelectorError
+from lxml import etree
+from lxml import html as lxml_html
+
+from chalco_crawler.profile import ExtractionRules
+from pipelines.extraction.charset import decode_page
+from pipelines.extraction.text import BLOCK_TAGS, clean_line
+
+META_NAMES = ("ArticleTitle", "PubDate", "ContentSource", "Keywords", "Description")
+_META_BY_LOWER = {name.lower(): name for name in META_NAMES}
+
+# C0 controls other than tab/newline/CR: never text, and lxml refuses them in attribute values.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+# A selector that is one tag, class or id; and the white space XPath's normalize-space() and
+# so cssselect's class matching split on.
+_SIMPLE_SELECTOR = re.compile(r"([.#]?)(-?[A-Za-z_][A-Za-z0-9_-]*)")
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+_WITH_CLASS_OR_ID = etree.XPath("descendant-or-self::*[@class or @id]")
+
+
+@lru_cache(maxsize=256)
+def _css(selector: str) -> etree.XPath | None:
+    """Compile a profile selector once; a bad selector is skipped rather than failing pages."""
+    try:
+        return etree.XPath(HTMLTranslator().css_to_xpath(selector))
+    except (SelectorError, etree.XPathError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class LabelRules:
+    """Regular expressions built from a profile's labels."""
+
+    kinds: dict[str, str]
+    anywhere: re.Pattern[str]
+    at_start: re.Pattern[str]
+    attachment_start: re.Pattern[str]
+    text_xpath: etree.XPath
+    attachment_xpath: etree.XPath
+    extensions: tuple[str, ...]
+
+
+@lru_cache(maxsize=16)
+def _label_rules(rules: ExtractionRules) -> LabelRules:
+    kinds: dict[str, str] = {}
+    for kind, labels in (
+        ("source", rules.source_labels),
+        ("time", rules.time_labels),
+        ("author", rules.author_labels),
+    ):
+        for label in labels:
+            kinds.setdefault(label, kind)
+    # Longest first, so 发布时间 wins over 时间 at the same position.
+    # "(?!)" never matches: a profile without labels turns the text rules off.
+    alternation = "|".join(re.escape(label) for label in sorted(kinds, key=len, reverse=True))
+    alternation = alternation or "(?!)"
+    attachment = "|".join(re.escape(label) for label in rules.attachment_labels) or "(?!)"
+
+    def contains(labels: Iterable[str]) -> str:
+        return " or ".join(f"contains(., '{label}')" for label in labels if "'" not in label)
+
+    return LabelRules(
+        kinds=kinds,
+        anywhere=re.compile(f"({alternation})\\s*[：:]"),
+        # Text rules only trust a label that opens a line (optionally 信息来源, 发布时间 …), so
+        # "会议时间：" inside an announcement's body is not taken for the page's time.
+        at_start=re.compile(
+            f"^[\\s【\\[（(]*(?:信息|文章|稿件|新闻|发布|更新|内容)?({alternation})\\s*[：:]"
+        ),
+        attachment_start=re.compile(
+            f"^[\\s【\\[]*(?:相关|文章|下载)?(?:{attachment})\\s*\\d*\\s*[：:]"
+        ),
+        text_xpath=etree.XPath(f"//body//text()[{contains(kinds) or 'false()'}]"),
+        attachment_xpath=etree.XPath(
+            f"//body//text()[{contains(rules.attachment_labels) or 'false()'}]"
+        ),
+        extensions=tuple("." + ext.lower().lstrip(".") for ext in rules.document_extensions),
+    )
+
+
+def decode(body: bytes, content_type: str | None) -> tuple[str, str, list[str]]:
+    """Decode like a browser, but check a declared charset against the bytes (charset.py)."""
+    encoding, text, problems = decode_page(body, content_type)
+    return encoding, _CONTROLS.sub("", text), problems
+
+
+_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+
+
+def parse(text: str) -> etree._Element | None:
+    try:
+        # Bytes with an explicit encoding: lxml refuses str input that declares its own encoding.
+        return etree.fromstring(text.encode("utf-8", "replace"), _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+
+
+def safe_join(base: str, href: str | None) -> str | None:
+    if not href:
+        return None
+    href = href.strip().replace("\n", "").replace("\r", "").replace("\t", "")
+    if not href or href.startswith("#"):
+        return None
+    scheme = href.split(":", 1)[0].lower() if ":" in href else ""
+    if scheme in ("javascript", "mailto", "tel", "data", "about", "vbscript"):
+        return None
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
+
+
+def ancestors_or_self(element: etree._Element) -> Iterator[etree._Element]:
+    yield element
+    yield from element.iterancestors()
+
+
+def inside(element: etree._Element, roots: set[etree._Element]) -> bool:
+    return bool(roots) and any(node in roots for node in ancestors_or_self(element))
+
+
+def encloses(outer: etree._Element, inner: etree._Element) -> bool:
+    return any(node is outer for node in ancestors_or_self(inner))
+
+
+def block_of(element: etree._Element) -> etree._Element:
+    for node in ancestors_or_self(element):
+        if isinstance(node.tag, str) and node.tag.lower() in BLOCK_TAGS:
+            return node
+    return element
+
+
+def owner_of(text: etree._ElementUnicodeResult) -> etree._Element | None:
+    """The element a text node is displayed in (the parent of an element whose tail it is)."""
+    parent = text.getparent()
+    if parent is None:
+        return None
+    if text.is_tail:
+        return parent.getparent()
+    return parent
+
+
+class Page:
+    """One parsed page and the pieces found in it so far."""
+
+    def __init__(self, root: etree._Element, url: str, rules: ExtractionRules) -> None:
+        self.root = root
+        self.url = url
+        self.rules = rules
+        self.labels = _label_rules(rules)
+        self.base = self._base_url()
+        self._index: dict[str, list[etree._Element]] | None = None
+        self.boilerplate: set[etree._Element] = set()
+        for selector in rules.boilerplate:
+            self.boilerplate.update(
+                node for node in self.select(selector) if node is not root and node.tag != "body"
+            )
+        self.skip: set[etree._Element] = set(self.boilerplate)
+
+    def _base_url(self) -> str:
+        for href in self.root.xpath("//base/@href"):
+            joined = safe_join(self.url, str(href))
+            if joined:
+                return joined
+        return self.url
+
+    def _indexed(self) -> dict[str, list[etree._Element]]:
+        """Every element with a class or an id under its `.class` and `#id`, in document
+        order."""
+        if self._index is None:
+            index: dict[str, list[etree._Element]] = {}
+            for node in _WITH_CLASS_OR_ID(self.root):
+                classes = node.get("class")
+                if classes:
+                    for name in set(_XML_SPACE.split(classes)):
+                        if name:
+                            index.setdefault("." + name, []).append(node)
+                element_id = node.get("id")
+                if element_id is not None:
+                    index.setdefault("#" + element_id, []).append(node)
+            self._index = index
+        return self._index
+
+    def select(self, selector: str) -> list[etree._Element]:
+        """The elements a profile's CSS selector matches, in document order. A lone tag,
+        class or id (most profile selectors) is looked up in one index of the page instead
+        of a walk of the whole tree per selector, with cssselect's meaning: tags in any
+        case, classes and ids as written."""
+        simple = _SIMPLE_SELECTOR.fullmatch(selector)
+        if simple is not None:
+            kind, name = simple.groups()
+            if not kind:
+                return list(self.root.iter(name.lower()))
+            return list(self._indexed().get(kind + name, ()))
+        xpath = _css(selector)
+        if xpath is None:
+            return []
+        try:
+            found = xpath(self.root)
+        except etree.XPathError:
+            return []
+        return [node for node in found if isinstance(node, etree._Element)]
+
+    def meta(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for node in self.root.iter("meta"):
+            name = _META_BY_LOWER.get((node.get("name") or "").strip().lower())
+            content = clean_line(node.get("content") or "")
+            if name and content and name not in values:
+                values[name] = content
+        return values
