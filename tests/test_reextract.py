@@ -26,9 +26,10 @@ from archive.read.queries import iter_articles
 from archive.read.search import index_rowid, search
 from archive.store.db import _alembic_config, open_reader, open_writer, session_factory
 from archive.store.home import ArchiveHome
-from replica.redesign import fitted_profile_toml
 from replica.server import ReplicaServer
-from replica.site import ReplicaSite, build_site
+from replica.site import ReplicaSite
+from replica.site.build import build_site
+from replica.site.redesign import fitted_profile_toml
 from tests.conftest import CrawlResult, postgresql_database, run_crawl
 from tests.test_crawl import squash
 

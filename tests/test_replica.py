@@ -22,7 +22,9 @@ import pytest
 
 from replica.__main__ import main
 from replica.server import ReplicaServer
-from replica.site import (
+from replica.site import ReplicaSite
+from replica.site.build import build_group, build_site
+from replica.site.flavours import (
     DEFAULT_NEW_ARTICLES,
     MEMBER_DEFAULT_NEW_ARTICLES,
     MEMBER_DOCID_BASE,
@@ -31,13 +33,9 @@ from replica.site import (
     OLD_URL,
     PAGER_STYLES,
     SHARED_STORIES,
-    ArticleTruth,
-    LaterState,
-    ReplicaSite,
-    build_group,
-    build_site,
-    default_later_state,
 )
+from replica.site.later import default_later_state
+from replica.site.truth import ArticleTruth, LaterState
 
 SAMPLE_TXT = Path(__file__).resolve().parents[1] / "replica" / "data" / "sample-article.txt"
 UNFOLD = str.maketrans({",": "，", ":": "：", "(": "（", ")": "）"})
