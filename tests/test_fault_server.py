@@ -16,15 +16,11 @@ import pytest
 from backports import zstd
 from brotli import decompress as unbrotli
 
-from replica.faults import (
-    DUPLICATE_DOCID,
-    ENDLESS_CLAIMED_PAGES,
-    LOOP_A,
-    LOOP_B,
-    MIRROR_URL,
-    FaultServer,
-    GoodArticle,
-)
+from replica.faults import FaultServer
+from replica.faults.content import DUPLICATE_DOCID
+from replica.faults.lists import ENDLESS_CLAIMED_PAGES
+from replica.faults.redirects import LOOP_A, LOOP_B, MIRROR_URL
+from replica.faults.truth import GoodArticle
 
 BOMB_SIZE = 4 * 1024 * 1024
 # Good articles whose declared charset lies: (the header's charset, what the bytes are in).
@@ -216,7 +212,7 @@ def test_gsyw_lists_two_pages_of_good_articles_and_cases(server: FaultServer) ->
 def test_the_hostile_section_lists_its_articles_and_serves_their_files(
     server: FaultServer,
 ) -> None:
-    """不可信内容 (replica.hostile): linked from the navigation, its list links each hostile
+    """不可信内容 (replica.faults.hostile): linked from the navigation, its list links each hostile
     article; control characters reach the page as references, the script links are there."""
     news = fetch(server, "/")[2].decode("utf-8")
     assert '<a href="/xwdt/hostile/">不可信内容</a>' in news
