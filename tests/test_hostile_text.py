@@ -35,7 +35,8 @@ from datasette.app import Datasette
 
 from archive.cli import main
 from archive.read.queries import iter_articles
-from archive.read.report import gather, render
+from archive.read.report_data import gather
+from archive.read.report_page import render
 from archive.safe_text import FORMULA_STARTS
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
