@@ -1,6 +1,6 @@
 """Benchmark: peak memory of the crawl and of the read commands on an archive of bombs.
 
-The fault replica (`replica/faults.py`) serves a page, an attachment and an image that are
+The fault replica (`replica/faults/`) serves a page, an attachment and an image that are
 decompression bombs in each of gzip, deflate, br and zstd (12 in all), besides its other
 hostile cases. It is crawled twice into fresh homes with the default size limits
 (DOWNLOAD_MAXSIZE 32 MiB, ATTACHMENT_MAXSIZE 512 MiB): once with bombs of --bomb-mib

@@ -16,8 +16,8 @@ import time
 
 from chalco_crawler.challenge import detect_challenge
 from pipelines.extraction import extract_article
-from replica import challenges
-from replica.site import build_site
+from replica.faults import challenges
+from replica.site.build import build_site
 
 HOST = "127.0.0.1:8000"
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from chalco_crawler import settings as crawler_settings
 from replica.server import ReplicaServer
-from replica.site import build_site
+from replica.site.build import build_site
 
 HERE = Path(__file__).resolve().parent
 # Same crawl settings for both: no politeness delay on loopback, same concurrency.

@@ -27,7 +27,7 @@ from pathlib import Path
 import psycopg
 
 from replica.server import ReplicaServer
-from replica.site import build_group
+from replica.site.build import build_group
 
 REDIS = "redis://127.0.0.1:6379/0"
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"

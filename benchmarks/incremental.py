@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from replica.server import ReplicaServer
-from replica.site import build_site
+from replica.site.build import build_site
 
 SETTINGS = [
     "DOWNLOAD_DELAY=0",

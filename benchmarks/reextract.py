@@ -36,7 +36,7 @@ from chalco_crawler.profile import load_profile
 from pipelines.extraction import extract_article
 from pipelines.normalization import normalize
 from replica.server import ReplicaServer
-from replica.site import build_site
+from replica.site.build import build_site
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "chalco_crawler" / "sites" / "chalco.toml"

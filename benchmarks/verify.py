@@ -48,7 +48,7 @@ from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from archive.store.recovery import file_sha256
 from replica.server import ReplicaServer
-from replica.site import build_site
+from replica.site.build import build_site
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = [

@@ -7,9 +7,11 @@ import sys
 import time
 from collections.abc import Sequence
 
-from replica.redesign import TEMPLATES
 from replica.server import ReplicaServer
-from replica.site import FLAVOURS, ReplicaSite, build_group, build_site
+from replica.site import ReplicaSite
+from replica.site.build import build_group, build_site
+from replica.site.flavours import FLAVOURS
+from replica.site.redesign import TEMPLATES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=TEMPLATES,
         default="standard",
         help="standard article pages (default), or redesign: the same site after a redesign "
-        "of its article template, which the bundled profiles misread (replica/redesign.py)",
+        "of its article template, which the bundled profiles misread (replica/site/redesign.py)",
     )
     parser.add_argument(
         "--group",

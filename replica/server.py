@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from replica import pages
 from replica.background import BackgroundServer
-from replica.site import ReplicaSite, Response
+from replica.site import ReplicaSite
+from replica.site.chrome import error_page
+from replica.site.responses import Response
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class ReplicaServer(BackgroundServer):
 
 
 def _error(status: int, message: str) -> Response:
-    body = pages.error_page(status, message).encode("utf-8")
+    body = error_page(status, message).encode("utf-8")
     return status, {"Content-Type": "text/html; charset=utf-8"}, body
 
 

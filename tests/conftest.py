@@ -19,7 +19,8 @@ import pytest
 
 from archive.store.writer.values import ArticleContent, FileLink
 from replica.server import ReplicaServer
-from replica.site import ReplicaSite, build_site
+from replica.site import ReplicaSite
+from replica.site.build import build_site
 
 # No politeness delay against our own loopback replica: tests must stay fast.
 FAST = [

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from chalco_crawler.challenge import detect_challenge
-from replica import challenges
+from replica.faults import challenges
 from replica.server import ReplicaServer
-from replica.site import build_site
+from replica.site.build import build_site
 from tests.conftest import run_crawl
 
 HTML = "text/html; charset=utf-8"

@@ -24,7 +24,7 @@ from archive.store.decoding import (
 from archive.store.home import ArchiveHome
 from archive.store.warcstore import HttpExchange, sha256_hex
 from archive.store.writer import ArchiveWriter
-from replica.bombs import CODINGS, build
+from replica.faults.bombs import CODINGS, build
 
 MiB = 1024 * 1024
 PAGE = ("<p>中铝股份召开一届四次职工代表大会，总结2025年工作。</p>" * 3000).encode()
@@ -100,7 +100,7 @@ def test_decoding_a_bomb_takes_no_more_memory_than_a_chunk():
         "import resource\n"
         "from archive.store.decoding import decoded_digest\n"
         "from archive.errors import ContentOversize\n"
-        "from replica.bombs import build\n"
+        "from replica.faults.bombs import build\n"
         "bombs = [(c, build(c, 'page', 256 << 20)) for c in ('gzip', 'deflate', 'br', 'zstd')]\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "for coding, bomb in bombs:\n"

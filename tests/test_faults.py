@@ -20,8 +20,8 @@ import pytest
 from archive.read.queries import captures, get_article, iter_articles, same_story
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
-from replica.bombs import CODINGS
 from replica.faults import FaultServer
+from replica.faults.bombs import CODINGS
 from tests.conftest import FAST, CrawlResult, run_crawl, run_measured
 
 WHITESPACE = re.compile(r"\s+")

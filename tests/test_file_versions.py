@@ -27,7 +27,7 @@ from archive.store.warcstore import HttpExchange
 from archive.store.writer import ArchiveWriter
 from archive.store.writer.values import FileLink
 from replica.server import ReplicaServer
-from replica.site import build_site
+from replica.site.build import build_site
 from tests.conftest import CrawlResult, article_content, postgresql_database, run_crawl
 
 

@@ -15,7 +15,7 @@ from archive.read.queries import iter_articles
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from replica.server import ReplicaServer
-from replica.site import build_site
+from replica.site.build import build_site
 from tests.conftest import CrawlResult, run_crawl
 
 SECTION = "xwdt/gsyw"

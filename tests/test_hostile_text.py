@@ -1,4 +1,4 @@
-"""Site content is untrusted: the fault replica's 不可信内容 section (replica.hostile) crawled
+"""Site content is untrusted: the fault replica's 不可信内容 (replica.faults.hostile) crawled
 over HTTP, then every surface that shows archived text checked with it: CSV exports and
 listings (no live formula), JSON Lines and Parquet (the text verbatim), `show`, `diff`,
 tables and JSON on a terminal (control characters escaped, rich markup as text), the HTML
@@ -35,14 +35,17 @@ from datasette.app import Datasette
 
 from archive.cli import main
 from archive.read.queries import iter_articles
-from archive.read.report import gather, render
+from archive.read.report_data import gather
+from archive.read.report_page import render
 from archive.safe_text import FORMULA_STARTS
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from archive.store.warcstore import HttpExchange
 from archive.store.writer import ArchiveWriter
-from replica.faults import FaultServer, HostileArticle
-from replica.hostile import ATTACKER, HOSTILE
+from replica.faults import FaultServer
+from replica.faults.hostile import ATTACKER
+from replica.faults.pages import HOSTILE
+from replica.faults.truth import HostileArticle
 from tests.conftest import CrawlResult, article_content, run_crawl
 from tests.test_report import chromium, console_messages
 

@@ -22,7 +22,8 @@ from archive.store.home import ArchiveHome
 from chalco_crawler.discovery import listed_articles
 from chalco_crawler.profile import load_profile
 from replica.server import ReplicaServer
-from replica.site import LaterState, build_site
+from replica.site.build import build_site
+from replica.site.truth import LaterState
 from tests.conftest import CrawlResult, run_crawl
 
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from replica.challenges import script_only_page
 from replica.faults import FaultServer
-from replica.redesign import fitted_profile_toml
+from replica.faults.challenges import script_only_page
 from replica.server import ReplicaServer
-from replica.site import build_site
+from replica.site.build import build_site
+from replica.site.redesign import fitted_profile_toml
 from tests.conftest import FAST
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pipelines.extraction import extract_article
-from replica.site import SAMPLE_PATH, build_site
+from replica.site.build import build_site
+from replica.site.flavours import SAMPLE_PATH
 
 HOST = "127.0.0.1:8000"
 

@@ -24,7 +24,7 @@ from archive.store.home import ArchiveHome
 from archive.store.warcstore import HttpExchange, complete_prefix, read_record, whole_record_ends
 from archive.store.writer import ArchiveWriter
 from replica.server import ReplicaServer
-from replica.site import build_site
+from replica.site.build import build_site
 from tests.conftest import FAST, article_content, crawl_command, run_crawl
 
 

@@ -1,4 +1,4 @@
-"""The replica after a redesign of its article template (replica/redesign.py): same site,
+"""The replica after a redesign of its article template (replica/site/redesign.py): same site,
 same truths; the bundled profiles misread its pages, the fitted profile reads them exactly."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from chalco_crawler.profile import load_profile, profile_from_dict
 from pipelines.extraction import extract_article
 from pipelines.normalization import normalize
 from replica.__main__ import main as replica_main
-from replica.redesign import fitted_profile_toml, shown_date
-from replica.site import ReplicaSite, build_site
+from replica.site import ReplicaSite
+from replica.site.build import build_site
+from replica.site.redesign import fitted_profile_toml, shown_date
 
 HOST = "127.0.0.1:8000"
 BUNDLED = {"chalco": "chalco", "member": "zzly"}

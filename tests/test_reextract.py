@@ -27,9 +27,10 @@ from archive.read.search import search
 from archive.store.db import _alembic_config, open_reader, open_writer, session_factory
 from archive.store.home import ArchiveHome
 from archive.store.search_index import index_rowid
-from replica.redesign import fitted_profile_toml
 from replica.server import ReplicaServer
-from replica.site import ReplicaSite, build_site
+from replica.site import ReplicaSite
+from replica.site.build import build_site
+from replica.site.redesign import fitted_profile_toml
 from tests.conftest import CrawlResult, postgresql_database, run_crawl
 from tests.test_crawl import squash
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from replica.server import ReplicaServer
-from replica.site import ReplicaSite, build_site
+from replica.site import ReplicaSite
+from replica.site.build import build_site
 from tests.conftest import run_crawl
 from tests.test_reextract import (
     assert_exact,

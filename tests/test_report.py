@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from archive.read.queries import iter_articles, section_month_counts
-from archive.read.report import SECTIONS_COLOURED, build_report, report
+from archive.read.report import build_report, report
+from archive.read.report_page import SECTIONS_COLOURED
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from archive.store.models import Listing

@@ -13,7 +13,7 @@ from archive.read.queries import iter_articles, same_story
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from replica.server import ReplicaServer
-from replica.site import build_group
+from replica.site.build import build_group
 from tests.conftest import run_crawl
 
 WHITESPACE = re.compile(r"\s+")

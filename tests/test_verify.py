@@ -23,7 +23,7 @@ from archive.store.home import ArchiveHome
 from archive.store.ledger import chain
 from archive.store.warcstore import HttpExchange
 from archive.store.writer import ArchiveWriter
-from replica.bombs import build
+from replica.faults.bombs import build
 from tests.conftest import article_content, run_crawl
 
 NOW = datetime(2026, 2, 4, 1, 2, 3, tzinfo=UTC)

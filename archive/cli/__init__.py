@@ -967,7 +967,7 @@ def demo(home: Path | None) -> None:
       chalco-archive demo
     """
     from replica.server import ReplicaServer  # the demo's own server, not needed elsewhere
-    from replica.site import build_site
+    from replica.site.build import build_site
 
     target = home or Path(tempfile.mkdtemp(prefix="chalco-demo-"))
     with ReplicaServer(build_site()) as server:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from replica import pages
+from replica.site.article_html import ArticleView
+from replica.site.chrome import CHALCO, Chrome, attr, esc, footer, head, list_items, nav, topbar
 
 TEMPLATES = ("standard", "redesign")
 
@@ -25,7 +26,7 @@ _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}:\d{2}:\d{2}))?$")
 
 # The selectors and labels of the redesigned template, for a profile that fits it.
 FITTED_EXTRACTION = """[extraction]
-# The 2026 redesign of the article template (replica/redesign.py).
+# The 2026 redesign of the article template (replica/site/redesign.py).
 title = [".xl-tit", ".content-title", ".article-title", "meta[name=ArticleTitle]"]
 info = [".xl-msg", ".content-info", ".article-info", ".article-attr"]
 body = [".xl-txt", ".content-con", ".TRS_Editor", "#zoom"]
@@ -82,38 +83,37 @@ def shown_date(published_raw: str) -> str:
 
 
 def redesign_article(
-    view: pages.ArticleView,
+    view: ArticleView,
     news_children: Sequence[tuple[str, str]],
-    chrome: pages.Chrome = pages.CHALCO,
+    chrome: Chrome = CHALCO,
 ) -> str:
     """An article page in the redesigned template (see the module's docstring)."""
     root = "../../../"
     c = view.colon
-    author = f"<span>撰稿{c}{pages.esc(view.author)}</span>" if view.author else ""
+    author = f"<span>撰稿{c}{esc(view.author)}</span>" if view.author else ""
     original = (
-        f'<div class="xl-origin">原文链接{c}<a href="{pages.attr(view.original)}" '
-        f'target="_blank">{pages.esc(view.original)}</a></div>\n'
+        f'<div class="xl-origin">原文链接{c}<a href="{attr(view.original)}" '
+        f'target="_blank">{esc(view.original)}</a></div>\n'
         if view.original
         else ""
     )
     files = "".join(
-        f'<li><a href="./{href}" target="_blank">{pages.esc(name)}</a></li>'
-        for href, name in view.files
+        f'<li><a href="./{href}" target="_blank">{esc(name)}</a></li>' for href, name in view.files
     )
     return (
-        pages.head(f"{view.title}_{chrome.site_name}", root, view.charset, view.metas)
+        head(f"{view.title}_{chrome.site_name}", root, view.charset, view.metas)
         + "</head>\n<body>\n"
-        + pages.topbar()
+        + topbar()
         # The new banner names the channel in the page's only <h1>.
         + '<div class="xl-banner"><div class="wrap"><h1 class="banner-name">'
-        + f"{pages.esc(view.channel)}</h1></div></div>\n"
-        + pages.nav(root, news_children, current=view.parent[0] + "/", chrome=chrome)
+        + f"{esc(view.channel)}</h1></div></div>\n"
+        + nav(root, news_children, current=view.parent[0] + "/", chrome=chrome)
         + f'<div class="wrap crumbs">当前位置：<a href="{root}">首页</a> &gt; '
-        + f'<a href="../../">{pages.esc(view.parent[1])}</a> &gt; '
-        + f'<a href="../">{pages.esc(view.channel)}</a></div>\n'
+        + f'<a href="../../">{esc(view.parent[1])}</a> &gt; '
+        + f'<a href="../">{esc(view.channel)}</a></div>\n'
         + '<div class="wrap xl-main">\n'
-        + f'<h2 class="xl-tit">{pages.esc(view.title)}</h2>\n'
-        + f'<div class="xl-msg"><span>稿源{c}{pages.esc(view.source)}</span>'
+        + f'<h2 class="xl-tit">{esc(view.title)}</h2>\n'
+        + f'<div class="xl-msg"><span>稿源{c}{esc(view.source)}</span>'
         + f"<span>发布于{c}{shown_date(view.published_raw)}</span>{author}</div>\n"
         + f'<div class="xl-txt" id="xlText">\n{view.body}\n</div>\n'
         + f'<div class="xl-fj"><span>附件{c.strip()}</span>'
@@ -123,8 +123,8 @@ def redesign_article(
         + '<div class="xl-tools">【<a href="javascript:window.print()">打印本页</a>】'
         + '【<a href="javascript:window.close()">关闭窗口</a>】</div>\n'
         + '<div class="xl-rel"><h3>相关新闻</h3><ul>\n'
-        + pages.list_items(view.related, 30, "…")
+        + list_items(view.related, 30, "…")
         + "\n</ul></div>\n</div>\n"
-        + pages.footer(root, chrome)
+        + footer(root, chrome)
         + "</body>\n</html>\n"
     )

@@ -1,4 +1,5 @@
-"""Article text hostile to whoever reads the archive, for the fault replica (replica.faults).
+"""Article text hostile to whoever reads the archive, and the fault site's 不可信内容 section
+that serves it (`HostileText`).
 
 A site's text reaches a spreadsheet (CSV exports), a browser (the HTML report, datasette)
 and a terminal (`show`, `diff`, tables). These stories carry what each of them would act on:
@@ -13,8 +14,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-HOSTILE = "xwdt/hostile"
-HOSTILE_NAME = "不可信内容"
+from replica.faults.handler import static
+from replica.faults.lists import list_html
+from replica.faults.pages import HOSTILE, Doc, article_html, attr, esc
+from replica.faults.site import FaultSite
+from replica.faults.stories import docid
+from replica.faults.truth import FaultCase, HostileArticle
+
 ATTACKER = "http://attacker.example/"
 
 # What the page's scripts would do if a surface let them run: mark the document, where a
@@ -141,3 +147,65 @@ def as_references(page: str) -> str:
     """C0 control characters as numeric character references (&#27;): raw, the crawler
     drops them as it decodes a page; as references they reach the parsed text."""
     return _C0.sub(lambda match: f"&#{ord(match.group())};", page)
+
+
+class HostileText(FaultSite):
+    """The 不可信内容 section: its list and articles, and what the archive must hold of them."""
+
+    def _build_hostile_text(self) -> None:
+        """A section of articles whose text is hostile to the archive's readers (a
+        spreadsheet, a browser, a terminal): STORIES, listed in 不可信内容."""
+        items = []
+        for k, story in enumerate(STORIES, start=41):
+            number = docid(story.day, k)
+            d = Doc(
+                path=f"/{HOSTILE}/202602/t202602{story.day:02d}_{number}.html",
+                docid=number,
+                section=HOSTILE,
+                title=story.title,
+                source=story.source,
+                published=f"2026-02-{story.day:02d}",
+                created=f"2026-02-{story.day:02d} 10:{k:02d}:00",
+                paragraphs=story.paragraphs,
+            )
+            files = [
+                self._add_pdf(d, i, n, "不可信内容") for i, n in enumerate(story.attachment_names)
+            ]
+            links = [(f"./{href}", esc(truth.name)) for href, truth in files]
+            links += [(href, esc(text)) for href, text in story.refused_links]
+            block = "".join(
+                f'<li><a href="{attr(href)}" target="_blank">{markup}</a></li>'
+                for href, markup in links
+            )
+            body = "\n".join(f"<p>{esc(p)}</p>" for p in d.paragraphs) + story.body_markup
+            page = article_html(d, body=body).replace(
+                '<span class="fj-label">附件：</span>',
+                f'<span class="fj-label">附件：</span><ul>{block}</ul>',
+            )
+            data = as_references(page).encode("utf-8")
+            self._routes[d.path] = (story.case, static(200, "text/html; charset=utf-8", data))
+            items.append((f"./{d.path.removeprefix(f'/{HOSTILE}/')}", d.title, d.published))
+            self.cases[story.case] = FaultCase(
+                story.case,
+                d.path,
+                story.description,
+                story.expected,
+                related=tuple(truth.url_path for _href, truth in files),
+            )
+            self.hostile_articles[story.case] = HostileArticle(
+                url_path=d.path,
+                title=story.title,
+                source=story.source,
+                published=d.published,
+                paragraphs=story.body,
+                attachments=tuple(
+                    (truth.url_path, name)
+                    for (_href, truth), name in zip(files, story.stored_names, strict=True)
+                ),
+                refused_hrefs=tuple(href for href, _text in story.refused_links),
+            )
+        listing = as_references(list_html(HOSTILE, items, ""))
+        self._routes[f"/{HOSTILE}/"] = (
+            None,
+            static(200, "text/html; charset=utf-8", listing.encode("utf-8")),
+        )
