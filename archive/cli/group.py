@@ -32,7 +32,8 @@ class Verb:
 
     def load(self) -> click.Command:
         command = getattr(importlib.import_module(self.module), self.attribute)
-        assert isinstance(command, click.Command), f"{self.module}.{self.attribute}"
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.module}.{self.attribute} is not a click command")
         return command
 
 
