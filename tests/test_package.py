@@ -27,7 +27,7 @@ from warcio.timeutils import iso_date_to_timestamp
 
 from archive.cli import main
 from archive.errors import ArticleNotFound, SnapshotCorrupt
-from archive.evidence.package import PackageError, build_package, package_command
+from archive.evidence.package import PackageError, build_package
 from archive.evidence.package_reader import UnsafePackage, package_pages, unsafe_member_reason
 from archive.read.queries import get_snapshot, iter_articles
 from archive.store.db import open_reader, session_factory
@@ -310,8 +310,6 @@ def test_package_refuses_a_damaged_record(crawled, tmp_path):
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
-    if "package" not in main.commands:  # until archive.cli registers the verb itself
-        main.add_command(package_command())
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     return result.exit_code, result.stderr, result.stdout
 

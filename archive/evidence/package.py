@@ -26,12 +26,11 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any, BinaryIO
 
-import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
@@ -39,7 +38,6 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
 
 from archive.errors import ArchiveError, ArticleNotFound, SnapshotCorrupt, SnapshotNotFound
 from archive.evidence.package_reader import package_pages
-from archive.safe_text import echo
 from archive.store.home import ArchiveHome
 from archive.store.models import Article, ArticleVersion, Capture
 from archive.store.warcstore import WARC_VERSION, _Sha256WARCWriter
@@ -408,84 +406,3 @@ def build_package(
         missing=list(missing),
         oversize=list(dict.fromkeys(c.url for c in captures if c.oversize)),
     )
-
-
-def _is_date(value: str) -> bool:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def package_command() -> click.Command:
-    """The `package` verb of `chalco-archive`, for archive.cli to register.
-
-    Built on call because it uses archive.cli's helpers, and archive.cli imports this module.
-    """
-    from archive.cli import HOME_OPTION, one_line_errors, parse_time, reading
-
-    @click.command("package")
-    @HOME_OPTION
-    @click.option("--url", "urls", multiple=True, help="Article URL (repeatable).")
-    @click.option("--since", help="Versions first seen at or after this ISO date or datetime.")
-    @click.option("--until", help="…and before this one; a date includes that day. Naive = UTC.")
-    @click.option(
-        "--output",
-        "-o",
-        required=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="The .wacz file to write.",
-    )
-    @click.option("--title", help="The package's title (datapackage.json and the page list).")
-    @one_line_errors
-    def package(
-        home: Path | None,
-        urls: tuple[str, ...],
-        since: str | None,
-        until: str | None,
-        output: Path,
-        title: str | None,
-    ) -> None:
-        """Package articles as a WACZ file (pages, attachments, images) to hand over or replay.
-
-        The records are copied byte for byte from the archive's WARC files. With --url: the
-        newest capture of each article and the files its latest version names. With
-        --since/--until: every article version first seen in that window, with its files.
-        Open the file in ReplayWeb.page, or add it to a pywb collection.
-
-        \b
-        Example:
-          chalco-archive package --output notice.wacz \\
-            --url https://www.chalco.com.cn/tzzgx/thygg/202601/t20260116_163031.html
-          chalco-archive package --since 2026-01-01 --until 2026-01-31 -o january.wacz
-        """
-        if not urls and since is None and until is None:
-            raise click.UsageError("name the articles (--url) or a time window (--since/--until)")
-        end = parse_time(until)
-        if until is not None and end is not None and _is_date(until):
-            end += timedelta(days=1)
-        with reading(home) as (archive_home, session):
-            summary = build_package(
-                session,
-                archive_home,
-                output,
-                urls=list(urls) or None,
-                since=parse_time(since),
-                until=end,
-                title=title,
-            )
-        for url in summary.missing:
-            echo(f"note: never fetched, not in the package: {url}", err=True)
-        for url in summary.oversize:
-            echo(
-                f"note: oversize (decodes past the crawl's size limit), packaged as received,"
-                f" never inflated: {url}",
-                err=True,
-            )
-        click.echo(
-            f"{summary.pages} pages, {summary.records} records, {summary.bytes} bytes "
-            f"to {summary.output}; sha256 {summary.sha256}"
-        )
-
-    return package

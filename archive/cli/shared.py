@@ -1,0 +1,199 @@
+"""What every verb shares: the --home and --format options, one-line errors, opening the
+archive to read, and writing listings as a table, JSON Lines or CSV.
+
+Imported by every verb, so it stays cheap to import: SQLAlchemy and rich are imported by the
+functions that use them, and only a verb that runs them pays for them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from archive.errors import ArchiveError
+from archive.safe_text import csv_cell, for_terminal, terminal_text
+from archive.store.home import HOME_ENV, ArchiveHome
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HOME_OPTION = click.option(
+    "--home",
+    envvar=HOME_ENV,
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Archive home directory [env {HOME_ENV}; default $XDG_DATA_HOME/chalco-archive "
+    "or ~/.local/share/chalco-archive].",
+)
+
+
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process killed by SIGPIPE
+
+
+def _is_database_error(error: Exception) -> bool:
+    """An SQLAlchemy error, told without importing SQLAlchemy: a verb that raised one has
+    imported it, and one that never imported it cannot have raised one."""
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, exc.SQLAlchemyError)
+
+
+def one_line_errors(command: F) -> F:
+    """Turn the archive's named errors into a one-line message and exit code 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ArchiveError as error:
+            raise click.ClickException(str(error)) from error
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as Unix tools killed by SIGPIPE.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
+        except OSError as error:  # an output file that cannot be written, a missing folder
+            raise click.ClickException(f"{error.strerror}: {error.filename}") from error
+        except Exception as error:
+            if not _is_database_error(error):
+                raise
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise click.ClickException(f"cannot use the database: {reason}") from error
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def reading(home_path: Path | None) -> Iterator[tuple[ArchiveHome, Session]]:
+    from archive.store.db import open_reader, session_factory  # SQLAlchemy: verbs that read
+
+    home = ArchiveHome.at(home_path)
+    engine = open_reader(home)
+    session = session_factory(engine)()
+    try:
+        yield home, session
+    finally:
+        session.close()
+        engine.dispose()
+
+
+@contextmanager
+def output_stream(path: str, *, binary: bool = False, bom: bool = False) -> Iterator[IO[Any]]:
+    if path == "-":
+        if binary:
+            yield sys.stdout.buffer
+        else:
+            if bom:
+                sys.stdout.buffer.write("\ufeff".encode())
+            yield for_terminal(sys.stdout)
+        return
+    if binary:
+        with open(path, "wb") as handle:
+            yield handle
+    else:
+        with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+            yield handle
+
+
+def csv_value(value: Any) -> Any:
+    """Flatten a record's field for one CSV cell: lists of text joined, objects as JSON."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "; ".join(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def write_records(
+    records: Iterable[dict[str, Any]], fmt: str, handle: IO[str], fields: Iterable[str]
+) -> int:
+    count = 0
+    columns = list(fields)
+    if fmt == "csv":
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for record in records:
+            writer.writerow({k: csv_cell(csv_value(record.get(k))) for k in columns})
+            count += 1
+    else:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+    from rich.console import Console  # tables only: scripts asking for JSON Lines never pay
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title)
+    for column in columns:
+        # Fold rather than cut: a narrow terminal still shows whole times and digests.
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        # Text, not markup: an archived "[link=…]" is shown, never made a terminal link.
+        table.add_row(*(Text(terminal_text(_cell_text(row.get(c)))) for c in columns))
+    Console().print(table)
+
+
+def _cell_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+LIST_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl", "csv"]),
+    default=None,
+    help="Default: table on a terminal, jsonl otherwise.",
+)
+
+
+def list_format(fmt: str | None) -> str:
+    """The asked format, else a table on a terminal and JSON Lines for scripts."""
+    return fmt or ("table" if sys.stdout.isatty() else "jsonl")
+
+
+def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str | None, title: str) -> None:
+    """Print a listing the same way in every verb: a table for people, JSON Lines or CSV
+    (with every field) for scripts."""
+    fmt = list_format(fmt)
+    if fmt == "table":
+        print_table(rows, columns, title=title)
+        return
+    if fmt == "csv":
+        sys.stdout.write("\ufeff")  # UTF-8 BOM: Excel then reads the Chinese right
+    write_records(rows, fmt, for_terminal(sys.stdout), list(rows[0]) if rows else columns)
+
+
+def database_url(value: str) -> str:
+    from sqlalchemy import make_url  # only when a URL is given: --db, migrate-db --to
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(value)
+    except ArgumentError as error:
+        raise click.BadParameter(
+            f"{value!r} is not a database URL (e.g. postgresql+psycopg://host/chalco)"
+        ) from error
+    return value
+
+
+def parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter(f"{value!r} is not an ISO date or datetime") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
