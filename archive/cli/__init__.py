@@ -34,24 +34,19 @@ from archive.errors import ArchiveError, ContentOversize
 from archive.evidence.package import package_command
 from archive.evidence.verify import ledger_head as current_ledger_head
 from archive.evidence.verify import verify as run_verify
+from archive.read.articles import EXPORT_FIELDS, get_article, iter_articles
 from archive.read.browse import browse
+from archive.read.captures import captures as capture_list
+from archive.read.captures import get_snapshot
 from archive.read.parquet import write_parquet
-from archive.read.queries import (
-    EXPORT_FIELDS,
-    diff_versions,
-    get_article,
-    get_snapshot,
-    iter_articles,
-    list_runs,
-    same_story,
-    section_month_counts,
-    version_history,
-)
-from archive.read.queries import captures as capture_list
 from archive.read.report import report as report_command
+from archive.read.runs import list_runs
 from archive.read.search import search as run_search
 from archive.read.search.hits import hit_record
 from archive.read.search.plan import date_bound
+from archive.read.sql import Reader, open_sql_reader
+from archive.read.stats import section_month_counts
+from archive.read.versions import diff_versions, same_story, version_history
 from archive.safe_text import (
     csv_cell,
     echo,
@@ -108,7 +103,16 @@ def one_line_errors(command: F) -> F:
 
 
 @contextmanager
-def reading(home_path: Path | None) -> Iterator[tuple[ArchiveHome, Session]]:
+def reading(home_path: Path | None) -> Iterator[tuple[ArchiveHome, Reader]]:
+    """The read verbs' reader: plain sqlite3 on SQLite (no SQLAlchemy import), one snapshot."""
+    home = ArchiveHome.at(home_path)
+    with open_sql_reader(home) as reader:
+        yield home, reader
+
+
+@contextmanager
+def reading_session(home_path: Path | None) -> Iterator[tuple[ArchiveHome, Session]]:
+    """A read-only SQLAlchemy session, for verify (its checks are written with the ORM)."""
     home = ArchiveHome.at(home_path)
     engine = open_reader(home)
     session = session_factory(engine)()
@@ -831,7 +835,7 @@ def verify(home: Path | None, since: str | None, ledger_head: bool, jobs: int) -
       chalco-archive verify --jobs 4
       chalco-archive verify --ledger-head
     """
-    with reading(home) as (archive_home, session):
+    with reading_session(home) as (archive_home, session):
         if ledger_head:
             click.echo(current_ledger_head(session))
             return

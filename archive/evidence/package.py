@@ -423,7 +423,7 @@ def package_command() -> click.Command:
 
     Built on call because it uses archive.cli's helpers, and archive.cli imports this module.
     """
-    from archive.cli import HOME_OPTION, one_line_errors, parse_time, reading
+    from archive.cli import HOME_OPTION, one_line_errors, parse_time, reading_session
 
     @click.command("package")
     @HOME_OPTION
@@ -465,7 +465,7 @@ def package_command() -> click.Command:
         end = parse_time(until)
         if until is not None and end is not None and _is_date(until):
             end += timedelta(days=1)
-        with reading(home) as (archive_home, session):
+        with reading_session(home) as (archive_home, session):
             summary = build_package(
                 session,
                 archive_home,
