@@ -46,3 +46,11 @@ class ContentUndecodable(ArchiveError, ValueError):
 class StorageFailed(ArchiveError):
     """The home cannot be written (disk full, read-only, file too large). What was committed
     before stays; what was written since is undone."""
+
+
+class DatabaseUnusable(ArchiveError):
+    """The archive's database refused a read (not an SQLite file, locked, damaged): said as
+    the CLI says it of any database error."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"cannot use the database: {reason}")

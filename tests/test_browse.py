@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner
 from datasette.app import Datasette
 
+from archive.read.articles import iter_articles
 from archive.read.browse import browse, datasette_command
-from archive.read.queries import iter_articles
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive.cli import main
-from archive.read.queries import EXPORT_FIELDS
+from archive.read.articles import EXPORT_FIELDS
 from archive.store.home import ArchiveHome
 from archive.store.writer.durability import HomeLock
 from tests.conftest import run_crawl

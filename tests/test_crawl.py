@@ -14,7 +14,8 @@ from rich.console import Console
 from sqlalchemy import func, select
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.read.queries import get_snapshot, iter_articles
+from archive.read.articles import iter_articles
+from archive.read.captures import get_snapshot
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from archive.store.models import Article, ArticleVersion, Capture

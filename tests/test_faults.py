@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from archive.read.queries import captures, get_article, iter_articles, same_story
+from archive.read.articles import get_article, iter_articles
+from archive.read.captures import captures
+from archive.read.versions import same_story
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from replica.faults import FaultServer

@@ -18,7 +18,8 @@ from w3lib.url import safe_url_string
 
 from archive.cli import main
 from archive.evidence.verify import verify
-from archive.read.queries import get_article, get_snapshot, iter_articles
+from archive.read.articles import get_article, iter_articles
+from archive.read.captures import get_snapshot
 from archive.read.search import search
 from archive.store.db import open_reader, open_writer, session_factory
 from archive.store.home import ArchiveHome

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from archive.read.queries import iter_articles
+from archive.read.articles import iter_articles
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from replica.server import ReplicaServer

@@ -34,7 +34,7 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 
 from archive.cli import main
-from archive.read.queries import iter_articles
+from archive.read.articles import iter_articles
 from archive.read.report_data import gather
 from archive.read.report_page import render
 from archive.safe_text import FORMULA_STARTS

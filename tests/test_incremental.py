@@ -16,7 +16,8 @@ from parsel import Selector
 from sqlalchemy import text
 
 from archive.cli import main
-from archive.read.queries import get_article, get_snapshot, iter_articles
+from archive.read.articles import get_article, iter_articles
+from archive.read.captures import get_snapshot
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from chalco_crawler.discovery import listed_articles

@@ -29,7 +29,8 @@ from archive.cli import main
 from archive.errors import ArticleNotFound, SnapshotCorrupt
 from archive.evidence.package import PackageError, build_package
 from archive.evidence.package_reader import UnsafePackage, package_pages, unsafe_member_reason
-from archive.read.queries import get_snapshot, iter_articles
+from archive.read.articles import iter_articles
+from archive.read.captures import get_snapshot
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from archive.store.models import ArticleVersion, Capture, CrawlRun

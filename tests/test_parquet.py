@@ -8,8 +8,8 @@ import math
 import pyarrow.parquet as pq
 import pytest
 
+from archive.read.articles import EXPORT_FIELDS, iter_articles
 from archive.read.parquet import SCHEMA, write_parquet
-from archive.read.queries import EXPORT_FIELDS, iter_articles
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 

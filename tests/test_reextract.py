@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine
 
 from archive.cli import main
-from archive.read.queries import iter_articles
+from archive.read.articles import iter_articles
 from archive.read.search import search
 from archive.store.db import _alembic_config, open_reader, open_writer, session_factory
 from archive.store.home import ArchiveHome

@@ -16,9 +16,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from archive.read.queries import iter_articles, section_month_counts
+from archive.read.articles import iter_articles
 from archive.read.report import build_report, report
 from archive.read.report_page import SECTIONS_COLOURED
+from archive.read.stats import section_month_counts
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from archive.store.models import Listing

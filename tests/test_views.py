@@ -16,8 +16,8 @@ from alembic import command
 from click.testing import CliRunner
 
 from archive.cli import main
-from archive.read.queries import captures as capture_list
-from archive.read.queries import iter_articles
+from archive.read.articles import iter_articles
+from archive.read.captures import captures as capture_list
 from archive.store.db import _alembic_config, open_reader, open_writer, session_factory
 from archive.store.home import ArchiveHome
 from archive.store.writer import ArchiveWriter

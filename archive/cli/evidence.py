@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from archive.cli.shared import HOME_OPTION, one_line_errors, parse_time, reading
+from archive.cli.shared import HOME_OPTION, one_line_errors, parse_time, reading_session
 from archive.evidence.package import build_package
 from archive.evidence.verify import ledger_head as current_ledger_head
 from archive.evidence.verify import verify as run_verify
@@ -40,7 +40,7 @@ def verify(home: Path | None, since: str | None, ledger_head: bool, jobs: int) -
       chalco-archive verify --jobs 4
       chalco-archive verify --ledger-head
     """
-    with reading(home) as (archive_home, session):
+    with reading_session(home) as (archive_home, session):
         if ledger_head:
             click.echo(current_ledger_head(session))
             return
@@ -116,7 +116,7 @@ def package(
     end = parse_time(until)
     if until is not None and end is not None and _is_date(until):
         end += timedelta(days=1)
-    with reading(home) as (archive_home, session):
+    with reading_session(home) as (archive_home, session):
         summary = build_package(
             session,
             archive_home,

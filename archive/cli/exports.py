@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from archive.cli.shared import HOME_OPTION, one_line_errors, output_stream, reading, write_records
-from archive.read.queries import EXPORT_FIELDS, iter_articles
+from archive.read.articles import EXPORT_FIELDS, iter_articles
 from archive.read.search.plan import date_bound
 
 

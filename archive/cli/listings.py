@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from archive.cli.shared import HOME_OPTION, LIST_FORMAT, emit, one_line_errors, reading
-from archive.read.queries import list_runs, section_month_counts
+from archive.read.runs import list_runs
+from archive.read.stats import section_month_counts
 
 
 @click.command()

@@ -20,14 +20,10 @@ from archive.cli.shared import (
     reading,
 )
 from archive.errors import ContentOversize
-from archive.read.queries import captures as capture_list
-from archive.read.queries import (
-    diff_versions,
-    get_article,
-    get_snapshot,
-    same_story,
-    version_history,
-)
+from archive.read.articles import get_article
+from archive.read.captures import captures as capture_list
+from archive.read.captures import get_snapshot
+from archive.read.versions import diff_versions, same_story, version_history
 from archive.safe_text import echo, is_terminal, terminal_bytes
 from archive.store.decoding import DEFAULT_MAX_DECODED
 

@@ -27,6 +27,8 @@ from archive.store.home import HOME_ENV, ArchiveHome
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from archive.read.sql import Reader
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 HOME_OPTION = click.option(
@@ -73,8 +75,19 @@ def one_line_errors(command: F) -> F:
 
 
 @contextmanager
-def reading(home_path: Path | None) -> Iterator[tuple[ArchiveHome, Session]]:
-    from archive.store.db import open_reader, session_factory  # SQLAlchemy: verbs that read
+def reading(home_path: Path | None) -> Iterator[tuple[ArchiveHome, Reader]]:
+    """The read verbs' reader: plain sqlite3 on SQLite (no SQLAlchemy import), one snapshot."""
+    from archive.read.sql import open_sql_reader
+
+    home = ArchiveHome.at(home_path)
+    with open_sql_reader(home) as reader:
+        yield home, reader
+
+
+@contextmanager
+def reading_session(home_path: Path | None) -> Iterator[tuple[ArchiveHome, Session]]:
+    """A read-only SQLAlchemy session, for verify and package (their checks use the ORM)."""
+    from archive.store.db import open_reader, session_factory  # SQLAlchemy: those verbs only
 
     home = ArchiveHome.at(home_path)
     engine = open_reader(home)

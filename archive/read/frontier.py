@@ -129,7 +129,7 @@ def interrupted_walk(session: Session, site: str) -> bool:
 def last_robots_txt(session: Session, home: ArchiveHome, base_url: str) -> str | None:
     """The text of the newest robots.txt archived for this site, if any."""
     from archive.errors import ArchiveError
-    from archive.read.queries import get_snapshot
+    from archive.read.captures import get_snapshot
 
     try:
         snapshot = get_snapshot(session, home, base_url.rstrip("/") + "/robots.txt")

@@ -1,6 +1,6 @@
 """Export records as an Apache Parquet file, written batch by batch so memory stays flat.
 
-The columns are the export contract's fields (`archive.read.queries.EXPORT_FIELDS`) with the same
+The columns are the export contract's fields (`archive.read.articles.EXPORT_FIELDS`) with the same
 values as in JSON Lines: times stay ISO 8601 text with their zone, as `published` mixes dates
 and datetimes at +08:00 and an analyst should see what the JSON Lines export shows.
 """
@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from archive.read.queries import EXPORT_FIELDS
+from archive.read.articles import EXPORT_FIELDS
 
 ATTACHMENT = pa.struct(
     [

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from functools import partial
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 
-from archive.errors import ArchiveNotFound
-from archive.store.home import ArchiveHome, refuse_moved
+from archive.store.home import ArchiveHome, refuse_moved, require_archive
+from archive.store.read_only import connect_read_only
 from archive.store.schema import HEAD_REVISION, too_new
 
 if TYPE_CHECKING:
@@ -39,16 +40,6 @@ def _on_connect_writer(dbapi_connection: sqlite3.Connection, _record: object) ->
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
-
-
-def _on_connect_reader(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-    # The driver's own transaction handling never begins one for a SELECT, so each query
-    # would see a newer state of a database that a crawl is writing; `_begin_snapshot`
-    # begins them instead.
-    dbapi_connection.isolation_level = None
 
 
 def _begin_snapshot(connection: Connection) -> None:
@@ -113,32 +104,13 @@ def _on_connect_server_reader(dbapi_connection: Any, _record: object) -> None:
 
 def open_reader(home: ArchiveHome) -> Engine:
     """A read-only engine (SQLite `mode=ro`), safe beside a running crawl."""
-    refuse_moved(home)
-    if not home.exists():
-        raise ArchiveNotFound(
-            f"no archive in {home.root}: run `chalco-archive crawl --home {home.root}` first"
-        )
+    require_archive(home)
     if not home.is_sqlite:
         # REPEATABLE READ: one snapshot per transaction, as on SQLite (see _begin_snapshot).
         engine = create_engine(home.database_url, isolation_level="REPEATABLE READ")
         event.listen(engine, "connect", _on_connect_server_reader)
         return engine
-    path = home.database_path
-
-    def connect() -> sqlite3.Connection:
-        try:
-            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            connection.execute("SELECT 1 FROM sqlite_master LIMIT 1")
-            return connection
-        except sqlite3.OperationalError:
-            # On a read-only filesystem SQLite cannot make the WAL index file; nothing can
-            # write there either, so reading the file as immutable is safe.
-            return sqlite3.connect(
-                f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False
-            )
-
-    engine = create_engine("sqlite://", creator=connect)
-    event.listen(engine, "connect", _on_connect_reader)
+    engine = create_engine("sqlite://", creator=partial(connect_read_only, home.database_path))
     event.listen(engine, "begin", _begin_snapshot)
     return engine
 

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.errors import ArchiveMoved
+from archive.errors import ArchiveMoved, ArchiveNotFound
 
 HOME_ENV = "CHALCO_ARCHIVE_HOME"
 # Any SQLAlchemy URL (postgresql+psycopg://…) puts the database outside the home; the WARC
@@ -77,4 +77,14 @@ def refuse_moved(home: ArchiveHome) -> None:
             f"the archive in {home.root} was copied to {where} by migrate-db: pass --db URL or"
             f" set CHALCO_ARCHIVE_DB (to go on with the old SQLite file instead, delete"
             f" {home.moved_marker})"
+        )
+
+
+def require_archive(home: ArchiveHome) -> None:
+    """What reading an archive checks before opening its database: it was not moved away,
+    and there is one."""
+    refuse_moved(home)
+    if not home.exists():
+        raise ArchiveNotFound(
+            f"no archive in {home.root}: run `chalco-archive crawl --home {home.root}` first"
         )

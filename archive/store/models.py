@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from archive.store.times import read_time, stored_time
+
 # Alembic's batch mode on SQLite needs named constraints to alter them later.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -40,14 +42,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: object) -> str | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the archive; times must carry a zone")
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
+        return None if value is None else stored_time(value)
 
     def process_result_value(self, value: str | None, dialect: object) -> datetime | None:
-        return None if value is None else datetime.fromisoformat(value)
+        return None if value is None else read_time(value)
 
 
 # Why a version exists (article_versions.cause).

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from archive.read.search.hits import SearchHit
 from archive.read.search.plan import QueryPlan, SearchOptions, date_bound, plan_query
+from archive.read.sql import Reader
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def search(
-    database: sqlite3.Connection | Session | Connection | Engine,
+    database: Reader | sqlite3.Connection | Session | Connection | Engine,
     query: str,
     *,
     section: str | None = None,
@@ -44,8 +45,8 @@ def search(
     at their own precision with `published` (versions without a date never match them);
     `source` and `site` must be equal. At most `limit` hits (None: all).
 
-    `database` is a plain sqlite3 connection to an archive, or SQLAlchemy's session,
-    connection or engine of one (SQLite or PostgreSQL).
+    `database` is a reader of an archive (archive.read.sql), a plain sqlite3 connection to
+    one, or SQLAlchemy's session, connection or engine of one (SQLite or PostgreSQL).
 
     Raises ValueError for an empty query or a malformed date; any other text is searched
     for literally.
@@ -64,6 +65,8 @@ def search(
     plan = plan_query(query)
     if plan is None or limit == 0:
         return []
+    if isinstance(database, Reader):
+        database = database.connection
     if isinstance(database, sqlite3.Connection):
         from archive.read.search.sqlite import search_sqlite
 
