@@ -5,6 +5,7 @@ and an error from SQLAlchemy, imported late, still reads as one line."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -91,3 +92,24 @@ def test_a_database_error_is_one_line(tmp_path):
     )
     assert completed.returncode == 1
     assert completed.stderr == "Error: cannot use the database: file is not a database\n"
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [["search", "中铝"], ["stats"], ["runs"], ["show", "http://x/"], ["captures", "http://x/"]],
+)
+def test_a_database_without_the_archive_tables_is_one_line_error(tmp_path, verb):
+    # An SQLite file that holds none of the archive's tables: the read verbs run plain sqlite3
+    # (search too, with its own queries), and its error is said as any database error.
+    connection = sqlite3.connect(tmp_path / "archive.sqlite3")
+    connection.execute("CREATE TABLE something_else (a)")
+    connection.close()
+    completed = subprocess.run(
+        [sys.executable, "-m", "archive.cli", *verb, "--home", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 1
+    last = completed.stderr.splitlines()[-1]
+    assert last.startswith("Error: cannot use the database: no such table: "), completed.stderr
+    assert "Traceback" not in completed.stderr

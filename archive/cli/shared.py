@@ -44,10 +44,14 @@ EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process killed by SIGP
 
 
 def _is_database_error(error: Exception) -> bool:
-    """An SQLAlchemy error, told without importing SQLAlchemy: a verb that raised one has
-    imported it, and one that never imported it cannot have raised one."""
-    exc = sys.modules.get("sqlalchemy.exc")
-    return exc is not None and isinstance(error, exc.SQLAlchemyError)
+    """An SQLAlchemy or sqlite3 error, told without importing either: a verb that raised one
+    has imported its module, and one that never imported it cannot have raised one. (Search
+    and the reader run SQL on plain sqlite3, e.g. over a file that holds no archive tables.)"""
+    for module, name in (("sqlalchemy.exc", "SQLAlchemyError"), ("sqlite3", "Error")):
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(error, getattr(loaded, name)):
+            return True
+    return False
 
 
 def one_line_errors(command: F) -> F:
