@@ -237,6 +237,7 @@ def test_demo_crawls_the_replica_and_says_what_next(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     assert "chalco-archive show" in completed.stdout
+    assert "dead links: 1" in completed.stdout and "0 failed" in completed.stdout
     assert (tmp_path / "demo" / "archive.sqlite3").exists()
 
 

@@ -79,7 +79,7 @@ def demo(home: Path | None) -> None:
         )
     sample = server.base_url + "xwdt/gsyw/202602/t20260204_163644.html"
     click.echo(f"""
-The demo archive is in {target} (the one failure above is the replica's deliberate 404).
+The demo archive is in {target} (the dead link above is the replica's deliberate 404).
 Try:
   export {HOME_ENV}={target}
   chalco-archive stats
@@ -92,6 +92,7 @@ Try:
   chalco-archive browse          (datasette on http://127.0.0.1:8001/)
 """)
 
-    # The replica holds a deliberate 404, so "partial" is the expected outcome of the demo.
-    # A crawl stopped by a signal ended by it: exit as a shell would report it (130, 143).
-    sys.exit(0 if code in (0, 1) else 128 - code if code < 0 else code)
+    # The crawl's own exit code: the replica's deliberate 404 is a dead link, which no longer
+    # makes a run partial, so a 1 here means something really failed. A crawl stopped by a
+    # signal ended by it: exit as a shell would report it (130, 143).
+    sys.exit(128 - code if code < 0 else code)
