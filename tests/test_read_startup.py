@@ -5,9 +5,6 @@ through a SQLAlchemy session."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,7 @@ from archive.read.stats import section_month_counts
 from archive.read.versions import diff_versions, same_story, version_history
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
+from tests.fresh_interpreter import loaded_after
 from tests.small_archive import SmallArchive, build_small_archive
 
 HEAVY = ("sqlalchemy", "alembic")
@@ -38,17 +36,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> SmallArchive:
 def heavy_modules_after(code: str, cwd: Path) -> list[str]:
     """Which of HEAVY a fresh interpreter has imported after running `code` (which must
     succeed: its own asserts check that the verb did its work)."""
-    report = cwd / "modules.json"
-    probe = (
-        f"{code}\nimport json, sys\n"
-        f"open({str(report)!r}, 'w').write(json.dumps(sorted("
-        f"{{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})))"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True, check=False
-    )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(report.read_text())
+    return loaded_after(code, cwd, *HEAVY)
 
 
 def read_path(small: SmallArchive) -> dict[str, str]:

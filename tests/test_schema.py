@@ -3,11 +3,6 @@ when an upgrade is due, and a database from a newer release is refused in one li
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -19,22 +14,9 @@ from archive.store.db import _alembic_config, open_writer, schema_revision
 from archive.store.home import ArchiveHome
 from archive.store.schema import HEAD_REVISION, SchemaTooNew
 from tests.conftest import postgresql_database
+from tests.fresh_interpreter import loaded_after
 
 NEWER = "0999"
-
-
-def loaded_after(code: str, cwd: Path, *packages: str) -> list[str]:
-    """Which of `packages` a fresh interpreter has imported after running `code`."""
-    probe = (
-        f"{code}\nimport sys\n"
-        f"import json; print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}}"
-        f" & {set(packages)!r})))"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", probe], cwd=cwd, capture_output=True, text=True, check=False
-    )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout)
 
 
 def stamp(url: str, revision: str) -> None:

@@ -4,7 +4,6 @@ and an error from SQLAlchemy, imported late, still reads as one line."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
 import sys
@@ -14,29 +13,27 @@ import pytest
 from click.testing import CliRunner
 
 from archive.cli import VERBS, main
+from tests.fresh_interpreter import loaded_after
 
 HEAVY = ("sqlalchemy", "alembic", "rich", "scrapy", "twisted", "lxml", "warcio", "pyarrow")
 
 
 @pytest.mark.parametrize("args", [[], ["--help"], ["--version"]])
-def test_starting_imports_no_heavy_library(args):
-    # A fresh interpreter: this one has imported everything the other tests use.
+def test_starting_imports_no_heavy_library(args, tmp_path):
+    answer = tmp_path / "answer.txt"
     code = (
-        "import json, sys\n"
+        "import contextlib\n"
         "from archive.cli import main\n"
-        "try:\n"
-        f"    main({args!r})\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        f"heavy = {HEAVY!r}\n"
-        "loaded = sorted({m.split('.')[0] for m in sys.modules} & set(heavy))\n"
-        "print(json.dumps(loaded), file=sys.stderr)\n"
+        f"with open({str(answer)!r}, 'w') as out, contextlib.redirect_stdout(out):\n"
+        "    try:\n"
+        f"        main({args!r})\n"
+        "    except SystemExit:\n"
+        "        pass\n"
     )
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert completed.returncode == 0, completed.stderr
-    assert json.loads(completed.stderr.splitlines()[-1]) == []
+    assert loaded_after(code, tmp_path, *HEAVY) == []
     if args:  # the command did answer
-        assert "version 0.1.0" in completed.stdout or "Commands:" in completed.stdout
+        shown = answer.read_text()
+        assert "version 0.1.0" in shown or "Commands:" in shown
 
 
 @pytest.mark.parametrize("name", sorted(VERBS))
