@@ -178,4 +178,6 @@ class _Page:
         return cls(text, len(visible), paragraphs, scripts, password)
 
 
-_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True)
+# huge_tree: a text node over 10 MB must not end the page early (a truncated page reads as
+# one with no text: a challenge).
+_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=True)

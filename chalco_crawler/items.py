@@ -158,7 +158,9 @@ class ArticlePageItem:
     content_type: str | None
     """Content-Type header of the final response (its charset wins over the page's meta)."""
     body: bytes = field(repr=False)
-    """The payload after content decoding, byte for byte."""
+    """The payload after content decoding, byte for byte; emptied once the extraction stage
+    has read it (the capture keeps it), so that a 50 MB page is not held while its files are
+    fetched."""
     fetched_at: datetime
     """When the final response arrived, UTC."""
     capture_id: int

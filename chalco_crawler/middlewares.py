@@ -12,7 +12,9 @@ from scrapy.http import Response
 from archive.errors import StorageFailed
 from archive.store.warcstore import HttpExchange
 from chalco_crawler import signals as project_signals
+from chalco_crawler.download import SPOOL_META_KEY
 from chalco_crawler.session import CrawlSession
+from chalco_crawler.spooled import SPOOLED_PAGE_META_KEY, SpooledPage
 
 # The meta key under which a response's capture (archive.store.writer.values.CaptureInfo) is
 # passed on.
@@ -36,7 +38,12 @@ class WarcCaptureMiddleware:
     (`download_maxsize`, else DOWNLOAD_MAXSIZE), the limit Scrapy's own decoding has. A
     payload past it (a decompression bomb) is flagged oversize, and its Content-Encoding is
     taken off the response that goes on, so that nothing inflates it in memory after us:
-    the spider and the pipelines see the flag and do not read it."""
+    the spider and the pipelines see the flag and do not read it.
+
+    A body the downloader spooled to disk (chalco_crawler/download.py) is copied from its
+    file a chunk at a time. A file's spool is closed then (its capture is all the crawl
+    needs); a page's is left for the spider, which reads it once (chalco_crawler/spooled.py).
+    Either way its Content-Encoding goes with it, since the response's own body is empty."""
 
     def __init__(self, session: CrawlSession, max_size: int):
         self.session = session
@@ -47,6 +54,8 @@ class WarcCaptureMiddleware:
         return cls(CrawlSession.of(crawler), crawler.settings.getint("DOWNLOAD_MAXSIZE"))
 
     def process_response(self, request: Request, response: Response) -> Response:
+        # Taken off the request: a retry or redirect (a copy of its meta) downloads anew.
+        spooled = request.meta.pop(SPOOL_META_KEY, None)
         exchange = HttpExchange(
             url=request.url,
             method=request.method,
@@ -57,6 +66,7 @@ class WarcCaptureMiddleware:
             payload=response.body,
             fetched_at=datetime.now(UTC),
             ip_address=str(response.ip_address) if response.ip_address else None,
+            spooled=spooled,
         )
         limit = request.meta.get("download_maxsize", self.max_size)
         try:
@@ -65,6 +75,12 @@ class WarcCaptureMiddleware:
             # Nothing more can be archived: stop the crawl rather than fetch in vain.
             self.session.storage_failed(str(error))
             raise IgnoreRequest(str(error)) from error
+        finally:
+            if spooled is not None and (request.meta.get("archive_role") or response.status != 200):
+                spooled.file.close()  # a file's bytes, or an error page's: archived, done
+        if spooled is not None and not spooled.file.closed:
+            codings = [v.decode("latin-1") for v in response.headers.getlist("Content-Encoding")]
+            request.meta[SPOOLED_PAGE_META_KEY] = SpooledPage(spooled, ", ".join(codings) or None)
         request.meta[CAPTURE_META_KEY] = capture
         self.session.stats.inc_value("archive/captures")
         self.session.stats.inc_value(f"archive/captures_{capture.record_type}")
@@ -73,5 +89,6 @@ class WarcCaptureMiddleware:
             self.session.crawler.signals.send_catch_log(
                 project_signals.capture_oversize, url=request.url, reason=capture.oversize
             )
-            del response.headers["Content-Encoding"]
+        if (capture.oversize is not None and response.status != 304) or spooled is not None:
+            response.headers.pop("Content-Encoding", None)
         return response

@@ -41,6 +41,8 @@ PROBE_SETTINGS = {
     # A probe asks once: a page that fails is reported, not fetched four times.
     "RETRY_TIMES": 1,
     "PROBE_MAX_REQUESTS": MAX_REQUESTS,
+    # No archive to spool beside: a probe reads a page from memory (it reads a few).
+    "DOWNLOAD_SPOOL_SIZE": 0,
 }
 
 

@@ -35,6 +35,7 @@ from chalco_crawler.discovery import (
 )
 from chalco_crawler.profile import SiteProfile
 from chalco_crawler.robots import RobotsTxtUnreachable
+from chalco_crawler.spooled import slim_response
 from pipelines.extraction import extract_article
 from pipelines.normalization import normalize, parse_published
 
@@ -338,6 +339,7 @@ class ProbeSpider(scrapy.Spider):
         section.challenge = _challenge(response)
         if section.challenge:
             return
+        response = slim_response(response, response.body)  # a 50 MB list page read lightly
         articles = listed_articles(response, response.url, profile)
         section.listed = len(articles)
         section.pages = page_count(response.text)

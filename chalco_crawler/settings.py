@@ -54,9 +54,17 @@ RETRY_AFTER_MAX = 300.0
 CRAWL_DELAY_MAX = 60.0
 REDIRECT_MAX_TIMES = 10
 
-# Limits against hostile input: a page, a file, the list pages walked per section.
-DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+# Limits against hostile input: a page, a file, the list pages walked per section. A page
+# may carry a 50 MB inline script or pasted image and still be read whole.
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 ATTACHMENT_MAXSIZE = 512 * 1024 * 1024
+# Scrapy's HTTP client, with a body past this size spooled to disk as it comes, never held
+# whole in memory (chalco_crawler/download.py).
+DOWNLOAD_HANDLERS = {
+    "http": "chalco_crawler.download.SpoolingDownloadHandler",
+    "https": "chalco_crawler.download.SpoolingDownloadHandler",
+}
+DOWNLOAD_SPOOL_SIZE = 4 * 1024 * 1024
 MAX_LIST_PAGES = 2000
 # A link answering 404 or 410 is a finished fact (counted as a dead link, exit 0); True makes
 # dead links fail the run (partial, exit 1) as failures do.

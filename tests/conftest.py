@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,31 +46,55 @@ class CrawlResult:
     """The crawl process's peak resident memory, bytes (its ru_maxrss)."""
 
 
+# Runs the command and writes its peak RSS (KiB) to the file descriptor it is given. A
+# child's ru_maxrss counts the memory of the process it was forked from (Linux records the
+# old image's peak at exec), so the command is started from this small interpreter rather
+# than from the test process, which may hold a replica of hundreds of megabytes.
+_MEASURER = """
+import os, signal, subprocess, sys
+process = subprocess.Popen(sys.argv[2:])
+_pid, status, usage = os.wait4(process.pid, 0)
+os.write(int(sys.argv[1]), str(usage.ru_maxrss).encode())
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(command: list[str], timeout: float) -> tuple[int, str, str, int]:
-    """Run a command; its exit code, stdout, stderr and peak RSS in bytes. wait4() reports
-    the resources of that one child, not of every child the test process ever had."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err)
+    """Run a command; its exit code, stdout, stderr and peak RSS in bytes: the command's
+    own, taken by a small measuring process (see _MEASURER)."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryFile() as peak,
+    ):
+        measurer = [sys.executable, "-c", _MEASURER, str(peak.fileno()), *command]
+        process = subprocess.Popen(
+            measurer, stdout=out, stderr=err, pass_fds=(peak.fileno(),), start_new_session=True
+        )
         expired = threading.Event()
 
         def expire() -> None:
             expired.set()
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # the measurer and the command
 
         timer = threading.Timer(timeout, expire)
         timer.start()
         try:
-            _pid, status, usage = os.wait4(process.pid, 0)
+            process.wait()
         finally:
             timer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
         if expired.is_set():
             raise subprocess.TimeoutExpired(command, timeout)
         out.seek(0)
         err.seek(0)
+        peak.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-    return process.returncode, stdout, stderr, usage.ru_maxrss * 1024  # Linux: kilobytes
+        peak_kib = int(peak.read() or 0)
+    return process.returncode, stdout, stderr, peak_kib * 1024  # Linux: kilobytes
 
 
 def crawl_command(home: Path, base_url: str, *extra: str) -> list[str]:

@@ -18,8 +18,9 @@ from backports import zstd  # type: ignore[import-not-found]
 
 from archive.errors import ContentOversize, ContentUndecodable
 
-DEFAULT_MAX_DECODED = 32 * 1024 * 1024
-"""The crawl's default size limit (DOWNLOAD_MAXSIZE, 32 MiB), which read commands share."""
+DEFAULT_MAX_DECODED = 64 * 1024 * 1024
+"""The crawl's default size limit of a page (DOWNLOAD_MAXSIZE, 64 MiB), which read commands
+share: a page with a 50 MB inline script or pasted image is read, as the crawl read it."""
 CHUNK_SIZE = 256 * 1024
 # Input is fed to a codec in slices this long: zlib copies what it has not consumed yet on
 # every call, which on a whole bomb (a thousand to one) would cost gigabytes of copying.
@@ -170,14 +171,19 @@ def _counted(chunks: Iterator[bytes], budget: _Budget) -> Iterator[bytes]:
 
 
 def decoded_chunks(
-    payload: bytes, content_encoding: str | None, limit: int = DEFAULT_MAX_DECODED
+    payload: bytes | Iterable[bytes],
+    content_encoding: str | None,
+    limit: int = DEFAULT_MAX_DECODED,
 ) -> Iterator[bytes]:
-    """The payload with its Content-Encoding undone (codings in reverse order, as a browser
-    does), in chunks. Raises ContentOversize once any stage would yield more than `limit`
-    bytes (0: no limit), ContentUndecodable for damaged data or an unknown coding."""
-    if not payload:
-        return  # an empty body (a 204, a HEAD answer) under any coding is empty content
-    chunks: Iterator[bytes] = iter([payload])
+    """The payload (bytes, or its chunks: a body spooled to a file) with its Content-Encoding
+    undone (codings in reverse order, as a browser does), in chunks. Raises ContentOversize
+    once any stage would yield more than `limit` bytes (0: no limit), ContentUndecodable for
+    damaged data or an unknown coding."""
+    if isinstance(payload, bytes | bytearray | memoryview):
+        if not payload:
+            return  # an empty body (a 204, a HEAD answer) under any coding is empty content
+        payload = [bytes(payload)]
+    chunks: Iterator[bytes] = (chunk for chunk in payload if chunk)
     for coding in reversed(codings(content_encoding)):
         chunks = _counted(_stage(coding, chunks), _Budget(limit, content_encoding))
     try:
@@ -196,7 +202,9 @@ def decode_content(
 
 
 def decoded_digest(
-    payload: bytes, content_encoding: str | None, limit: int = DEFAULT_MAX_DECODED
+    payload: bytes | Iterable[bytes],
+    content_encoding: str | None,
+    limit: int = DEFAULT_MAX_DECODED,
 ) -> tuple[str, int]:
     """SHA-256 and size of the decoded content, never holding it whole."""
     digest = hashlib.sha256()

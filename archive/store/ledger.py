@@ -126,8 +126,24 @@ def row_digest(kind: str, row: Mapping[str, Any]) -> str:
     for column in FLAG_COLUMNS.get(kind, ()):
         if row.get(column):
             canonical[column] = True
-    encoded = CANONICAL_JSON.encode(canonical).encode("utf-8")
-    return hashlib.sha256(encoded).hexdigest()
+    return canonical_digest(canonical)
+
+
+# A row holding more text than this is hashed a piece of its JSON at a time.
+LARGE_TEXT = 1024 * 1024
+
+
+def canonical_digest(value: Mapping[str, Any]) -> str:
+    """SHA-256 of `value` as canonical JSON. A row with a huge text (a page with a 10 MB
+    paragraph) is encoded and hashed a piece at a time, never as one JSON text and its UTF-8
+    copy; the digest is the same."""
+    digest = hashlib.sha256()
+    if any(isinstance(item, str) and len(item) > LARGE_TEXT for item in value.values()):
+        for piece in CANONICAL_JSON.iterencode(value):
+            digest.update(piece.encode("utf-8"))
+    else:
+        digest.update(CANONICAL_JSON.encode(value).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def chain(previous_hash: str, digest: str) -> str:

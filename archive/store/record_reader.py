@@ -36,18 +36,19 @@ def _split(data: bytes) -> tuple[list[tuple[str, str]], bytes] | None:
         block_length = int(fields[b"content-length"])
     except (KeyError, ValueError):
         return None
-    block = data[warc_end + 4 : warc_end + 4 + block_length]
-    if len(block) != block_length:
+    # Offsets into the record, not slices of it: a 50 MB page is copied once, not twice.
+    block_start, block_end = warc_end + 4, warc_end + 4 + block_length
+    if block_end > len(data):
         return None
-    http_end = block.find(_END)
+    http_end = data.find(_END, block_start, block_end)
     if http_end < 0:
         return None
     headers = []
-    for line in block[:http_end].split(b"\r\n")[1:]:
+    for line in data[block_start:http_end].split(b"\r\n")[1:]:
         name, sep, value = line.partition(b":")
         if sep:
             headers.append((name.strip().decode("latin-1"), value.strip().decode("latin-1")))
-    return headers, block[http_end + 4 :]
+    return headers, data[http_end + 4 : block_end]
 
 
 def read_payload(
@@ -60,6 +61,7 @@ def read_payload(
             handle.seek(offset)
             data = handle.read(length)
         parts = _split(zlib.decompress(data, _GZIP)) if len(data) == length else None
+        del data
     except (OSError, zlib.error):
         parts = None
     if parts is not None and sha256_hex(parts[1]) == payload_sha256:

@@ -44,6 +44,9 @@ TOKENIZER = "unicode61 remove_diacritics 0"
 END = "\ue000"
 """Closes every indexed text (a private-use character: a token character to unicode61)."""
 
+PAIR_BLOCK = 65_536
+"""Characters turned into pairs at a time in a long text (index_text)."""
+
 VERSION_BITS = 32
 VERSION_MASK = (1 << VERSION_BITS) - 1
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -116,14 +119,36 @@ def token_chars(text: str) -> str:
 
 def index_text(text: str | None) -> str:
     """The form stored in the index: the overlapping pairs of the text's token characters,
-    the last one paired with END (`中铝，股份` -> `中铝 铝股 股份 份\\ue000`)."""
+    the last one paired with END (`中铝，股份` -> `中铝 铝股 股份 份\ue000`)."""
     if not text:
         return ""
     chars = _probe.token_chars(text)
     if not chars:
         return ""
     chars += END
-    return " ".join([first + second for first, second in zip(chars, chars[1:], strict=False)])
+    if len(chars) <= PAIR_BLOCK:
+        return " ".join([first + second for first, second in zip(chars, chars[1:], strict=False)])
+    return " ".join(_pair_blocks(chars))
+
+
+def _pair_blocks(chars: str) -> Iterator[str]:
+    # A long text (a page with a 10 MB paragraph): a block of pairs at a time, not a string
+    # object per pair, which cost some 60 bytes each.
+    for start in range(0, len(chars) - 1, PAIR_BLOCK):
+        part = chars[start : start + PAIR_BLOCK + 1]
+        yield " ".join([a + b for a, b in zip(part, part[1:], strict=False)])
+
+
+def _index_value(text: str | None) -> str | bytes:
+    """index_text, as SQLite is handed it: a long text's pairs as UTF-8 bytes, built a block
+    at a time (the pairs of a 10 MB paragraph as Python text, with the UTF-8 copy the driver
+    makes of it, cost four times as much); the SQL casts them to text."""
+    if not text or len(text) <= PAIR_BLOCK:
+        return index_text(text)
+    chars = _probe.token_chars(text)
+    if len(chars) <= PAIR_BLOCK:
+        return index_text(text)
+    return b" ".join(block.encode("utf-8") for block in _pair_blocks(chars + END))
 
 
 def published_day(published: str | None) -> int:
@@ -150,11 +175,12 @@ def _insert(
 ) -> None:
     """Index (version id, published, title, body) rows."""
     indexed = [
-        (index_rowid(version_id, published), index_text(title), index_text(body))
+        (index_rowid(version_id, published), index_text(title), _index_value(body))
         for version_id, published, title, body in rows
     ]
     connection.exec_driver_sql(
-        f"INSERT INTO {INDEX_TABLE} (rowid, title, body) VALUES (?, ?, ?)", indexed
+        f"INSERT INTO {INDEX_TABLE} (rowid, title, body) VALUES (?, ?, CAST(? AS TEXT))",
+        indexed,
     )
     connection.exec_driver_sql(
         f"INSERT INTO {TITLE_TABLE} (rowid, title) VALUES (?, ?)",

@@ -13,10 +13,12 @@ import io
 import os
 import socket
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -37,6 +39,26 @@ DEFAULT_MAX_FILE_SIZE = 1024**3
 RENAMED_RESPONSE_HEADERS = {"transfer-encoding": "X-Archive-Orig-Transfer-Encoding"}
 
 
+SPOOL_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SpooledPayload:
+    """A response body too large to hold in memory, as received, in a file of its own: the
+    crawl's downloader spools it there as it arrives (chalco_crawler/download.py)."""
+
+    file: IO[bytes] = field(repr=False)
+    """Holds the bytes from offset 0; read with `chunks()`, which seeks there first."""
+    size: int
+    sha256: str
+    """Hex digest of the bytes, taken as they were written."""
+
+    def chunks(self, size: int = SPOOL_CHUNK) -> Iterator[bytes]:
+        self.file.seek(0)
+        while chunk := self.file.read(size):
+            yield chunk
+
+
 @dataclass(frozen=True)
 class HttpExchange:
     """One HTTP request and the response to it, as sent and received."""
@@ -53,6 +75,23 @@ class HttpExchange:
     fetched_at: datetime
     """When the response arrived, UTC."""
     ip_address: str | None = None
+    spooled: SpooledPayload | None = None
+    """The body, when it was spooled to a file (a large download); `payload` is then empty."""
+
+    @property
+    def payload_size(self) -> int:
+        return self.spooled.size if self.spooled is not None else len(self.payload)
+
+    @property
+    def payload_sha256(self) -> str:
+        return self.spooled.sha256 if self.spooled is not None else sha256_hex(self.payload)
+
+    def payload_chunks(self) -> Iterator[bytes]:
+        """The body as received, a chunk at a time (one chunk unless it was spooled)."""
+        if self.spooled is not None:
+            yield from self.spooled.chunks()
+        elif self.payload:
+            yield self.payload
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -196,13 +235,21 @@ class WarcStore:
             protocol=exchange.protocol or "HTTP/1.1",
         )
         if revisit_of is None:
+            if exchange.spooled is not None:
+                # Read from the file a chunk at a time by warcio, never whole; its digest is
+                # known already.
+                exchange.spooled.file.seek(0)
+                payload: IO[bytes] = exchange.spooled.file
+                headers = dict(common, **{"WARC-Payload-Digest": warc_digest(payload_sha256)})
+            else:
+                payload, headers = io.BytesIO(exchange.payload), dict(common)
             record = writer.create_warc_record(
                 exchange.url,
                 "response",
-                payload=io.BytesIO(exchange.payload),
-                length=len(exchange.payload),
+                payload=payload,
+                length=exchange.payload_size,
                 http_headers=http_response,
-                warc_headers_dict=dict(common),
+                warc_headers_dict=headers,
             )
         else:
             record = writer.create_revisit_record(

@@ -17,6 +17,7 @@ from lxml import etree
 
 from chalco_crawler.items import ArticlePageItem, ExtractedLink, Extraction
 from chalco_crawler.profile import ExtractionRules, load_profile
+from chalco_crawler.slim_markup import slim
 from pipelines.extraction.body import body_html_of, drop_boilerplate_lines, find_body
 from pipelines.extraction.info import find_info
 from pipelines.extraction.links import attachment_blocks, find_attachments, find_images
@@ -46,7 +47,11 @@ def extract_article(
         rules = _default_rules()
     if not isinstance(body, bytes | bytearray | memoryview):
         body = str(body).encode("utf-8", "replace")
-    body = bytes(body)
+    # A 50 MB inline script or pasted image is set aside before parsing (slim_markup.py).
+    return _read(slim(bytes(body)).markup, url, content_type, rules)
+
+
+def _read(body: bytes, url: str, content_type: str | None, rules: ExtractionRules) -> Extraction:
     try:
         encoding, text, problems = decode(body, content_type)
     except Exception as error:  # noqa: BLE001 - a page must never stop the pipeline
@@ -54,6 +59,7 @@ def extract_article(
     if not text.strip():
         return _empty(encoding, problems + ["page is empty"])
     root = parse(text)
+    del text  # the tree holds the page now
     if root is None:
         return _empty(encoding, problems + ["page could not be parsed as HTML"])
     try:
@@ -190,10 +196,12 @@ class ExtractionPipeline:
             content_type=item.content_type,
             rules=profile.extraction,
         )
+        item.body = b""  # read once; the archive holds it (items.py)
         if self._pool is None:
             item.extraction = work()
         else:
             item.extraction = await asyncio.wrap_future(self._pool.submit(work))
+        del work
         if item.extraction.problems:
             self.crawler.stats.inc_value("extraction/flagged")
         return item

@@ -97,7 +97,11 @@ def decode(body: bytes, content_type: str | None) -> tuple[str, str, list[str]]:
     return encoding, _CONTROLS.sub("", text), problems
 
 
-_PARSER = lxml_html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
+# huge_tree: without it libxml2 drops a text node or attribute over 10,000,000 bytes and
+# everything after it (a page's huge parts are mostly set aside before: slim_markup.py).
+_PARSER = lxml_html.HTMLParser(
+    encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True
+)
 
 
 def parse(text: str) -> etree._Element | None:

@@ -18,11 +18,11 @@ crash.
 `FaultServer`, here, is the server: the site's registry (site.py) with a part per fault
 family: connection and retry faults (connection.py), redirects (redirects.py), content
 faults (content.py), lying charsets (charsets.py), attachments (attachments.py), hostile
-text (hostile.py), challenge pages (challenges.py), bombs (bombs.py), dead links
-(dead_links.py), and the lists that link them all (lists.py); pages.py and stories.py are
-its templates and text, handler.py its HTTP side. Standard library only, plus brotli and
-zstd for the bombs and the replica's small PDF writer. Run it by hand with
-`python -m replica.faults --port 8001`.
+text (hostile.py), challenge pages (challenges.py), bombs (bombs.py), huge pages
+(huge_pages.py), dead links (dead_links.py), and the lists that link them all (lists.py);
+pages.py and stories.py are its templates and text, handler.py its HTTP side. Standard
+library only, plus brotli and zstd for the bombs and the replica's small PDF writer. Run it
+by hand with `python -m replica.faults --port 8001`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from replica.faults.content import ContentFaults
 from replica.faults.dead_links import DeadLinks
 from replica.faults.handler import FaultHandler, FaultHTTPServer, FaultRequest, Route, static
 from replica.faults.hostile import HostileText
+from replica.faults.huge_pages import HugePages
 from replica.faults.lists import ListPages
 from replica.faults.pages import error_page
 from replica.faults.redirects import Redirects
@@ -55,6 +56,7 @@ class FaultServer(
     HostileText,
     ChallengeCases,
     BombCases,
+    HugePages,
     DeadLinks,
     ListPages,
     BackgroundServer,
@@ -68,6 +70,8 @@ class FaultServer(
     up (closing the connection short) after slow_seconds.
     crawl_delay: the robots.txt Crawl-delay (None leaves the line out). A crawler honouring
     1 s needs a minute or more for the whole site; a crawl test may lower it.
+    huge_page_size: bytes of the huge part of each 超大页面 page (huge_pages.py: an inline
+    script, a data: URI image, a text node); None leaves that section out.
     """
 
     thread_name = "fault-http"
@@ -82,6 +86,7 @@ class FaultServer(
         slow_interval: float = 1.0,
         slow_seconds: float = 120.0,
         crawl_delay: float | None = 1,
+        huge_page_size: int | None = None,
     ) -> None:
         BackgroundServer.__init__(self, host, port)
         FaultSite.__init__(
@@ -92,6 +97,7 @@ class FaultServer(
             slow_seconds=slow_seconds,
             crawl_delay=crawl_delay,
         )
+        self.huge_page_size = huge_page_size
         self.requests: list[FaultRequest] = []
         self._bombs = BombCache(bomb_size)
         self._build()
@@ -110,6 +116,7 @@ class FaultServer(
         self._build_challenge_cases()
         self._build_bombs()
         self._build_dead_links()
+        self._build_huge_pages()
         self._build_lists()
 
     # -- lifecycle

@@ -16,13 +16,15 @@ ENDLESS = "xwdt/endless"
 HOSTILE = "xwdt/hostile"
 """The 不可信内容 section: text hostile to the archive's readers (hostile.py)."""
 HOSTILE_NAME = "不可信内容"
+HUGE = "xwdt/huge"
+"""The 超大页面 section (huge_pages.py): not in the navigation, crawled with --sections."""
 NEWS_CHILDREN = (
     (GSYW, "公司要闻"),
     (GGDT, "高管动态"),
     (ENDLESS, "无尽列表"),
     (HOSTILE, HOSTILE_NAME),
 )
-CHANNEL_NAMES = dict(NEWS_CHILDREN)
+CHANNEL_NAMES = {**dict(NEWS_CHILDREN), HUGE: "超大页面"}
 
 
 @dataclass(frozen=True)

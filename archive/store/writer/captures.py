@@ -88,17 +88,18 @@ class CaptureWriter(DurableWriter):
         assert self.warc is not None and self.run_id is not None, "start_run() first"
         if exchange.status == 304:
             return self._record_not_modified(exchange)
-        payload_sha256 = sha256_hex(exchange.payload)
-        dedup = len(exchange.payload) >= MIN_DEDUP_PAYLOAD
+        payload_sha256 = exchange.payload_sha256
+        payload_size = exchange.payload_size
+        dedup = payload_size >= MIN_DEDUP_PAYLOAD
         owner = self._revisit_target(payload_sha256) if dedup else None
         written = self.warc.write_exchange(exchange, payload_sha256, owner[1] if owner else None)
-        content_sha256, content_size = payload_sha256, len(exchange.payload)
+        content_sha256, content_size = payload_sha256, payload_size
         oversize = None
         encoding = exchange.header("Content-Encoding")
         if is_encoded(encoding):
             try:
                 content_sha256, content_size = decoded_digest(
-                    exchange.payload, encoding, max_decoded
+                    exchange.payload_chunks(), encoding, max_decoded
                 )
             except ContentOversize as error:
                 oversize = str(error)
@@ -119,7 +120,7 @@ class CaptureWriter(DurableWriter):
             exchange,
             written,
             info,
-            payload_size=len(exchange.payload),
+            payload_size=payload_size,
             refers_to_id=owner[0] if owner else None,
             dedup=dedup and owner is None,
         )

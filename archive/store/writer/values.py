@@ -3,11 +3,11 @@ and hands back (a capture, a file, the outcome of a save): dataclasses, no datab
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+from archive.store.ledger import canonical_digest
 
 SaveOutcome = Literal["new", "updated", "unchanged"]
 
@@ -108,5 +108,4 @@ class ArticleContent:
             "body": self.body,
             "files": [[f.role, f.url, f.name] for f in self.files],
         }
-        encoded = json.dumps(canonical, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        return hashlib.sha256(encoded).hexdigest()
+        return canonical_digest(canonical)

@@ -13,6 +13,7 @@ from chalco_crawler.discovery import docid_of
 from chalco_crawler.items import ArticlePageItem, ArticleSeenItem
 from chalco_crawler.middlewares import CAPTURE_META_KEY
 from chalco_crawler.spiders.news.failures import FailureReports
+from chalco_crawler.spooled import page_body
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 # A page the site has removed: a finished fact (a dead link, or an archived article gone),
@@ -73,7 +74,7 @@ class ArticlePages(FailureReports):
             status=response.status,
             content_type=response.headers.get("Content-Type", b"").decode("latin-1") or None,
             # An oversize payload is not handed on: the pipelines flag the page unread.
-            body=b"" if capture.oversize else response.body,
+            body=b"" if capture.oversize else page_body(response, self._page_limit(response)),
             fetched_at=datetime.now(UTC),
             capture_id=capture.id,
             section=section,
@@ -81,6 +82,9 @@ class ArticlePages(FailureReports):
             docid=docid_of(response.url, self.sites[site].profile),
             oversize=capture.oversize,
         )
+
+    def _page_limit(self, response: Response) -> int:
+        return int(response.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE")))
 
     def _follow_redirect(
         self,

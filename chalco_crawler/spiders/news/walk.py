@@ -23,6 +23,7 @@ from chalco_crawler.items import ListedLink, ListPageItem
 from chalco_crawler.middlewares import CAPTURE_META_KEY
 from chalco_crawler.spiders.news.articles import ArticlePages
 from chalco_crawler.spiders.news.sites import SiteTarget
+from chalco_crawler.spooled import page_body, slim_response
 
 # List pages go before articles: the walk finds the work early, and each host always has
 # articles queued while the next list page is fetched (queues are shared by priority).
@@ -114,6 +115,7 @@ class ListWalk(ArticlePages):
             return
         if response.meta[CAPTURE_META_KEY].oversize:
             return  # archived as it came and listed as oversize; a bomb has no links to read
+        response = slim_response(response, page_body(response, self._page_limit(response)))
         target = self.sites[site]
         articles = listed_articles(response, response.url, target.profile)
         if page == 0:
