@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 SPOOL_META_KEY = "archive_spooled"
 """Where a response whose body was spooled to disk keeps it (a SpooledPayload)."""
 DEFAULT_SPOOL_SIZE = 4 * 1024 * 1024
+TRUNCATED_FLAG = "truncated"
+"""The flag of a response cut at its request's `download_truncate_at` bytes."""
 
 
 def size_text(size: int) -> str:
@@ -192,6 +194,10 @@ class _SpoolingReader(_ResponseReader):
             reason = spool_error.strerror or str(spool_error)
             self._fail(SpoolFailed(f"cannot spool the body to disk: {reason}"))
             return
+        truncate_at = self._request.meta.get("download_truncate_at")
+        if truncate_at and self._bytes_received >= truncate_at:
+            self._truncate(truncate_at)
+            return
         if stop_download := check_stop_download(
             signals.bytes_received, self._crawler, self._request, data=data
         ):
@@ -223,6 +229,17 @@ class _SpoolingReader(_ResponseReader):
             self._digest.update(held)
             del held
             self._bodybuf = BytesIO()
+
+    def _truncate(self, limit: int) -> None:
+        """End the body at its last line break within `limit` bytes (robots.txt: what
+        follows the limit is ignored, as search engines do), flagged `truncated`."""
+        held = self._bodybuf.getvalue()[:limit]
+        cut = held.rfind(b"\n") + 1
+        self._bodybuf = BytesIO(held[:cut] if cut else held)
+        self._bodybuf.seek(0, 2)
+        self._drop_spool()
+        self._txresponse._transport._producer.abortConnection()
+        self._finish_response(flags=[TRUNCATED_FLAG])
 
     def _fail(self, error: Exception) -> None:
         self._drop_spool()

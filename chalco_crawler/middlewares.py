@@ -10,11 +10,16 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from archive.errors import StorageFailed
-from archive.store.warcstore import HttpExchange
+from archive.store.warcstore import HttpExchange, SpooledPayload
 from chalco_crawler import signals as project_signals
-from chalco_crawler.download import SPOOL_META_KEY
+from chalco_crawler.download import (
+    DEFAULT_SPOOL_SIZE,
+    SPOOL_META_KEY,
+    TRUNCATED_FLAG,
+    size_text,
+)
 from chalco_crawler.session import CrawlSession
-from chalco_crawler.spooled import SPOOLED_PAGE_META_KEY, SpooledPage
+from chalco_crawler.spooled import PENDING_PAGE_META_KEY, PendingPage
 
 # The meta key under which a response's capture (archive.store.writer.values.CaptureInfo) is
 # passed on.
@@ -41,17 +46,31 @@ class WarcCaptureMiddleware:
     the spider and the pipelines see the flag and do not read it.
 
     A body the downloader spooled to disk (chalco_crawler/download.py) is copied from its
-    file a chunk at a time. A file's spool is closed then (its capture is all the crawl
-    needs); a page's is left for the spider, which reads it once (chalco_crawler/spooled.py).
-    Either way its Content-Encoding goes with it, since the response's own body is empty."""
+    file a chunk at a time. Then, like a body whose content is larger than the spool size
+    once decoded, it leaves the response: a file's for good (its capture is all the crawl
+    needs; nothing inflates it in memory), a page's to be read once by the spider
+    (chalco_crawler/spooled.py). Responses waiting for their callback hold no large body."""
 
-    def __init__(self, session: CrawlSession, max_size: int):
+    def __init__(self, session: CrawlSession, max_size: int, spool_size: int = DEFAULT_SPOOL_SIZE):
         self.session = session
         self.max_size = max_size
+        self.spool_size = spool_size or DEFAULT_SPOOL_SIZE
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
-        return cls(CrawlSession.of(crawler), crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        settings = crawler.settings
+        return cls(
+            CrawlSession.of(crawler),
+            settings.getint("DOWNLOAD_MAXSIZE"),
+            settings.getint("DOWNLOAD_SPOOL_SIZE", DEFAULT_SPOOL_SIZE),
+        )
+
+    @staticmethod
+    def _truncated(request: Request, response: Response) -> str | None:
+        if TRUNCATED_FLAG not in response.flags:
+            return None
+        limit = size_text(request.meta["download_truncate_at"])
+        return f"larger than the {limit} limit: read up to it, the rest ignored"
 
     def process_response(self, request: Request, response: Response) -> Response:
         # Taken off the request: a retry or redirect (a copy of its meta) downloads anew.
@@ -67,6 +86,7 @@ class WarcCaptureMiddleware:
             fetched_at=datetime.now(UTC),
             ip_address=str(response.ip_address) if response.ip_address else None,
             spooled=spooled,
+            truncated=self._truncated(request, response),
         )
         limit = request.meta.get("download_maxsize", self.max_size)
         try:
@@ -78,9 +98,6 @@ class WarcCaptureMiddleware:
         finally:
             if spooled is not None and (request.meta.get("archive_role") or response.status != 200):
                 spooled.file.close()  # a file's bytes, or an error page's: archived, done
-        if spooled is not None and not spooled.file.closed:
-            codings = [v.decode("latin-1") for v in response.headers.getlist("Content-Encoding")]
-            request.meta[SPOOLED_PAGE_META_KEY] = SpooledPage(spooled, ", ".join(codings) or None)
         request.meta[CAPTURE_META_KEY] = capture
         self.session.stats.inc_value("archive/captures")
         self.session.stats.inc_value(f"archive/captures_{capture.record_type}")
@@ -89,6 +106,28 @@ class WarcCaptureMiddleware:
             self.session.crawler.signals.send_catch_log(
                 project_signals.capture_oversize, url=request.url, reason=capture.oversize
             )
-        if (capture.oversize is not None and response.status != 304) or spooled is not None:
+        if exchange.truncated:
+            self.session.crawler.signals.send_catch_log(
+                project_signals.capture_oversize, url=request.url, reason=exchange.truncated
+            )
+        if capture.oversize is not None and response.status != 304:
             response.headers.pop("Content-Encoding", None)
+        elif spooled is not None or (
+            response.status == 200 and capture.content_size > self.spool_size
+        ):
+            return self._set_aside(request, response, spooled)
         return response
+
+    @staticmethod
+    def _set_aside(
+        request: Request, response: Response, spooled: SpooledPayload | None
+    ) -> Response:
+        """A large body leaves the response: a file's for good (its capture is all the crawl
+        needs of it), a page's as a PendingPage, decoded when the spider reads it."""
+        codings = [v.decode("latin-1") for v in response.headers.getlist("Content-Encoding")]
+        if not request.meta.get("archive_role") and not (spooled and spooled.file.closed):
+            request.meta[PENDING_PAGE_META_KEY] = PendingPage(
+                spooled or response.body, ", ".join(codings) or None
+            )
+        response.headers.pop("Content-Encoding", None)
+        return response.replace(body=b"")

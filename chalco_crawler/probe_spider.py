@@ -33,6 +33,7 @@ from chalco_crawler.discovery import (
     section_path,
     section_url,
 )
+from chalco_crawler.download_errors import describe
 from chalco_crawler.profile import SiteProfile
 from chalco_crawler.robots import RobotsTxtUnreachable
 from chalco_crawler.spooled import slim_response
@@ -464,4 +465,4 @@ def _challenge(response: Response) -> str | None:
 def _reason(failure: Failure) -> str:
     if failure.check(RobotsTxtUnreachable):
         return str(failure.value)
-    return f"{type(failure.value).__name__}: {failure.value}".strip().rstrip(":")
+    return describe(failure.value)

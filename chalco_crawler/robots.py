@@ -14,7 +14,9 @@ either. (A worker of a distributed crawl goes on as Scrapy does: see _robots_err
 
 robots.txt is the first request to a host, so it also gets a short budget
 (ROBOTSTXT_TIMEOUT, one retry): a site that accepts connections and never answers ends the
-crawl in seconds, not minutes.
+crawl in seconds, not minutes. A robots.txt larger than ROBOTSTXT_MAXSIZE (500 KiB, Google's
+limit) is read up to it, as search engines read it, instead of refused by the page size limit
+(which made the whole site unreachable).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from chalco_crawler.download_errors import describe
+
 
 class RobotsTxtUnreachable(IgnoreRequest):
     """A request to a host whose robots.txt got no answer."""
@@ -40,6 +44,10 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
         self._budget = {
             "download_timeout": crawler.settings.getfloat("ROBOTSTXT_TIMEOUT"),
             "max_retry_times": crawler.settings.getint("ROBOTSTXT_RETRY_TIMES"),
+            # Read up to the limit and no further, whatever its size: never refused whole
+            # (chalco_crawler/download.py cuts it at a line break).
+            "download_maxsize": 0,
+            "download_truncate_at": crawler.settings.getint("ROBOTSTXT_MAXSIZE", 500 * 1024),
         }
         self._unreachable: dict[str, str] = {}
         """Why each host's robots.txt could not be downloaded, by netloc."""
@@ -64,7 +72,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
         # Scrapy does, with no rules.
         shared = getattr(self.crawler.spider, "shared_frontier", False)
         if not isinstance(exc, IgnoreRequest) and not shared:
-            self._unreachable[netloc] = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+            self._unreachable[netloc] = describe(exc)
         super()._robots_error(exc, netloc)
 
     async def robot_parser(self, request: Request) -> Any:

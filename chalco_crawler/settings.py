@@ -11,6 +11,8 @@ ROBOTSTXT_OBEY = True
 # ends the crawl in seconds (chalco_crawler.robots).
 ROBOTSTXT_TIMEOUT = 10
 ROBOTSTXT_RETRY_TIMES = 1
+# A larger robots.txt is read up to this size, as Google does, its last partial line dropped.
+ROBOTSTXT_MAXSIZE = 500 * 1024
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0

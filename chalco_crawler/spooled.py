@@ -1,6 +1,9 @@
-"""A page whose body the downloader spooled to disk (chalco_crawler/download.py): what the
-spider reads instead of `response.body`, once, and then lets go of; and a huge page made
-light to read links from."""
+"""A page whose body is not held in the response (`response.body` is empty): spooled to disk
+by the downloader (chalco_crawler/download.py), or small on the wire and large once its
+Content-Encoding is undone. The WARC middleware sets it aside as a `PendingPage`; the spider
+reads it once, with `page_body`, when its callback runs, so that pages waiting their turn
+hold only what came on the wire. And a huge page made light to read links from.
+"""
 
 from __future__ import annotations
 
@@ -12,31 +15,33 @@ from archive.store.decoding import decode_content
 from archive.store.warcstore import SpooledPayload
 from chalco_crawler.slim_markup import MIN_PART, slim
 
-SPOOLED_PAGE_META_KEY = "archive_spooled_page"
-"""A 200 page's SpooledPage, set by the WARC middleware once the page is archived."""
+PENDING_PAGE_META_KEY = "archive_pending_page"
+"""A 200 page's PendingPage, set by the WARC middleware once the page is archived."""
 
 
 @dataclass
-class SpooledPage:
-    payload: SpooledPayload
-    """The body as received (still Content-Encoded)."""
+class PendingPage:
+    payload: SpooledPayload | bytes
+    """The body as received (still Content-Encoded): in its spool file, or in memory."""
     content_encoding: str | None
-    """Its Content-Encoding, taken off the response (whose own body is empty)."""
+    """Its Content-Encoding, taken off the response."""
 
 
 def page_body(response: Response, limit: int) -> bytes:
-    """The page's content: the response's body, or, when it was spooled, the file's bytes
-    with their Content-Encoding undone (at most `limit` bytes; the capture was flagged
-    oversize past it, and is never read). A spool is read once: the file is closed after."""
-    spooled: SpooledPage | None = response.meta.pop(SPOOLED_PAGE_META_KEY, None)
-    if spooled is None:
+    """The page's content: the response's body, or its pending body with the
+    Content-Encoding undone (at most `limit` bytes; past it the capture was flagged
+    oversize and is never read). A pending body is read once; a spool file is closed after."""
+    pending: PendingPage | None = response.meta.pop(PENDING_PAGE_META_KEY, None)
+    if pending is None:
         return response.body
+    if isinstance(pending.payload, bytes):
+        return decode_content(pending.payload, pending.content_encoding, limit)
     try:
-        spooled.payload.file.seek(0)
-        raw = spooled.payload.file.read()  # one allocation, not a list of chunks joined
-        return decode_content(raw, spooled.content_encoding, limit)
+        pending.payload.file.seek(0)
+        raw = pending.payload.file.read()  # one allocation, not a list of chunks joined
+        return decode_content(raw, pending.content_encoding, limit)
     finally:
-        spooled.payload.file.close()
+        pending.payload.file.close()
 
 
 def slim_response(response: Response, body: bytes) -> Response:

@@ -19,6 +19,7 @@ from archive.store.writer.values import FileRecord
 from chalco_crawler import signals as project_signals
 from chalco_crawler.challenge import detect_challenge
 from chalco_crawler.discovery import same_host
+from chalco_crawler.download_errors import describe
 from chalco_crawler.items import ArticlePageItem, FetchedFile
 from chalco_crawler.middlewares import CAPTURE_META_KEY
 from chalco_crawler.session import CrawlSession, is_policy_refusal
@@ -110,7 +111,7 @@ class AttachmentsPipeline:
                 self._report(url, reason)
             return FetchedFile(url, role, None, None, problem=reason)
         except Exception as error:  # network failure after retries: keep the reason
-            reason = f"{type(error).__name__}: {error}"
+            reason = describe(error)
             self._report(url, reason)
             return FetchedFile(url, role, None, None, problem=reason)
         capture = response.meta.get(CAPTURE_META_KEY)

@@ -9,6 +9,7 @@ with ContentOversize as soon as a stage would produce more than the limit.
 from __future__ import annotations
 
 import hashlib
+import io
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -198,7 +199,11 @@ def decode_content(
     """The whole decoded content (at most `limit` bytes); see decoded_chunks."""
     if not is_encoded(content_encoding):
         return payload
-    return b"".join(decoded_chunks(payload, content_encoding, limit))
+    # Written into one buffer as they come: a list of chunks joined would hold it twice.
+    content = io.BytesIO()
+    for chunk in decoded_chunks(payload, content_encoding, limit):
+        content.write(chunk)
+    return content.getvalue()
 
 
 def decoded_digest(

@@ -77,6 +77,9 @@ class HttpExchange:
     ip_address: str | None = None
     spooled: SpooledPayload | None = None
     """The body, when it was spooled to a file (a large download); `payload` is then empty."""
+    truncated: str | None = None
+    """Why the body was cut short on purpose (a robots.txt read up to its size limit): the
+    record says so (WARC-Truncated: length)."""
 
     @property
     def payload_size(self) -> int:
@@ -243,6 +246,8 @@ class WarcStore:
                 headers = dict(common, **{"WARC-Payload-Digest": warc_digest(payload_sha256)})
             else:
                 payload, headers = io.BytesIO(exchange.payload), dict(common)
+            if exchange.truncated:
+                headers["WARC-Truncated"] = "length"
             record = writer.create_warc_record(
                 exchange.url,
                 "response",

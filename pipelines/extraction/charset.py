@@ -23,9 +23,21 @@ _CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?([^\s;\"'>/]+)", re.IGNORECASE
 _META_CHARSET = re.compile(rb"<meta[^>]+?charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
+_CHECK_SLICE = 1024 * 1024
+
+
 def _decodes(body: bytes, codec: str) -> bool:
+    """Does `codec` read the bytes strictly? Checked a slice at a time: a 50 MB page is not
+    decoded whole to find out."""
     try:
-        body.decode(codec, "strict")
+        if len(body) <= _CHECK_SLICE:
+            body.decode(codec, "strict")
+            return True
+        decoder = codecs.getincrementaldecoder(codec)("strict")
+        view = memoryview(body)
+        for start in range(0, len(view), _CHECK_SLICE):
+            decoder.decode(view[start : start + _CHECK_SLICE])
+        decoder.decode(b"", final=True)
     except (UnicodeDecodeError, LookupError):
         return False
     return True

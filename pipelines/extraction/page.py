@@ -22,7 +22,8 @@ META_NAMES = ("ArticleTitle", "PubDate", "ContentSource", "Keywords", "Descripti
 _META_BY_LOWER = {name.lower(): name for name in META_NAMES}
 
 # C0 controls other than tab/newline/CR: never text, and lxml refuses them in attribute values.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A run at a time: a page of 50 MB of NULs is one match, not fifty million.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]+")
 
 # A selector that is one tag, class or id; and the white space XPath's normalize-space() and
 # so cssselect's class matching split on.
@@ -94,7 +95,9 @@ def _label_rules(rules: ExtractionRules) -> LabelRules:
 def decode(body: bytes, content_type: str | None) -> tuple[str, str, list[str]]:
     """Decode like a browser, but check a declared charset against the bytes (charset.py)."""
     encoding, text, problems = decode_page(body, content_type)
-    return encoding, _CONTROLS.sub("", text), problems
+    if _CONTROLS.search(text) is not None:  # else no copy of a page that may be 50 MB
+        text = _CONTROLS.sub("", text)
+    return encoding, text, problems
 
 
 # huge_tree: without it libxml2 drops a text node or attribute over 10,000,000 bytes and

@@ -19,10 +19,10 @@ crash.
 family: connection and retry faults (connection.py), redirects (redirects.py), content
 faults (content.py), lying charsets (charsets.py), attachments (attachments.py), hostile
 text (hostile.py), challenge pages (challenges.py), bombs (bombs.py), huge pages
-(huge_pages.py), dead links (dead_links.py), and the lists that link them all (lists.py);
-pages.py and stories.py are its templates and text, handler.py its HTTP side. Standard
-library only, plus brotli and zstd for the bombs and the replica's small PDF writer. Run it
-by hand with `python -m replica.faults --port 8001`.
+(huge_pages.py), transfers (transfers.py), dead links (dead_links.py), and the lists that
+link them all (lists.py); pages.py and stories.py are its templates and text, handler.py its
+HTTP side. Standard library only, plus brotli and zstd for the bombs and the replica's small
+PDF writer. Run it by hand with `python -m replica.faults --port 8001`.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from replica.faults.lists import ListPages
 from replica.faults.pages import error_page
 from replica.faults.redirects import Redirects
 from replica.faults.site import FaultSite
+from replica.faults.transfers import TransferFaults
 
 
 class FaultServer(
@@ -57,6 +58,7 @@ class FaultServer(
     ChallengeCases,
     BombCases,
     HugePages,
+    TransferFaults,
     DeadLinks,
     ListPages,
     BackgroundServer,
@@ -72,6 +74,9 @@ class FaultServer(
     1 s needs a minute or more for the whole site; a crawl test may lower it.
     huge_page_size: bytes of the huge part of each 超大页面 page (huge_pages.py: an inline
     script, a data: URI image, a text node); None leaves that section out.
+    transfer_faults: the cases of transfers.py (an endless attachment, a hang-up mid-headers
+    and one without an answer), listed in 公司要闻; off by default.
+    robots_size: robots.txt padded to this many bytes (transfers.py); None: a small one.
     """
 
     thread_name = "fault-http"
@@ -87,6 +92,8 @@ class FaultServer(
         slow_seconds: float = 120.0,
         crawl_delay: float | None = 1,
         huge_page_size: int | None = None,
+        transfer_faults: bool = False,
+        robots_size: int | None = None,
     ) -> None:
         BackgroundServer.__init__(self, host, port)
         FaultSite.__init__(
@@ -98,6 +105,8 @@ class FaultServer(
             crawl_delay=crawl_delay,
         )
         self.huge_page_size = huge_page_size
+        self.transfer_faults = transfer_faults
+        self.robots_size = robots_size
         self.requests: list[FaultRequest] = []
         self._bombs = BombCache(bomb_size)
         self._build()
@@ -117,7 +126,9 @@ class FaultServer(
         self._build_bombs()
         self._build_dead_links()
         self._build_huge_pages()
+        self._build_transfer_faults()
         self._build_lists()
+        self._build_big_robots()
 
     # -- lifecycle
 

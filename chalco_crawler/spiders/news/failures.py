@@ -10,6 +10,7 @@ from twisted.python.failure import Failure
 
 from chalco_crawler import signals as project_signals
 from chalco_crawler.challenge import detect_challenge
+from chalco_crawler.download_errors import describe
 from chalco_crawler.robots import RobotsTxtUnreachable
 from chalco_crawler.session import UNREACHABLE_REASON, is_policy_refusal
 from chalco_crawler.spiders.news.sites import SiteGroupSpider
@@ -20,7 +21,7 @@ def failure_reason(failure: Failure) -> str:
         return f"HTTP {failure.value.response.status}"
     if failure.check(RobotsTxtUnreachable):
         return str(failure.value)
-    return f"{type(failure.value).__name__}: {failure.value}".strip().rstrip(":")
+    return describe(failure.value)
 
 
 class FailureReports(SiteGroupSpider):
