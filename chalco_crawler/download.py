@@ -46,6 +46,7 @@ from twisted.web.iweb import UNKNOWN_LENGTH
 
 from archive.store.home import ArchiveHome
 from archive.store.warcstore import SpooledPayload
+from chalco_crawler.stop_signal import STOP
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,10 @@ class BodyCutOff(ResponseDataLossError):
         super().__init__(f"{what}: the server closed the connection")
 
 
+class StopCancelled(DownloadCancelledError):
+    """A download cut short because the crawl was told to stop; never retried."""
+
+
 class SpoolFailed(DownloadCancelledError):
     """The spool file could not be written (a full disk)."""
 
@@ -98,6 +103,23 @@ class SpoolingDownloadHandler(HTTP11DownloadHandler):
         super().__init__(crawler)
         self._spool_size = crawler.settings.getint("DOWNLOAD_SPOOL_SIZE", DEFAULT_SPOOL_SIZE)
         self._spool_dir = ArchiveHome.at(crawler.settings.get("ARCHIVE_HOME")).warc_dir
+        self._stop_grace = crawler.settings.getfloat("DOWNLOAD_STOP_GRACE", 2.0)
+        self._in_flight: set[Deferred[Response]] = set()
+        self._cancelled: set[Deferred[Response]] = set()
+        STOP.on_stop(self._stopping)
+
+    def _stopping(self) -> None:
+        """A stop signal came: what is in flight gets DOWNLOAD_STOP_GRACE seconds to end
+        (and be archived), then it is cancelled (and archived nowhere): a download from a
+        slow server must not hold the crawl's stop for its whole timeout."""
+        from twisted.internet import reactor
+
+        cast(Any, reactor).callLater(self._stop_grace, self._cancel_in_flight)
+
+    def _cancel_in_flight(self) -> None:
+        for download in list(self._in_flight):
+            self._cancelled.add(download)
+            download.cancel()
 
     async def download_request(self, request: Request) -> Response:
         agent = _SpoolingAgent(
@@ -111,8 +133,21 @@ class SpoolingDownloadHandler(HTTP11DownloadHandler):
             tls_verbose_logging=self._tls_verbose_logging,
         )
         agent.spool = (self._spool_size, self._spool_dir)
-        with wrap_twisted_exceptions():
-            return await maybe_deferred_to_future(agent.download_request(request))
+        download = agent.download_request(request)
+        self._in_flight.add(download)
+        try:
+            with wrap_twisted_exceptions():
+                return await maybe_deferred_to_future(download)
+        except Exception as error:
+            if download in self._cancelled:  # not a failure to retry: the crawl is stopping
+                raise StopCancelled(
+                    f"cancelled: the crawl was told to stop ({self._stop_grace:g} s"
+                    " DOWNLOAD_STOP_GRACE passed)"
+                ) from error
+            raise
+        finally:
+            self._in_flight.discard(download)
+            self._cancelled.discard(download)
 
 
 class _SpoolingAgent(_ScrapyAgent):

@@ -22,14 +22,14 @@ from scrapy.exceptions import (
 from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
-from chalco_crawler.download import BodyCutOff, SizeLimitExceeded, SpoolFailed
+from chalco_crawler.download import BodyCutOff, SizeLimitExceeded, SpoolFailed, StopCancelled
 
 _SECONDS = re.compile(r"took longer than ([\d.]+) seconds")
 
 
 def describe(error: BaseException) -> str:
     """One line for the error a download (or a request's errback) ended with."""
-    if isinstance(error, SizeLimitExceeded | BodyCutOff | SpoolFailed):
+    if isinstance(error, SizeLimitExceeded | BodyCutOff | SpoolFailed | StopCancelled):
         return str(error)
     name = type(error).__name__
     if isinstance(error, DownloadTimeoutError):

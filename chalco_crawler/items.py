@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a page may hold 100,000 of some of these
 class ListedLink:
     """An article link on a list page."""
 
@@ -39,7 +39,7 @@ class ListPageItem:
     """When the list page was fetched, UTC."""
 
 
-@dataclass
+@dataclass(slots=True)
 class FetchedFile:
     """An attachment or image named by an article, and the result of fetching it."""
 
@@ -63,7 +63,7 @@ class FetchedFile:
     """Why it could not be fetched (HTTP status, off-host, network error)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExtractedLink:
     """A link found in an article: an attachment or an image."""
 

@@ -18,6 +18,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.response import response_status_message
 
+from chalco_crawler.stop_signal import STOP
+
 # request.meta key: do not send before this time.time().
 NOT_BEFORE = "not_before"
 
@@ -64,7 +66,11 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def process_response(  # type: ignore[override]
         self, request: Request, response: Response
     ) -> Request | Response:
-        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+        if (
+            request.meta.get("dont_retry", False)
+            or response.status not in self.retry_http_codes
+            or STOP.stopping  # told to stop: a retry would only hold the stop up
+        ):
             return response
         reason = response_status_message(response.status)
         wait = retry_after_seconds((response.headers.get("Retry-After") or b"").decode("latin-1"))
@@ -76,8 +82,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def process_exception(  # type: ignore[override]
         self, request: Request, exception: Exception
     ) -> Request | Response | None:
-        if isinstance(exception, self.exceptions_to_retry) and not request.meta.get(
-            "dont_retry", False
+        if (
+            isinstance(exception, self.exceptions_to_retry)
+            and not request.meta.get("dont_retry", False)
+            and not STOP.stopping
         ):
             return self._later(request, self._retry(request, exception), self._delay(request))
         return None

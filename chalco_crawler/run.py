@@ -220,6 +220,13 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
     for dead in summary.dead_links:
         line = f"  dead link {dead['url']}: {dead['reason']}"
         console.print(terminal_text(line) if console.is_terminal else line, markup=False)
+    for capped in summary.capped:
+        line = (
+            f"  capped {capped['url']}: names {capped['named']:,} files; the first"
+            f" {capped['fetched']} fetched (MAX_FILES_PER_PAGE), the other"
+            f" {capped['named'] - capped['fetched']:,} named but not fetched"
+        )
+        console.print(terminal_text(line) if console.is_terminal else line, markup=False)
     for oversize in summary.oversize:
         line = f"  oversize {oversize['url']}: {oversize['reason']}; archived as received"
         console.print(terminal_text(line) if console.is_terminal else line, markup=False)
@@ -289,6 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         process.start()
     finally:
+        STOP.disarm()  # the reactor has stopped: writing and closing run to their end
         progress.stop()
     if failures:
         error = failures[0]

@@ -79,6 +79,9 @@ class CrawlSummary:
     """Responses that were challenge pages: archived as captures, never as articles."""
     challenges: list[dict[str, Any]] = field(default_factory=list)
     """The first MAX_CHALLENGES_KEPT of them: url, status, reason."""
+    capped: list[dict[str, Any]] = field(default_factory=list)
+    """Pages naming more files than MAX_FILES_PER_PAGE: url, named, fetched. The rest are
+    named but not fetched; the run is partial."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +105,7 @@ class CrawlSummary:
             "exit_code": self.exit_code,
             "challenged": self.challenged,
             "challenges": self.challenges,
+            "capped": self.capped,
         }
 
 
@@ -150,6 +154,7 @@ class CrawlSession:
         crawler.signals.connect(self._challenge_seen, signal=project_signals.challenge_seen)
         crawler.signals.connect(self._dead_link, signal=project_signals.dead_link)
         crawler.signals.connect(self._oversize, signal=project_signals.capture_oversize)
+        crawler.signals.connect(self._files_capped, signal=project_signals.files_capped)
 
     def _spider_opened(self, spider: Spider) -> None:
         self.summary.mode = getattr(spider, "mode", "full")
@@ -177,6 +182,16 @@ class CrawlSession:
     def _oversize(self, url: str, reason: str) -> None:
         logger.warning("oversize: %s (%s); archived as received, not read", url, reason)
         self.summary.oversize.append({"url": url, "reason": reason})
+
+    def _files_capped(self, url: str, named: int, fetched: int) -> None:
+        logger.warning(
+            "capped: %s names %d files; fetching the first %d (MAX_FILES_PER_PAGE)",
+            url,
+            named,
+            fetched,
+        )
+        self.summary.capped.append({"url": url, "named": named, "fetched": fetched})
+        self.stats.inc_value("crawl/capped_pages")
 
     def storage_failed(self, reason: str) -> None:
         """The home took no more writes: close the spider (once) with the reason."""
@@ -224,6 +239,7 @@ class CrawlSession:
             summary.status, summary.exit_code = "partial", EXIT_CHALLENGED
         elif (
             summary.failures
+            or summary.capped
             or (summary.dead_links and self.dead_links_fail)
             or reason != "finished"
         ):

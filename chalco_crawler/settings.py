@@ -60,6 +60,8 @@ REDIRECT_MAX_TIMES = 10
 # may carry a 50 MB inline script or pasted image and still be read whole.
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 ATTACHMENT_MAXSIZE = 512 * 1024 * 1024
+# The files one article page may have fetched; the rest are recorded, named but not fetched.
+MAX_FILES_PER_PAGE = 500
 # Scrapy's HTTP client, with a body past this size spooled to disk as it comes, never held
 # whole in memory (chalco_crawler/download.py).
 DOWNLOAD_HANDLERS = {
@@ -67,6 +69,9 @@ DOWNLOAD_HANDLERS = {
     "https": "chalco_crawler.download.SpoolingDownloadHandler",
 }
 DOWNLOAD_SPOOL_SIZE = 4 * 1024 * 1024
+# After a stop signal (Ctrl-C, SIGTERM), downloads in flight get this long to end and be
+# archived; then they are cancelled, so that any crawl ends within seconds.
+DOWNLOAD_STOP_GRACE = 2.0
 MAX_LIST_PAGES = 2000
 # A link answering 404 or 410 is a finished fact (counted as a dead link, exit 0); True makes
 # dead links fail the run (partial, exit 1) as failures do.

@@ -12,3 +12,10 @@ capture_oversize = object()
 # A link answered 404 or 410 (and is no archived article now gone): kwargs `url` (str, the
 # link as listed or named) and `reason` (one line, e.g. "HTTP 404").
 dead_link = object()
+# An attachment or image was fetched (or could not be): kwargs `file` (items.FetchedFile) and
+# `seen_at` (aware datetime). Its row is written then, not with its article, so that a crawl
+# stopped among a page's thousands of files keeps those it has.
+file_fetched = object()
+# A page names more files than MAX_FILES_PER_PAGE: kwargs `url` (str, the article), `named`
+# and `fetched` (int).
+files_capped = object()

@@ -2,7 +2,16 @@
 
 Files go through the downloader like pages (robots.txt, throttling, retries, the WARC
 middleware), so their bytes are archived the same way. A file already archived with its
-bytes is not fetched again.
+bytes is not fetched again. Each file's row is written as soon as it is fetched (the
+`file_fetched` signal, which the storage stage writes), not with its article: a crawl stopped
+among a page's thousands of files keeps the ones it has, and the next crawl, which reads the
+page again, fetches only the others.
+
+A page naming more than MAX_FILES_PER_PAGE files has the first of them fetched; the rest are
+named but not fetched (each with that reason; the page gets a problem, the run a line). When
+the crawl is told to stop, an article's files are fetched for DOWNLOAD_STOP_GRACE seconds
+more; those left then stay for the next crawl: the article is not stored (the next crawl
+reads it again and fetches only those) and the stop is not held up by them.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DropItem, IgnoreRequest
 
 from archive.store.writer.values import FileRecord
 from chalco_crawler import signals as project_signals
@@ -23,15 +32,19 @@ from chalco_crawler.download_errors import describe
 from chalco_crawler.items import ArticlePageItem, FetchedFile
 from chalco_crawler.middlewares import CAPTURE_META_KEY
 from chalco_crawler.session import CrawlSession, is_policy_refusal
+from chalco_crawler.stop_signal import STOP
+from pipelines.content import capped_file_problem
 
 FILE_POLL_SECONDS = 0.2
 
 
 class AttachmentsPipeline:
-    def __init__(self, crawler: Crawler, session: CrawlSession, maxsize: int):
+    def __init__(self, crawler: Crawler, session: CrawlSession, maxsize: int, max_files: int = 500):
         self.crawler = crawler
         self.session = session
         self.maxsize = maxsize
+        self.max_files = max_files
+        self.stop_grace = crawler.settings.getfloat("DOWNLOAD_STOP_GRACE", 2.0)
         # Distributed crawl: how long to wait for a file another worker is fetching.
         self.wait = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30) * 4
         # One fetch per URL even when two articles name the same file at once.
@@ -39,7 +52,13 @@ class AttachmentsPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AttachmentsPipeline:
-        return cls(crawler, CrawlSession.of(crawler), crawler.settings.getint("ATTACHMENT_MAXSIZE"))
+        settings = crawler.settings
+        return cls(
+            crawler,
+            CrawlSession.of(crawler),
+            settings.getint("ATTACHMENT_MAXSIZE"),
+            settings.getint("MAX_FILES_PER_PAGE", 500),
+        )
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticlePageItem) or item.article is None:
@@ -47,29 +66,55 @@ class AttachmentsPipeline:
         site_url = self.crawler.spider.base_url_of(item.site)  # type: ignore[union-attr]
         wanted = [(link, "attachment") for link in item.article.attachments]
         wanted += [(link, "image") for link in item.article.images]
+        cap = self.max_files if 0 < self.max_files < len(wanted) else len(wanted)
+        if cap < len(wanted):
+            self.crawler.signals.send_catch_log(
+                project_signals.files_capped, url=item.final_url, named=len(wanted), fetched=cap
+            )
         files = []
-        for link, role in wanted:
-            if not same_host(link.url, site_url):
+        for index, (link, role) in enumerate(wanted):
+            if index >= cap:
+                problem = capped_file_problem(len(wanted), cap)
+                files.append(FetchedFile(link.url, role, link.name, None, problem=problem))
+            elif not same_host(link.url, site_url):
                 files.append(
                     FetchedFile(link.url, role, link.name, None, problem="off-host: not fetched")
                 )
-                continue
-            fetched = await self._fetch_once(link.url, role)
-            files.append(
-                FetchedFile(
-                    url=link.url,
-                    role=role,
-                    name=link.name,
-                    capture_id=fetched.capture_id,
-                    status=fetched.status,
-                    sha256=fetched.sha256,
-                    size=fetched.size,
-                    media_type=fetched.media_type,
-                    problem=fetched.problem,
+            elif self._stopping():
+                raise DropItem(
+                    f"{item.final_url}: the crawl stopped after {index} of its {cap} files;"
+                    " the next crawl reads it again and fetches the others"
                 )
-            )
+            else:
+                fetched = await self._fetch_once(link.url, role)
+                files.append(
+                    FetchedFile(
+                        url=link.url,
+                        role=role,
+                        name=link.name,
+                        capture_id=fetched.capture_id,
+                        status=fetched.status,
+                        sha256=fetched.sha256,
+                        size=fetched.size,
+                        media_type=fetched.media_type,
+                        problem=fetched.problem,
+                    )
+                )
+                if fetched.capture_id is not None or fetched.problem:
+                    self.crawler.signals.send_catch_log(
+                        project_signals.file_fetched, file=files[-1], seen_at=item.fetched_at
+                    )
         item.files = files
         return item
+
+    def _stopping(self) -> bool:
+        """Told to stop DOWNLOAD_STOP_GRACE seconds ago (an article's few files are fetched
+        within it, and it is stored; a page of thousands is left for the next crawl), or
+        closing for another reason (a full disk)."""
+        engine = self.crawler.engine
+        if STOP.stopping:
+            return STOP.stopping_for(self.stop_grace)
+        return engine is None or not engine.running
 
     async def _fetch_once(self, url: str, role: str) -> FetchedFile:
         if url not in self._fetches:

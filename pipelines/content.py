@@ -27,6 +27,22 @@ def named_links(article: NormalizedArticle) -> list[FileLink]:
     ]
 
 
+MAX_FILES_PER_PAGE = 500
+"""The crawl's default (settings.MAX_FILES_PER_PAGE), which `reextract` reads pages with."""
+
+
+def capped_file_problem(named: int, cap: int) -> str:
+    """Why a file a page names was not fetched: it is past the page's cap."""
+    return f"not fetched: the page names {named:,} files, more than MAX_FILES_PER_PAGE ({cap})"
+
+
+def capped_page_problem(named: int, cap: int) -> str:
+    return (
+        f"names {named:,} files, more than MAX_FILES_PER_PAGE ({cap}): the first {cap} fetched,"
+        f" the other {named - cap:,} named but not fetched"
+    )
+
+
 def archive_content(
     *,
     url: str,
@@ -36,8 +52,14 @@ def archive_content(
     article: NormalizedArticle,
     files: list[FileLink],
     extractor_version: str | None,
+    max_files: int = MAX_FILES_PER_PAGE,
 ) -> ArticleContent:
-    """The record the archive stores for one read of an article page."""
+    """The record the archive stores for one read of an article page. A page naming more
+    than `max_files` files (the crawl's cap) says so among its problems, in the crawl and
+    in `reextract` alike."""
+    problems = list(article.problems)
+    if 0 < max_files < len(files):
+        problems.append(capped_page_problem(len(files), max_files))
     return ArticleContent(
         url=url,
         site=site,
@@ -55,7 +77,7 @@ def archive_content(
         meta=dict(extraction.meta),
         encoding=extraction.encoding,
         template=extraction.template,
-        problems=list(article.problems),
+        problems=problems,
         files=files,
         extractor_version=extractor_version,
     )

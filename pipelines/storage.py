@@ -3,18 +3,29 @@ and the archive's API."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 
 from archive.store.writer.values import ArticleContent, FileLink
 from chalco_crawler import signals as project_signals
-from chalco_crawler.items import ArticlePageItem, ArticleSeenItem, FileSeenItem, ListPageItem
+from chalco_crawler.items import (
+    ArticlePageItem,
+    ArticleSeenItem,
+    FetchedFile,
+    FileSeenItem,
+    ListPageItem,
+)
 from chalco_crawler.session import CrawlSession
-from pipelines.content import archive_content, extractor_version
+from chalco_crawler.stop_signal import STOP
+from pipelines.content import MAX_FILES_PER_PAGE, archive_content, extractor_version
 
 
-def article_content(item: ArticlePageItem, extractor: str | None = None) -> ArticleContent:
+def article_content(
+    item: ArticlePageItem, extractor: str | None = None, max_files: int = MAX_FILES_PER_PAGE
+) -> ArticleContent:
     """The archive's record of an article page, from the pipelines' fields."""
     assert item.article is not None and item.extraction is not None
     return archive_content(
@@ -26,7 +37,12 @@ def article_content(item: ArticlePageItem, extractor: str | None = None) -> Arti
         # As the attachments stage listed them (attachments, then images).
         files=[FileLink(f.url, f.role, f.name) for f in item.files],
         extractor_version=extractor,
+        max_files=max_files,
     )
+
+
+STOP_CHECK_FILES = 1000
+"""Files of an article written between two looks at whether the crawl was told to stop."""
 
 
 class StoragePipeline:
@@ -34,6 +50,13 @@ class StoragePipeline:
         self.session = session
         self.writer = session.writer
         self.crawler = crawler
+        settings = crawler.settings if crawler is not None else None
+        self.max_files = (
+            settings.getint("MAX_FILES_PER_PAGE", MAX_FILES_PER_PAGE) if settings else 500
+        )
+        self.stop_grace = settings.getfloat("DOWNLOAD_STOP_GRACE", 2.0) if settings else 2.0
+        if crawler is not None:
+            crawler.signals.connect(self._store_file, signal=project_signals.file_fetched)
         # Listed URL → the URL that answered, for articles reached through a redirect.
         self._final_url: dict[str, str] = {}
         # Article URL → what this run counted it as (new, updated, unchanged, gone).
@@ -67,11 +90,32 @@ class StoragePipeline:
             seen_at=item.seen_at,
         )
 
+    def _store_file(self, file: FetchedFile, seen_at: datetime) -> None:
+        """A file's row as soon as it is fetched: a crawl stopped among a page's thousands
+        of files keeps them (the article's own storing finds them written)."""
+        self.writer.save_file(
+            url=file.url,
+            kind=file.role,
+            seen_at=seen_at,
+            capture_id=file.capture_id,
+            status=file.status,
+            sha256=file.sha256,
+            size=file.size,
+            media_type=file.media_type,
+            problem=file.problem,
+        )
+
     def _store_article(self, item: ArticlePageItem) -> None:
         if item.requested_url != item.final_url:
             self._final_url[item.requested_url] = item.final_url
             self.writer.move_listings(item.requested_url, item.final_url)
-        for file in item.files:
+        for index, file in enumerate(item.files, 1):
+            if index % STOP_CHECK_FILES == 0 and STOP.stopping_for(self.stop_grace):
+                # Thousands of files to write: a stop must not wait for them.
+                raise DropItem(
+                    f"{item.final_url}: the crawl stopped while its files were written; the"
+                    " next crawl reads it again"
+                )
             self.writer.save_file(
                 url=file.url,
                 kind=file.role,
@@ -84,7 +128,7 @@ class StoragePipeline:
                 problem=file.problem,
             )
         outcome, _version = self.writer.save_article(
-            article_content(item, self._extractor_version(item.site)),
+            article_content(item, self._extractor_version(item.site), self.max_files),
             item.capture_id,
             item.fetched_at,
         )

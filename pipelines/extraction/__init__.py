@@ -21,7 +21,14 @@ from chalco_crawler.slim_markup import slim
 from pipelines.extraction.body import body_html_of, drop_boilerplate_lines, find_body
 from pipelines.extraction.info import find_info
 from pipelines.extraction.links import attachment_blocks, find_attachments, find_images
-from pipelines.extraction.page import Page, decode, encloses, parse
+from pipelines.extraction.page import (
+    LARGE_PAGE,
+    Page,
+    decode,
+    encloses,
+    give_back_freed_memory,
+    parse,
+)
 from pipelines.extraction.provenance import describe_template, field_provenance
 from pipelines.extraction.text import text_lines
 from pipelines.extraction.title import find_title, title_before
@@ -48,7 +55,10 @@ def extract_article(
     if not isinstance(body, bytes | bytearray | memoryview):
         body = str(body).encode("utf-8", "replace")
     # A 50 MB inline script or pasted image is set aside before parsing (slim_markup.py).
-    return _read(slim(bytes(body)).markup, url, content_type, rules)
+    extraction = _read(slim(bytes(body)).markup, url, content_type, rules)
+    if len(body) >= LARGE_PAGE:
+        give_back_freed_memory()
+    return extraction
 
 
 def _read(body: bytes, url: str, content_type: str | None, rules: ExtractionRules) -> Extraction:

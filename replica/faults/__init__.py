@@ -19,10 +19,11 @@ crash.
 family: connection and retry faults (connection.py), redirects (redirects.py), content
 faults (content.py), lying charsets (charsets.py), attachments (attachments.py), hostile
 text (hostile.py), challenge pages (challenges.py), bombs (bombs.py), huge pages
-(huge_pages.py), transfers (transfers.py), dead links (dead_links.py), and the lists that
-link them all (lists.py); pages.py and stories.py are its templates and text, handler.py its
-HTTP side. Standard library only, plus brotli and zstd for the bombs and the replica's small
-PDF writer. Run it by hand with `python -m replica.faults --port 8001`.
+(huge_pages.py), transfers (transfers.py), a fan-out page (fan_out.py), dead links
+(dead_links.py), and the lists that link them all (lists.py); pages.py and stories.py are
+its templates and text, handler.py its HTTP side. Standard library only, plus brotli and
+zstd for the bombs and the replica's small PDF writer. Run it by hand with
+`python -m replica.faults --port 8001`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from replica.faults.charsets import CharsetLies
 from replica.faults.connection import ConnectionFaults
 from replica.faults.content import ContentFaults
 from replica.faults.dead_links import DeadLinks
+from replica.faults.fan_out import FanOut
 from replica.faults.handler import FaultHandler, FaultHTTPServer, FaultRequest, Route, static
 from replica.faults.hostile import HostileText
 from replica.faults.huge_pages import HugePages
@@ -59,6 +61,7 @@ class FaultServer(
     BombCases,
     HugePages,
     TransferFaults,
+    FanOut,
     DeadLinks,
     ListPages,
     BackgroundServer,
@@ -77,6 +80,8 @@ class FaultServer(
     transfer_faults: the cases of transfers.py (an endless attachment, a hang-up mid-headers
     and one without an answer), listed in 公司要闻; off by default.
     robots_size: robots.txt padded to this many bytes (transfers.py); None: a small one.
+    fan_out / fan_out_delay: an article naming this many attachments, each answered after
+    fan_out_delay seconds (fan_out.py); None leaves it out.
     """
 
     thread_name = "fault-http"
@@ -94,6 +99,8 @@ class FaultServer(
         huge_page_size: int | None = None,
         transfer_faults: bool = False,
         robots_size: int | None = None,
+        fan_out: int | None = None,
+        fan_out_delay: float = 0.0,
     ) -> None:
         BackgroundServer.__init__(self, host, port)
         FaultSite.__init__(
@@ -107,6 +114,8 @@ class FaultServer(
         self.huge_page_size = huge_page_size
         self.transfer_faults = transfer_faults
         self.robots_size = robots_size
+        self.fan_out = fan_out
+        self.fan_out_delay = fan_out_delay
         self.requests: list[FaultRequest] = []
         self._bombs = BombCache(bomb_size)
         self._build()
@@ -127,6 +136,7 @@ class FaultServer(
         self._build_dead_links()
         self._build_huge_pages()
         self._build_transfer_faults()
+        self._build_fan_out()
         self._build_lists()
         self._build_big_robots()
 
@@ -183,7 +193,12 @@ class FaultServer(
     def _lookup(self, path: str) -> tuple[str | None, Route]:
         if path.endswith("/index.html"):
             path = path.removesuffix("index.html")
-        found = self._challenge_route(path) or self._routes.get(path) or self._endless_route(path)
+        found = (
+            self._challenge_route(path)
+            or self._routes.get(path)
+            or self._endless_route(path)
+            or self._fan_out_route(path)
+        )
         if found is not None:
             return found
         return None, static(404, "text/html; charset=utf-8", error_page(404))

@@ -18,13 +18,15 @@ HOSTILE = "xwdt/hostile"
 HOSTILE_NAME = "不可信内容"
 HUGE = "xwdt/huge"
 """The 超大页面 section (huge_pages.py): not in the navigation, crawled with --sections."""
+FAN_OUT = "xwdt/fanout"
+"""The 附件众多 section (fan_out.py): not in the navigation, crawled with --sections."""
 NEWS_CHILDREN = (
     (GSYW, "公司要闻"),
     (GGDT, "高管动态"),
     (ENDLESS, "无尽列表"),
     (HOSTILE, HOSTILE_NAME),
 )
-CHANNEL_NAMES = {**dict(NEWS_CHILDREN), HUGE: "超大页面"}
+CHANNEL_NAMES = {**dict(NEWS_CHILDREN), HUGE: "超大页面", FAN_OUT: "附件众多"}
 
 
 @dataclass(frozen=True)

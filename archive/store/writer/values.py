@@ -12,7 +12,7 @@ from archive.store.ledger import canonical_digest
 SaveOutcome = Literal["new", "updated", "unchanged"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: the writer keeps one per file it has seen
 class FileRecord:
     """An archived attachment or image."""
 
@@ -26,7 +26,7 @@ class FileRecord:
     problem: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a version may name 100,000 files
 class NamedFile:
     """A file as a version names it: the bytes of `capture_id`, or the file's own if None."""
 
@@ -63,7 +63,7 @@ class CaptureInfo:
     """Why the payload was not inflated (it decodes past the size limit); None when it was."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileLink:
     """An attachment or image as an article version names it."""
 

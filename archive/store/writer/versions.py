@@ -24,6 +24,7 @@ from archive.store.writer.values import ArticleContent, NamedFile
 UNIQUE_VIOLATION = "23505"
 DEADLOCK_DETECTED = "40P01"
 VERSION_WRITE_ATTEMPTS = 5
+NAMED_ROWS_BATCH = 1000
 
 T = TypeVar("T")
 
@@ -79,13 +80,15 @@ class VersionWriter(FileWriter):
     def _named_files(self, content: ArticleContent, seen_at: datetime) -> list[NamedFile]:
         """The files a record names, each once per role, with the bytes it names."""
         named: list[NamedFile] = []
+        seen: set[tuple[int, str]] = set()  # a page may name 100,000 files: no list scan each
         for link in content.files:
             # A file not fetched (e.g. off-host) is still named by the version.
             file = self.file_by_url(link.url) or self.save_file(
                 url=link.url, kind=link.role, seen_at=seen_at, problem="not fetched"
             )
-            if any((file.id, link.role) == (other.file_id, other.role) for other in named):
+            if (file.id, link.role) in seen:
                 continue
+            seen.add((file.id, link.role))
             named.append(NamedFile(file.id, link.role, link.name, self._bytes_capture(file)))
         return named
 
@@ -162,7 +165,7 @@ class VersionWriter(FileWriter):
             insert(VERSIONS).returning(VERSIONS.c.id, sort_by_parameter_order=True), rows
         )
         ids = [int(version_id) for version_id in inserted.scalars()]
-        named_rows = []
+        named_rows: list[tuple[Any, ...]] = []
         for version_id, row, version in zip(ids, rows, batch, strict=True):
             self._ledger.add("version", version_id, row)
             self._ledger.add(
@@ -175,17 +178,7 @@ class VersionWriter(FileWriter):
                 for position, f in enumerate(version.files)
             ]
             self._ledger.add("named_files", version_id, named_files_row(version_id, named))
-            named_rows += [
-                {
-                    "version_id": version_id,
-                    "file_id": file_id,
-                    "role": role,
-                    "name": name,
-                    "position": position,
-                    "capture_id": capture_id,
-                }
-                for file_id, role, name, position, capture_id in named
-            ]
+            named_rows += [(version_id, *file) for file in named]
         # In the same transaction as the versions: search never lags behind the archive.
         index_new_versions(
             self.connection,
@@ -194,6 +187,12 @@ class VersionWriter(FileWriter):
                 for i, row in zip(ids, rows, strict=True)
             ],
         )
-        if named_rows:
-            self.connection.execute(insert(VERSION_FILES), named_rows)
+        # A statement per thousand rows, built as it goes: SQLAlchemy builds every row's
+        # parameters at once, which for a page naming 100,000 files cost some 150 MB.
+        columns = ("version_id", "file_id", "role", "name", "position", "capture_id")
+        for start in range(0, len(named_rows), NAMED_ROWS_BATCH):
+            batch_rows = named_rows[start : start + NAMED_ROWS_BATCH]
+            self.connection.execute(
+                insert(VERSION_FILES), [dict(zip(columns, row, strict=True)) for row in batch_rows]
+            )
         return ids
