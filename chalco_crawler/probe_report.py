@@ -230,6 +230,45 @@ def _judge_selectors(probe: SiteProbe, profile: SiteProfile, add: Any) -> None:
             )
 
 
+def profile_misfit(probe: SiteProbe, profile: SiteProfile) -> str | None:
+    """Why the profile does not read the site's articles, or None: the check a first crawl
+    makes before it archives anything (chalco_crawler/first_probe.py).
+
+    Narrower than `judge`'s warnings, which also cover what varies on any site (a list link
+    off the URL pattern, a missing 来源, a challenged article): the profile does not fit when
+    more than half of the sampled articles that were read come out misread, their title,
+    date or body missing or found only by a fallback rule. None when no article was read
+    (the crawl's own misread share guards then)."""
+    read = [
+        sample
+        for section in probe.sections
+        for sample in section.samples
+        if sample.fields and not sample.challenge and not sample.error
+    ]
+    misread = [(sample, why) for sample in read if (why := _misreading(sample))]
+    if not read or len(misread) * 2 <= len(read):
+        return None
+    sample, why = misread[0]
+    return (
+        f"{len(misread)} of the {len(read)} sampled articles are misread"
+        f" (e.g. {sample.final_url or sample.url}: {why})"
+    )
+
+
+def _misreading(sample: ArticleSample) -> str | None:
+    for problem in ("title not found", "body not found"):
+        if problem in sample.problems:
+            return problem
+    title_rule = sample.provenance.get("title", "")
+    if not title_rule.startswith(_OWN_RULES) or title_rule.startswith(_META_SELECTOR):
+        return f"title only from {title_rule or 'nothing'}"
+    if sample.provenance.get("body") == "density":
+        return "body only from the density fallback"
+    if not sample.fields.get("published_raw"):
+        return "no date shown on the page"
+    return None
+
+
 def exit_code(probes: list[SiteProbe], flags: dict[str, list[Flag]]) -> int:
     if any(not p.reachable for p in probes):
         return EXIT_UNREACHABLE

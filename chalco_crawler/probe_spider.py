@@ -80,7 +80,8 @@ class SectionProbe:
     name: str | None
     origin: str
     """Where the section came from: navigation, news root page, extra (the profile's extra
-    sections), fallback (the profile's fallback list: nothing was found)."""
+    sections), fallback (the profile's fallback list: nothing was found), requested (a
+    crawl's --sections)."""
     list_url: str = ""
     status: int | None = None
     error: str | None = None
@@ -156,9 +157,12 @@ class ProbeSpider(scrapy.Spider):
         self,
         sites: list[tuple[SiteProfile, str]] | None = None,
         articles_per_section: int = ARTICLES_PER_SECTION,
+        sections: list[str] | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
+        # The sections a crawl was asked to walk (--sections): those, not the navigation's.
+        self.requested_sections = [section_path(p) for p in sections or []]
         self.profiles = {profile.name: profile for profile, _ in sites or []}
         self.probes = {
             profile.name: SiteProbe(profile.name, url.rstrip("/") + "/")
@@ -243,6 +247,11 @@ class ProbeSpider(scrapy.Spider):
         for root in roots:
             children = [p for p in labels if _is_child(p, root)]
             probe.roots.append(RootProbe(root, labels.get(root), root in labels, children))
+        if self.requested_sections:
+            yield from self._walk(
+                site, [SectionProbe(p, labels.get(p), "requested") for p in self.requested_sections]
+            )
+            return
         found = discover_sections(response, response.url, profile)
         if found:
             sections = [SectionProbe(s.path, s.name, "navigation") for s in found]

@@ -23,10 +23,14 @@ from archive.errors import ArchiveLocked, ArchiveMoved
 from archive.safe_text import terminal_text
 from archive.store.home import ArchiveHome
 from archive.store.recovery import safe_name
+from chalco_crawler.first_probe import ANSWERS, is_empty, misfit_reasons, probe_settings
 from chalco_crawler.fleet import FleetError, default_worker_name
+from chalco_crawler.probe import site_targets
+from chalco_crawler.probe_spider import ProbeSpider
 from chalco_crawler.profile import PROFILE_DIR_NAME
 from chalco_crawler.session import (
     EXIT_LOCKED,
+    EXIT_MISREAD,
     EXIT_STORAGE,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
@@ -87,6 +91,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="revisit: only articles seen or published in the last N days",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--no-probe",
+        action="store_true",
+        help="a first crawl into an empty home: skip the probe that checks the profile fits",
+    )
     fleet = parser.add_argument_group("distributed crawl (README: Several workers)")
     fleet.add_argument(
         "--workers-redis",
@@ -233,6 +242,18 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
     if summary.challenged:
         line = challenge_line(summary)
         console.print(terminal_text(line) if console.is_terminal else line, markup=False)
+    if summary.misread:
+        console.print(misread_line(summary), markup=False)
+
+
+def misread_line(summary: CrawlSummary) -> str:
+    """One line for a run whose new articles were mostly misread."""
+    share = summary.flagged_new / summary.new if summary.new else 0
+    return (
+        f"  misread: {summary.flagged_new} of {summary.new} new articles ({share:.0%}) flagged"
+        " (MISREAD_SHARE): the site's template may have changed; run `chalco-archive probe`,"
+        " fix the site profile, then `chalco-archive reextract` (exit 7)"
+    )
 
 
 def challenge_line(summary: CrawlSummary) -> str:
@@ -243,6 +264,55 @@ def challenge_line(summary: CrawlSummary) -> str:
         f" check, captcha or login wall), e.g. {first['url']}: {first['reason']}; archived as"
         " captures only, no article stored or marked gone (exit 6)"
     )
+
+
+def probe_first(
+    process: CrawlerProcess,
+    args: argparse.Namespace,
+    misfit: list[str],
+    failures: list[BaseException],
+) -> Any:
+    """Run the probe's crawl on the sections the crawl will walk; `misfit` gets a line for
+    each site whose profile does not fit. Its answers are kept for the crawl."""
+    ANSWERS.recording = True
+    # The first crawler of the process installs the reactor the settings name; the crawl's,
+    # made after, finds it installed.
+    probe = Crawler(ProbeSpider, probe_settings(args.settings), init_reactor=True)
+    deferred = process.crawl(probe, sites=site_targets(args), sections=args.sections or None)
+
+    def judged(_: Any) -> None:
+        ANSWERS.recording = False
+        if probe.spider is not None:
+            misfit.extend(misfit_reasons(probe.spider))
+
+    deferred.addCallback(judged)
+    deferred.addErrback(lambda failure: failures.append(failure.value))
+    return deferred
+
+
+def _stop_reactor(reactor: Any) -> None:
+    if reactor.running:
+        reactor.stop()
+
+
+def report_misfit(
+    misfit: list[str], args: argparse.Namespace, console: Console, errors: Console
+) -> int:
+    """The first crawl stopped before archiving: say why, in one line (or the summary)."""
+    reason = "; ".join(misfit)
+    if args.json:
+        summary = CrawlSummary(
+            status="misfit", exit_code=EXIT_MISREAD, misfit=reason, close_reason="misfit"
+        )
+        console.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        errors.print(
+            f"Error: the site profile does not fit the site, nothing archived: {reason}."
+            " Run `chalco-archive probe` to see what it misses and fix the profile, or crawl"
+            " with --no-probe",
+            markup=False,
+        )
+    return EXIT_MISREAD
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -273,7 +343,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Error: cannot write to the archive in {home.root}: {error.strerror}", markup=False
         )
         return EXIT_STORAGE
-    crawler = process.create_crawler(NewsSpider)
     failures: list[BaseException] = []
     spider_args: dict[str, Any] = {
         "site": args.site or None,
@@ -286,18 +355,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if args.sections:
         spider_args["sections"] = args.sections
-    deferred = process.crawl(crawler, **spider_args)
-    deferred.addErrback(lambda failure: failures.append(failure.value))
+    crawls: list[tuple[Crawler, Progress]] = []
+    misfit: list[str] = []
+
+    def crawl_news(_: Any = None) -> Any:
+        crawler = process.create_crawler(NewsSpider)
+        deferred = process.crawl(crawler, **spider_args)
+        deferred.addErrback(lambda failure: failures.append(failure.value))
+        progress = Progress(crawler, errors)  # after crawl(): that installs the reactor
+        crawls.append((crawler, progress))
+        progress.start()
+        return deferred
+
+    probing = not args.no_probe and not settings.get("FLEET_REDIS_URL") and is_empty(home)
+    if probing:
+        # The probe first (chalco_crawler/first_probe.py), then the crawl if the profile fits.
+        deferred = probe_first(process, args, misfit, failures)
+        deferred.addCallback(lambda _: None if misfit or STOP.stopping else crawl_news())
+    else:
+        crawl_news()
     from twisted.internet import reactor  # installed by process.crawl, as the settings ask
 
+    if probing:
+        deferred.addBoth(lambda _: reactor.callLater(0, _stop_reactor, reactor))
     watch_after_scrapy(reactor)
-    progress = Progress(crawler, errors)
-    progress.start()
     try:
-        process.start()
+        process.start(stop_after_crawl=not probing)
     finally:
         STOP.disarm()  # the reactor has stopped: writing and closing run to their end
-        progress.stop()
+        for _crawler, progress in crawls:
+            progress.stop()
+        ANSWERS.clear()
     if failures:
         error = failures[0]
         if isinstance(error, ArchiveLocked):
@@ -318,7 +406,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return EXIT_STORAGE
         raise error
-    session = CrawlSession.of(crawler)
+    if misfit:
+        return report_misfit(misfit, args, console, errors)
+    if not crawls:  # stopped by a signal while probing: nothing was archived
+        return STOP.exit_code
+    session = CrawlSession.of(crawls[0][0])
     session.finish_after_forced_stop()
     summary = session.summary
     if summary.storage_error and not args.json:

@@ -30,6 +30,9 @@ EXIT_USAGE = 4
 EXIT_STORAGE = 5
 EXIT_CHALLENGED = 6
 """The site answered with challenge pages (anti-bot checks, captchas, login walls)."""
+EXIT_MISREAD = 7
+"""The site profile misreads the site: too many new articles were flagged (MISREAD_SHARE),
+or a first crawl's probe found the profile does not fit (nothing was archived then)."""
 
 # close reasons of the spider that mean the site never answered
 UNREACHABLE_REASON = "site_unreachable"
@@ -79,9 +82,17 @@ class CrawlSummary:
     """Responses that were challenge pages: archived as captures, never as articles."""
     challenges: list[dict[str, Any]] = field(default_factory=list)
     """The first MAX_CHALLENGES_KEPT of them: url, status, reason."""
+    flagged_new: int = 0
+    """New articles whose reading has problems (misread): past MISREAD_SHARE of the new ones
+    (with at least MISREAD_MIN_ARTICLES new), the run ends EXIT_MISREAD."""
+    misfit: str | None = None
+    """Why a first crawl's probe found the site profile does not fit (nothing archived)."""
     capped: list[dict[str, Any]] = field(default_factory=list)
     """Pages naming more files than MAX_FILES_PER_PAGE: url, named, fetched. The rest are
     named but not fetched; the run is partial."""
+
+    misread: bool = False
+    """The share of flagged new articles passed MISREAD_SHARE (set when the run ends)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +117,9 @@ class CrawlSummary:
             "challenged": self.challenged,
             "challenges": self.challenges,
             "capped": self.capped,
+            "flagged_new": self.flagged_new,
+            "misread": self.misread,
+            "misfit": self.misfit,
         }
 
 
@@ -145,6 +159,8 @@ class CrawlSession:
             worker_gone=self.fleet.is_gone if self.fleet else None,
         )
         self.dead_links_fail = settings.getbool("DEAD_LINKS_FAIL", False)
+        self.misread_share = settings.getfloat("MISREAD_SHARE", 0.2)
+        self.misread_min = settings.getint("MISREAD_MIN_ARTICLES", 5)
         self.summary = CrawlSummary()
         if self.writer.recovery:
             self.summary.recovery = self.writer.recovery.as_dict()
@@ -201,10 +217,20 @@ class CrawlSession:
             assert engine is not None
             deferred_from_coro(engine.close_spider_async(reason=STORAGE_REASON))
 
-    def count(self, outcome: str) -> None:
-        """Tally an article's storage outcome: new, updated or unchanged."""
+    def count(self, outcome: str, flagged: bool = False) -> None:
+        """Tally an article's storage outcome: new, updated or unchanged (and whether its
+        reading was flagged)."""
         setattr(self.summary, outcome, getattr(self.summary, outcome) + 1)
         self.stats.inc_value(f"archive/articles_{outcome}")
+        if flagged and outcome == "new":
+            self.summary.flagged_new += 1
+
+    def _misread(self) -> bool:
+        summary = self.summary
+        return (
+            summary.new >= max(1, self.misread_min)
+            and summary.flagged_new > self.misread_share * summary.new
+        )
 
     def recount(self, counted: str, outcome: str) -> None:
         """An article counted as `counted` turned out to be `outcome` in this run."""
@@ -237,6 +263,11 @@ class CrawlSession:
             # Not content: the walk saw less than the site holds, and a monitor must tell
             # this from a plain partial run (a WAF wants a slower crawl or an allow-list).
             summary.status, summary.exit_code = "partial", EXIT_CHALLENGED
+        elif self._misread():
+            # Archived, but read wrong (a redesigned template): cron must not see success for
+            # weeks of unreadable records. The profile wants fixing, then reextract.
+            summary.misread = True
+            summary.status, summary.exit_code = "partial", EXIT_MISREAD
         elif (
             summary.failures
             or summary.capped

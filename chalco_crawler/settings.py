@@ -49,6 +49,8 @@ DOWNLOADER_MIDDLEWARES = {
     "chalco_crawler.politeness.PolitenessMiddleware": 560,
     # Next to the downloader: sees the wire payload and every response before retry/redirect.
     "chalco_crawler.middlewares.WarcCaptureMiddleware": 950,
+    # A first crawl's probe already asked for these: its answers, archived by the one above.
+    "chalco_crawler.first_probe.ReplayProbeAnswers": 955,
 }
 RETRY_BACKOFF_BASE = 1.0
 RETRY_BACKOFF_MAX = 60.0
@@ -76,6 +78,10 @@ MAX_LIST_PAGES = 2000
 # A link answering 404 or 410 is a finished fact (counted as a dead link, exit 0); True makes
 # dead links fail the run (partial, exit 1) as failures do.
 DEAD_LINKS_FAIL = False
+# More than this share of a run's new articles flagged (misread), with at least
+# MISREAD_MIN_ARTICLES new: the run ends with exit 7, pointing at probe and reextract.
+MISREAD_SHARE = 0.2
+MISREAD_MIN_ARTICLES = 5
 
 # A distributed crawl when FLEET_REDIS_URL is set (README: Several workers).
 # The garbage collector tuned for a long crawl (chalco_crawler/gc_tuning.py).

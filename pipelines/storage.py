@@ -132,7 +132,8 @@ class StoragePipeline:
             item.capture_id,
             item.fetched_at,
         )
-        self._count(item.final_url, outcome)
+        flagged = item.extraction is not None and bool(item.extraction.problems)
+        self._count(item.final_url, outcome, flagged)
 
     def _extractor_version(self, site: str) -> str | None:
         """Which extraction read the site's pages in this crawl (the profile's rules)."""
@@ -162,12 +163,12 @@ class StoragePipeline:
         ):
             self._count(article_url, "updated")
 
-    def _count(self, article_url: str, outcome: str) -> None:
+    def _count(self, article_url: str, outcome: str, flagged: bool = False) -> None:
         """Count each article once a run: a revisit may see its page unchanged (304) and a
         file it names changed, in either order; then it was updated."""
         previous = self._outcomes.get(article_url)
         if previous is None:
-            self.session.count(outcome)
+            self.session.count(outcome, flagged)
         elif previous == "unchanged" and outcome == "updated":
             self.session.recount("unchanged", "updated")
         else:

@@ -43,6 +43,11 @@ from archive.store.home import ArchiveHome
 @click.option("-s", "settings", multiple=True, metavar="KEY=VALUE", help="Scrapy setting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option(
+    "--no-probe",
+    is_flag=True,
+    help="A first crawl into an empty home: skip the probe that checks the profile fits.",
+)
+@click.option(
     "--workers-redis",
     metavar="URL",
     help="Crawl as one worker of a fleet sharing this Redis (needs --db postgresql…).",
@@ -62,6 +67,7 @@ def crawl(
     overlap: int,
     settings: tuple[str, ...],
     as_json: bool,
+    no_probe: bool,
     workers_redis: str | None,
     fleet: str | None,
     worker: str | None,
@@ -76,7 +82,9 @@ def crawl(
 
     Exit codes: 0 ok, 1 partial (some URLs failed), 2 site unreachable, 3 home in use,
     4 usage error, 5 the home cannot be written, 6 the site answered with challenge pages,
-    130/143 stopped by SIGINT/SIGTERM (the run is interrupted; the next crawl resumes).
+    7 the site profile misreads the site (too many new articles flagged, or a first crawl's
+    probe found it does not fit: nothing archived), 130/143 stopped by SIGINT/SIGTERM (the
+    run is interrupted; the next crawl resumes).
     """
     command = ["--home", str(ArchiveHome.at(home).root)]
     for url in base_url:
@@ -106,6 +114,8 @@ def crawl(
         command += ["-s", pair]
     if as_json:
         command.append("--json")
+    if no_probe:
+        command.append("--no-probe")
     for option, value in (
         ("--workers-redis", workers_redis),
         ("--fleet", fleet),
