@@ -34,6 +34,7 @@ class ProbeAnswers:
 
     def __init__(self) -> None:
         self._answers: dict[str, Response] = {}
+        self._robots_failures: dict[str, Exception] = {}
         self.recording = False
 
     def keep(self, request: Request, response: Response) -> None:
@@ -43,13 +44,25 @@ class ProbeAnswers:
             kept = response.replace(headers=response.headers.copy())
             self._answers.setdefault(request.url, kept)
 
+    def fail(self, request: Request, error: Exception) -> None:
+        """robots.txt got no answer: the crawl's own attempt (with the same short budget)
+        would get none either, and a site that does not answer must not be waited for
+        twice. Other failures are the crawl's to retry."""
+        if self.recording and request.url.endswith("/robots.txt"):
+            self._robots_failures[request.url] = error
+
     def take(self, request: Request) -> Response | None:
-        if request.method != "GET" or not self._answers:
+        if request.method != "GET" or not (self._answers or self._robots_failures):
             return None
+        failure = self._robots_failures.pop(request.url, None)
+        if failure is not None and request.url not in self._answers:
+            request.meta["dont_retry"] = True
+            raise failure
         return self._answers.pop(request.url, None)
 
     def clear(self) -> None:
         self._answers.clear()
+        self._robots_failures.clear()
 
 
 ANSWERS = ProbeAnswers()
@@ -63,10 +76,14 @@ class RecordProbeAnswers:
         ANSWERS.keep(request, response)
         return response
 
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        ANSWERS.fail(request, exception)
+
 
 class ReplayProbeAnswers:
     """The crawl's downloader middleware, next to the downloader: what the probe already
-    asked is answered from it (every middleware's process_response still sees it)."""
+    asked is answered from it (every middleware's process_response still sees it), and a
+    robots.txt that did not answer the probe fails again at once."""
 
     def process_request(self, request: Request) -> Response | None:
         answer = ANSWERS.take(request)
@@ -97,10 +114,14 @@ def is_empty(home: ArchiveHome) -> bool:
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
+    from archive.errors import ArchiveError
     from archive.read.frontier import open_frontier_session
     from archive.store.models import Article
 
-    session = open_frontier_session(home)
+    try:
+        session = open_frontier_session(home)
+    except ArchiveError:  # e.g. moved by migrate-db: the crawl says so in its own words
+        return False
     if session is None:
         return True
     try:

@@ -27,7 +27,7 @@ from chalco_crawler.first_probe import ANSWERS, is_empty, misfit_reasons, probe_
 from chalco_crawler.fleet import FleetError, default_worker_name
 from chalco_crawler.probe import site_targets
 from chalco_crawler.probe_spider import ProbeSpider
-from chalco_crawler.profile import PROFILE_DIR_NAME
+from chalco_crawler.profile import PROFILE_DIR_NAME, SiteProfile
 from chalco_crawler.session import (
     EXIT_LOCKED,
     EXIT_MISREAD,
@@ -269,6 +269,7 @@ def challenge_line(summary: CrawlSummary) -> str:
 def probe_first(
     process: CrawlerProcess,
     args: argparse.Namespace,
+    targets: list[tuple[SiteProfile, str]],
     misfit: list[str],
     failures: list[BaseException],
 ) -> Any:
@@ -278,7 +279,7 @@ def probe_first(
     # The first crawler of the process installs the reactor the settings name; the crawl's,
     # made after, finds it installed.
     probe = Crawler(ProbeSpider, probe_settings(args.settings), init_reactor=True)
-    deferred = process.crawl(probe, sites=site_targets(args), sections=args.sections or None)
+    deferred = process.crawl(probe, sites=targets, sections=args.sections or None)
 
     def judged(_: Any) -> None:
         ANSWERS.recording = False
@@ -369,8 +370,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     probing = not args.no_probe and not settings.get("FLEET_REDIS_URL") and is_empty(home)
     if probing:
+        try:
+            targets = site_targets(args)
+        except (LookupError, ValueError) as error:
+            errors.print(f"Error: {error}", markup=False)
+            return EXIT_USAGE
         # The probe first (chalco_crawler/first_probe.py), then the crawl if the profile fits.
-        deferred = probe_first(process, args, misfit, failures)
+        deferred = probe_first(process, args, targets, misfit, failures)
         deferred.addCallback(lambda _: None if misfit or STOP.stopping else crawl_news())
     else:
         crawl_news()
