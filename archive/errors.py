@@ -1,6 +1,12 @@
 """Named exceptions of the archive; the CLI turns them into one-line messages."""
 
 
+def one_line(reason: object) -> str:
+    """A reason as one line: a database driver's message spans several (psycopg adds the
+    server's hint on its own lines), and a cron mail or a grep wants one."""
+    return " ".join(str(reason).split())
+
+
 class ArchiveError(Exception):
     """Base of every error the archive raises on purpose."""
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -84,6 +85,55 @@ class CrawlRun(Base):
     worker: Mapped[str | None] = mapped_column(
         String(128), doc="the crawl worker that ran it (distributed crawls); null for one process"
     )
+    fleet_run_id: Mapped[int | None] = mapped_column(
+        Integer, doc="the fleet run (fleet_runs.id) of a worker's run; null for one process"
+    )
+
+
+class FleetRun(Base):
+    """One crawl of a fleet of workers: the runs of every worker that joined one generation
+    of the fleet's shared queue in Redis (chalco_crawler.fleet)."""
+
+    __tablename__ = "fleet_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fleet: Mapped[str] = mapped_column(String(128), doc="the fleet's name in Redis")
+    generation: Mapped[str] = mapped_column(
+        String(64), unique=True, doc="the generation's id in Redis (a new one per fleet crawl)"
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, doc="when the last worker left; null while running or if all were killed"
+    )
+    complete: Mapped[bool | None] = mapped_column(
+        Boolean, doc="set when the last worker left: every request queued was finished"
+    )
+    resumed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("fleet_runs.id"),
+        doc="the later fleet run that queued again what this one left unfinished",
+    )
+
+
+class FleetFrontierEntry(Base):
+    """What a fleet run queued and what it finished, one row per event, so that the archive
+    can rebuild the shared queue when Redis loses it. Rows are only ever added (two workers
+    never wait on each other's rows): a request is unfinished while it has a `queued` row
+    and no `done` row of its fingerprint in the same fleet run."""
+
+    __tablename__ = "fleet_frontier"
+    __table_args__ = (Index("ix_fleet_frontier_run_fingerprint", "fleet_run_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fleet_run_id: Mapped[int] = mapped_column(ForeignKey("fleet_runs.id"))
+    fingerprint: Mapped[str] = mapped_column(String(64), doc="the request's, as the queue's filter")
+    state: Mapped[str] = mapped_column(String(8), doc="queued | done")
+    kind: Mapped[str] = mapped_column(String(8), doc="walk (home and list pages) | page")
+    url: Mapped[str] = mapped_column(Text)
+    request: Mapped[bytes | None] = mapped_column(
+        LargeBinary, doc="queued rows: the request as the shared queue holds it (serialized)"
+    )
+    worker: Mapped[str] = mapped_column(String(128), doc="the worker that queued or finished it")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class WarcFile(Base):

@@ -14,6 +14,8 @@ from archive.store.models import (
     Capture,
     CrawlRun,
     File,
+    FleetFrontierEntry,
+    FleetRun,
     LedgerEntry,
     Listing,
     VersionCapture,
@@ -26,6 +28,8 @@ VERSIONS: Table = ArticleVersion.__table__  # type: ignore[assignment]
 CAPTURES: Table = Capture.__table__  # type: ignore[assignment]
 RUNS: Table = CrawlRun.__table__  # type: ignore[assignment]
 FILES: Table = File.__table__  # type: ignore[assignment]
+FLEET_RUNS: Table = FleetRun.__table__  # type: ignore[assignment]
+FLEET_FRONTIER: Table = FleetFrontierEntry.__table__  # type: ignore[assignment]
 LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
 VERSION_CAPTURES: Table = VersionCapture.__table__  # type: ignore[assignment]
 VERSION_FILES: Table = VersionFile.__table__  # type: ignore[assignment]

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Insert, Table, Update, bindparam, insert, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from archive.errors import ArchiveLocked, StorageFailed
+from archive.errors import ArchiveLocked, StorageFailed, one_line
 from archive.store.db import open_writer
 from archive.store.home import ArchiveHome
 from archive.store.warcstore import WarcStore
@@ -105,11 +105,16 @@ class DurableWriter:
         self.run_id: int | None = None
         self.failed: str | None = None
         """Why the home stopped taking writes, once it has."""
+        self.disconnected = False
+        """The failure was the database server's connection lost (see reconnect)."""
         self.warc: WarcStore | None = None
         """The run's WARC files (opened by start_run): synced before each commit."""
         self._ledger = LedgerBatch(self.connection)
         # On PostgreSQL the workers of a distributed crawl write beside this writer.
         self._shared_database = self.engine.dialect.name == "postgresql"
+        self.after_commit: Callable[[], None] | None = None
+        """Called after each commit that succeeded: a fleet worker releases there the
+        requests whose results the commit made durable."""
 
     def _add(self, table: Table, **values: Any) -> int:
         """INSERT one row; its new id. Captures and versions get their ledger entry."""
@@ -153,6 +158,7 @@ class DurableWriter:
         with self._storage_guard():
             if self.warc is not None:
                 self.warc.sync()
+            self._flush_batch()
             self._ledger.append()
             self._transaction.commit()
             if self.warc is not None:
@@ -160,6 +166,15 @@ class DurableWriter:
             self._transaction = self.connection.begin()
         self._pending = 0
         self._last_commit = time.monotonic()
+        if self.after_commit is not None:
+            self.after_commit()
+
+    def _flush_batch(self) -> None:
+        """Write what a part keeps in memory until the commit (rows many at once)."""
+
+    def _forget_batch(self) -> None:
+        """The batch was rolled back: a part drops what it kept of it (rows to flush, ids
+        of rows that no longer exist)."""
 
     @contextmanager
     def _storage_guard(self) -> Iterator[None]:
@@ -171,9 +186,14 @@ class DurableWriter:
         try:
             yield
         except (OSError, DBAPIError) as error:
-            reason = getattr(error, "orig", None) or error
-            self.failed = f"cannot write to the archive in {self.home.root}: {reason}"
+            reason = one_line(getattr(error, "orig", None) or error)
+            self.disconnected = bool(getattr(error, "connection_invalidated", False))
+            if self.disconnected:
+                self.failed = f"cannot reach the database at {self.home.database_place}: {reason}"
+            else:
+                self.failed = f"cannot write to the archive in {self.home.root}: {reason}"
             self._ledger.discard()
+            self._forget_batch()
             try:
                 self._transaction.rollback()
             except DBAPIError:

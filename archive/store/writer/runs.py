@@ -14,10 +14,11 @@ from archive.store.tables import RUNS
 from archive.store.warcstore import WarcStore
 from archive.store.writer.captures import CaptureWriter
 from archive.store.writer.durability import WriterOptions, guarded
+from archive.store.writer.fleet import FleetWriter
 from archive.store.writer.listings import ListingWriter
 
 
-class RunWriter(CaptureWriter, ListingWriter):
+class RunWriter(CaptureWriter, ListingWriter, FleetWriter):
     """Starts and finishes the run whose captures the writer records."""
 
     def __init__(self, home: ArchiveHome, options: WriterOptions):
@@ -34,6 +35,7 @@ class RunWriter(CaptureWriter, ListingWriter):
             started_at=started_at,
             status="running",
             worker=self.worker,
+            fleet_run_id=self.fleet_run_id,
         )
         self.commit()
         # Workers share the WARC directory: each file names its run and its worker.
