@@ -54,6 +54,10 @@ class StorageFailed(ArchiveError):
     before stays; what was written since is undone."""
 
 
+class DatabaseUnreachable(StorageFailed):
+    """The archive's database server does not answer (stopped, or the network to it down)."""
+
+
 class DatabaseUnusable(ArchiveError):
     """The archive's database refused a read (not an SQLite file, locked, damaged): said as
     the CLI says it of any database error."""

@@ -19,7 +19,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 from twisted.internet import task
 
-from archive.errors import ArchiveLocked, ArchiveMoved
+from archive.errors import ArchiveLocked, ArchiveMoved, StorageFailed
 from archive.safe_text import terminal_text
 from archive.store.home import ArchiveHome
 from archive.store.recovery import safe_name
@@ -213,6 +213,8 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
             " with migrate-db (then pass --db)",
             markup=False,
         )
+    if summary.fleet is not None:
+        console.print(fleet_line(summary.fleet), markup=False)
     for failure in summary.failures:
         # A reason can quote the site (a redirect's Location): inert on a terminal.
         line = f"  failed {failure['url']}: {failure['reason']}"
@@ -226,6 +228,28 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
     if summary.challenged:
         line = challenge_line(summary)
         console.print(terminal_text(line) if console.is_terminal else line, markup=False)
+
+
+def fleet_line(fleet: dict[str, Any]) -> str:
+    """What a worker saw of the fleet's crawl: complete or not, and what went back to the
+    queue from whom."""
+    said = [
+        f"  fleet {fleet['fleet']} (fleet run {fleet['fleet_run']}):"
+        f" {'crawl complete' if fleet['complete'] else 'crawl unfinished'}"
+    ]
+    for worker, count in sorted(fleet["requeued_from"].items()):
+        said.append(f"queued again {count} requests of worker {worker} (its heartbeat lapsed)")
+    if fleet["returned"]:
+        said.append(f"put back {fleet['returned']} requests it could not commit")
+    if fleet["redis_lost"]:
+        said.append("Redis restarted empty")
+    if fleet["recovered"]:
+        said.append(f"{fleet['recovered']} requests lost with Redis queued again from the archive")
+    if fleet["carried_over"]:
+        said.append(f"{fleet['carried_over']} requests left unfinished by an earlier fleet run")
+    if fleet["superseded"]:
+        said.append("another worker started a new crawl of the fleet while Redis was away")
+    return "; ".join(said)
 
 
 def challenge_line(summary: CrawlSummary) -> str:
@@ -301,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, FleetError):
             errors.print(f"Error: {error}", markup=False)
             return error.exit_code
+        if isinstance(error, StorageFailed):  # e.g. the database server does not answer
+            errors.print(f"Error: {error}", markup=False)
+            return EXIT_STORAGE
         if isinstance(error, LookupError | ValueError):
             errors.print(f"Error: {error}", markup=False)
             return EXIT_USAGE

@@ -4,6 +4,7 @@ the failures seen, and the run's summary written when the spider closes."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -11,12 +12,14 @@ from weakref import WeakKeyDictionary
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
+from sqlalchemy.exc import OperationalError
 
-from archive.errors import StorageFailed
+from archive.errors import DatabaseUnreachable, StorageFailed, one_line
 from archive.store.home import ArchiveHome
 from archive.store.writer import ArchiveWriter
 from chalco_crawler import signals as project_signals
-from chalco_crawler.fleet import Fleet
+from chalco_crawler.fleet import FIRST_BACKOFF, MAX_BACKOFF, Fleet
+from chalco_crawler.fleet_frontier import FleetReport
 from chalco_crawler.stop_signal import STOP
 
 logger = logging.getLogger(__name__)
@@ -37,6 +40,14 @@ STORAGE_REASON = "storage_failed"
 FORCED_STOP_REASON = "shutdown_forced"
 # Scrapy's close reason after a SIGINT or SIGTERM (engine.stop).
 SIGNAL_STOP_REASONS = ("shutdown", FORCED_STOP_REASON)
+# A worker of a fleet gave up: Redis unreachable for FLEET_RETRY_SECONDS (exit 5, storage),
+# or another worker started a new crawl of the fleet meanwhile (its run ends partial).
+FLEET_UNREACHABLE_REASON = "fleet_unreachable"
+FLEET_SUPERSEDED_REASON = "fleet_superseded"
+# What a run counts as it writes: a fleet worker that loses its batch with the database's
+# connection goes back to the counts of the last commit.
+OUTCOMES = ("new", "updated", "unchanged", "gone")
+COUNTED_STATS = ("archive/captures", "archive/files_fetched", "extraction/flagged")
 # Challenge pages kept in the run's record by URL; the count goes on past it.
 MAX_CHALLENGES_KEPT = 100
 
@@ -79,6 +90,9 @@ class CrawlSummary:
     """Responses that were challenge pages: archived as captures, never as articles."""
     challenges: list[dict[str, Any]] = field(default_factory=list)
     """The first MAX_CHALLENGES_KEPT of them: url, status, reason."""
+    fleet: dict[str, Any] | None = None
+    """A worker of a fleet: its fleet run, whether the fleet's crawl was complete, what it
+    put back in the queue and from whom (chalco_crawler.fleet_frontier.FleetReport)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +116,7 @@ class CrawlSummary:
             "exit_code": self.exit_code,
             "challenged": self.challenged,
             "challenges": self.challenges,
+            "fleet": self.fleet,
         }
 
 
@@ -125,23 +140,30 @@ class CrawlSession:
         # A worker of a distributed crawl (FLEET_REDIS_URL): joins before it recovers
         # anything, so that the others see it alive.
         self.fleet = Fleet.from_settings(settings)
+        self.fleet_report: FleetReport | None = None
+        self.fleet_fresh = False
+        """This worker started a new generation of the fleet (it carries over earlier work)."""
+        self.database_away_since: float | None = None
+        """A fleet worker lost the database server's connection: when (it waits for it)."""
+        self._database_given_up = False
         if self.fleet is not None:
             if ArchiveHome.at(home).is_sqlite:
                 raise ValueError(
                     "workers need a shared database server: set CHALCO_ARCHIVE_DB"
                     " (SQLite takes one writer at a time)"
                 )
-            self.fleet.join()
-        self.writer = ArchiveWriter(
-            ArchiveHome.at(home),
-            commit_every=settings.getint("ARCHIVE_COMMIT_EVERY", 200),
-            commit_seconds=settings.getfloat("ARCHIVE_COMMIT_SECONDS", 2.0),
-            max_warc_size=settings.getint("ARCHIVE_WARC_MAX_SIZE", 0) or None,
-            worker=self.fleet.worker if self.fleet else None,
-            worker_gone=self.fleet.is_gone if self.fleet else None,
-        )
+            self.fleet_fresh = self.fleet.join()
+        self.writer = self._open_writer(ArchiveHome.at(home), settings)
+        if self.fleet is not None:
+            assert self.fleet.generation is not None
+            self.fleet_report = FleetReport(self.fleet.name, self.fleet.worker)
+            self.fleet_report.generation = self.fleet.generation
+            self.fleet_report.fleet_run = self.writer.join_fleet_run(
+                self.fleet.name, self.fleet.generation
+            )
         self.dead_links_fail = settings.getbool("DEAD_LINKS_FAIL", False)
         self.summary = CrawlSummary()
+        self._committed_counts = self._counts()
         if self.writer.recovery:
             self.summary.recovery = self.writer.recovery.as_dict()
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
@@ -150,6 +172,34 @@ class CrawlSession:
         crawler.signals.connect(self._challenge_seen, signal=project_signals.challenge_seen)
         crawler.signals.connect(self._dead_link, signal=project_signals.dead_link)
         crawler.signals.connect(self._oversize, signal=project_signals.capture_oversize)
+
+    def _open_writer(self, home: ArchiveHome, settings: Any) -> ArchiveWriter:
+        """The archive's writer; a fleet worker tries a database server that does not answer
+        for FLEET_RETRY_SECONDS before it gives up."""
+        retry = settings.getfloat("FLEET_RETRY_SECONDS", 60.0) if self.fleet else 0.0
+        deadline, backoff = time.monotonic() + retry, FIRST_BACKOFF
+        while True:
+            try:
+                return ArchiveWriter(
+                    home,
+                    commit_every=settings.getint("ARCHIVE_COMMIT_EVERY", 200),
+                    commit_seconds=settings.getfloat("ARCHIVE_COMMIT_SECONDS", 2.0),
+                    max_warc_size=settings.getint("ARCHIVE_WARC_MAX_SIZE", 0) or None,
+                    worker=self.fleet.worker if self.fleet else None,
+                    worker_gone=self.fleet.is_gone if self.fleet else None,
+                )
+            except OperationalError as error:
+                if home.is_sqlite:
+                    raise
+                if time.monotonic() + backoff > deadline:
+                    tried = f" (tried for {retry:.0f} s)" if retry else ""
+                    raise DatabaseUnreachable(
+                        f"cannot reach the database at {home.database_place}{tried}:"
+                        f" {one_line(error.orig or error)}"
+                    ) from error
+                logger.warning("the database does not answer (%s); trying again", error.orig)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
 
     def _spider_opened(self, spider: Spider) -> None:
         self.summary.mode = getattr(spider, "mode", "full")
@@ -160,6 +210,8 @@ class CrawlSession:
         )
 
     def _fetch_failed(self, url: str, reason: str) -> None:
+        if self.database_away_since is not None:
+            return  # the fleet fetches it again: its lease goes back when the database does
         self.summary.failures.append({"url": url, "reason": reason})
         self.stats.inc_value("crawl/failed")
 
@@ -170,6 +222,8 @@ class CrawlSession:
         self.stats.inc_value("crawl/challenged")
 
     def _dead_link(self, url: str, reason: str) -> None:
+        if self.database_away_since is not None:
+            return  # not written: fetched again, and said then
         logger.warning("dead link: %s (%s)", url, reason)
         self.summary.dead_links.append({"url": url, "reason": reason})
         self.stats.inc_value("crawl/dead_links")
@@ -179,12 +233,43 @@ class CrawlSession:
         self.summary.oversize.append({"url": url, "reason": reason})
 
     def storage_failed(self, reason: str) -> None:
-        """The home took no more writes: close the spider (once) with the reason."""
+        """The home took no more writes: close the spider (once) with the reason. A fleet
+        worker that lost the database server's connection waits for it instead (the
+        scheduler gives up after FLEET_RETRY_SECONDS, see give_up_database)."""
+        if self.fleet is not None and self.writer.disconnected and not self._database_given_up:
+            if self.database_away_since is None:
+                logger.warning("%s; waiting for the database", reason)
+                self.database_away_since = time.monotonic()
+            return
         if self.summary.storage_error is None:
             self.summary.storage_error = reason
             engine = self.crawler.engine
             assert engine is not None
             deferred_from_coro(engine.close_spider_async(reason=STORAGE_REASON))
+
+    def give_up_database(self, reason: str) -> None:
+        self._database_given_up = True
+        self.storage_failed(reason)
+
+    def database_back(self) -> None:
+        """The database answers again; what the lost batch counted is counted again when
+        the requests it held are fetched again."""
+        self.database_away_since = None
+        for name, value in self._committed_counts.items():
+            if name.startswith("summary/"):
+                setattr(self.summary, name.removeprefix("summary/"), value)
+            else:
+                self.stats.set_value(name, value)
+
+    def committed(self) -> None:
+        """A commit succeeded: what the run has counted so far is durable."""
+        self._committed_counts = self._counts()
+
+    def _counts(self) -> dict[str, int]:
+        counts = {f"summary/{o}": getattr(self.summary, o) for o in OUTCOMES}
+        stats = [*COUNTED_STATS, *(f"archive/articles_{o}" for o in OUTCOMES)]
+        counts |= {key: self.stats.get_value(key, 0) for key in stats}
+        return counts
 
     def count(self, outcome: str) -> None:
         """Tally an article's storage outcome: new, updated or unchanged."""
@@ -210,6 +295,11 @@ class CrawlSession:
         summary.captures = self.stats.get_value("archive/captures", 0)
         summary.files = self.stats.get_value("archive/files_fetched", 0)
         summary.flagged = self.stats.get_value("extraction/flagged", 0)
+        report = self.fleet_report
+        if report is not None:
+            summary.fleet = report.as_dict()
+            if reason == FLEET_UNREACHABLE_REASON and summary.storage_error is None:
+                summary.storage_error = report.unreachable
         if summary.storage_error is not None:
             summary.status, summary.exit_code = "failed", EXIT_STORAGE
         elif reason == UNREACHABLE_REASON:
@@ -226,6 +316,10 @@ class CrawlSession:
             summary.failures
             or (summary.dead_links and self.dead_links_fail)
             or reason != "finished"
+            # A worker says ok only of a fleet crawl that is complete, and that lost nothing
+            # on the way (Redis restarting empty loses the queue, even when the archive
+            # gave it back).
+            or (report is not None and (not report.complete or report.redis_lost))
         ):
             summary.status, summary.exit_code = "partial", EXIT_PARTIAL
         else:

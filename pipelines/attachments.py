@@ -11,6 +11,7 @@ import asyncio
 import time
 from typing import Any
 
+import redis
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -84,7 +85,7 @@ class AttachmentsPipeline:
     async def _fetch(self, url: str, role: str) -> FetchedFile:
         archived = self.session.writer.file_by_url(url)
         fleet = self.session.fleet
-        if archived is None and fleet is not None and not fleet.claim(f"file {url}", self.wait):
+        if archived is None and fleet is not None and not self._claim(url):
             # Another worker of the fleet fetches this file: its row tells the outcome.
             archived = await self._file_saved_elsewhere(url)
         if archived is not None and (archived.sha256 is not None or fleet is not None):
@@ -166,14 +167,33 @@ class AttachmentsPipeline:
             capture.media_type,
         )
 
+    def _claim(self, url: str) -> bool:
+        """Is this worker the fleet's one to fetch the file? (Yes when Redis cannot say: a
+        file fetched twice is stored once.)"""
+        fleet = self.session.fleet
+        assert fleet is not None
+        try:
+            return fleet.claim(f"file {url}", self.wait)
+        except redis.RedisError:
+            return True
+
     async def _file_saved_elsewhere(self, url: str) -> FileRecord | None:
         """Wait (without blocking the crawl) for another worker's row of this file; None
-        when it does not come in time, e.g. because that worker was killed."""
+        when it does not come in time, or the worker fetching it is gone (killed: its
+        heartbeat lapsed), so that this one fetches it."""
+        fleet = self.session.fleet
+        assert fleet is not None
         deadline = time.monotonic() + self.wait
         while time.monotonic() < deadline:
             archived = self.session.writer.file_by_url(url)
             if archived is not None:
                 return archived
+            try:
+                holder = fleet.claimant(f"file {url}")
+                if holder is None or fleet.is_gone(holder):
+                    return None
+            except redis.RedisError:
+                return None
             await asyncio.sleep(FILE_POLL_SECONDS)
         return None
 

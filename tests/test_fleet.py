@@ -267,7 +267,7 @@ def test_the_shared_queue_gives_list_pages_first_then_the_hosts_in_turn(redis_ur
     from scrapy import Request, Spider
 
     from chalco_crawler.fleet import Fleet
-    from chalco_crawler.fleet_worker import FleetQueue
+    from chalco_crawler.fleet_queue import FleetQueue
 
     fleet = Fleet(redis_url, f"queue-{os.getpid()}", "q1", ttl=5)
     queue = FleetQueue(fleet.redis, Spider("news"), fleet.queue_key)
@@ -294,7 +294,7 @@ def test_a_hosts_line_serves_the_highest_priority_first_then_in_order():
     arrives late goes before the articles already waiting."""
     import asyncio
 
-    from chalco_crawler.fleet_worker import HostLine
+    from chalco_crawler.fleet_pace import HostLine
 
     async def crawl() -> list[str]:
         line, served, gate = HostLine(), [], asyncio.Event()

@@ -60,6 +60,12 @@ class CaptureWriter(DurableWriter):
         self._warc_ids: dict[str, int] = {}
         self._payload_owner: dict[str, tuple[int, RevisitTarget] | None] = {}
 
+    def _forget_batch(self) -> None:
+        super()._forget_batch()
+        # Captures written in the lost batch no longer exist. (The WARC files' ids stay:
+        # the files opened in it are deleted, and their names never come again.)
+        self._payload_owner.clear()
+
     def _warc_file_id(self, name: str) -> int:
         if name not in self._warc_ids:
             self._warc_ids[name] = self._add(WARC_FILES, name=name, created_at=utc_now())

@@ -92,8 +92,12 @@ class DurableWriter:
         self.home = home
         self.worker = options.worker
         self._lock = HomeLock(home, shared=options.worker is not None)
-        self.engine = open_writer(home)
-        self.connection: Connection = self.engine.connect()
+        try:
+            self.engine = open_writer(home)
+            self.connection: Connection = self.engine.connect()
+        except BaseException:
+            self._lock.release()  # e.g. a database server that does not answer (yet)
+            raise
         self._transaction = self.connection.begin()
         self.commit_every = options.commit_every
         self.commit_seconds = options.commit_seconds
@@ -168,6 +172,29 @@ class DurableWriter:
         self._last_commit = time.monotonic()
         if self.after_commit is not None:
             self.after_commit()
+
+    def reconnect(self) -> None:
+        """After the database server's connection was lost (`disconnected`): a new one, and
+        the writer takes writes again. What the lost batch held is gone, in the database
+        and in the WARC files (see _storage_guard): the caller fetches it again. Raises
+        the driver's error while the server does not answer."""
+        assert self.failed is not None and self.disconnected
+        try:
+            self.connection.invalidate()
+            self.connection.close()
+        except DBAPIError:
+            pass
+        self.connection = self.engine.connect()
+        self._transaction = self.connection.begin()
+        self._ledger = LedgerBatch(self.connection)
+        self._forget_batch()
+        self.failed, self.disconnected = None, False
+        self._pending = 0
+        self._last_commit = time.monotonic()
+
+    def since_commit(self) -> float:
+        """Seconds since the last commit."""
+        return time.monotonic() - self._last_commit
 
     def _flush_batch(self) -> None:
         """Write what a part keeps in memory until the commit (rows many at once)."""
