@@ -55,6 +55,20 @@ redis.call('SET', KEYS[3], 'busy', 'EX', ARGV[1])
 return taken[1]
 """
 
+# A worker's heartbeat: alive and busy or idle for ARGV[2] s, a member of the generation,
+# last seen now (Redis's clock); returns the generation Redis holds (false once lost).
+BEAT = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[3], ARGV[3], redis.call('TIME')[1])
+return redis.call('GET', KEYS[4])
+"""
+
+# Seconds since a worker of the generation last beat: while any did within this many
+# heartbeat lifetimes, a worker joining with none alive joins that generation (its workers
+# may be stalled, or all killed a moment ago) rather than starting a new one over it.
+RESUME_LIFETIMES = 10
+
 # Put a worker's leases back in the queue, each at its place, and count them for that
 # worker. With ARGV[2] = '1' only if the worker's heartbeat has lapsed: checked in the same
 # step, so that a worker that comes back at that moment keeps its leases, and two live
@@ -143,8 +157,12 @@ class Fleet:
         self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         self.generation: str | None = None
         """This worker's generation of the fleet (set by join)."""
+        self.server_run: str | None = None
+        """The Redis process's run_id when this worker joined: another one means Redis was
+        restarted, and lost (without persistence) or may have lost (with) what it held."""
         self._pop = self.redis.register_script(POP_AND_LEASE)
         self._return = self.redis.register_script(RETURN_LEASES)
+        self._beat = self.redis.register_script(BEAT)
         self._requeue = self.redis.register_script(REQUEUE_LEASED)
         self._acquire = self.redis.register_script(ACQUIRE_HOST)
         self._leases = 0
@@ -243,7 +261,7 @@ class Fleet:
                     f" {self.name!r}; give another --worker",
                     exit_code=3,
                 )
-            fresh = not self.live_workers()
+            fresh = not self.live_workers() and not self._beaten_lately()
             if fresh:
                 self._clear_generation()
                 self.redis.set(self.key("generation"), uuid.uuid4().hex)
@@ -252,15 +270,22 @@ class Fleet:
                 self.generation = uuid.uuid4().hex
                 self.redis.set(self.key("generation"), self.generation)
             self.beat("busy")  # starting: the others wait for this worker's start requests
+            self.server_run = self.redis_run()
             return fresh
         finally:
             lock.release()
+
+    def _beaten_lately(self) -> bool:
+        now = int(self.redis.time()[0])
+        beats = self.redis.hvals(self.key("beats"))
+        return any(now - int(beat) < RESUME_LIFETIMES * self.ttl for beat in beats)
 
     def _clear_generation(self) -> None:
         stale = [
             self.queue_key,
             self.dupefilter_key,
             self.key("workers"),
+            self.key("beats"),
             self.key("requeued"),
             self.key("generation"),
         ]
@@ -286,12 +311,19 @@ class Fleet:
     def beat(self, state: str) -> str | None:
         """Say this worker is alive and busy or idle; the generation Redis holds (None when
         Redis has lost it: restarted empty)."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.set(self.worker_key(self.worker), state, ex=self.ttl)
-        pipe.sadd(self.key("workers"), self.worker)
-        pipe.get(self.key("generation"))
-        generation = pipe.execute()[2]
+        generation = self._beat(
+            keys=[
+                self.worker_key(self.worker),
+                self.key("workers"),
+                self.key("beats"),
+                self.key("generation"),
+            ],
+            args=[state, self.ttl, self.worker],
+        )
         return _text(generation) if generation is not None else None
+
+    def redis_run(self) -> str:
+        return str(self.redis.info("server").get("run_id", ""))
 
     def restore_generation(self) -> bool:
         """Redis restarted empty: name this worker's generation again, so that the fleet
@@ -315,9 +347,11 @@ class Fleet:
         self.return_leases()
         self.redis.delete(self.worker_key(self.worker))
         self.redis.srem(self.key("workers"), self.worker)
+        self.redis.hdel(self.key("beats"), self.worker)
         if self.live_workers():
             return False
-        self.redis.delete(self.queue_key, self.dupefilter_key)
+        # The generation is over: the next worker to join starts a new one at once.
+        self.redis.delete(self.queue_key, self.dupefilter_key, self.key("beats"))
         return True
 
     # Shared work and leases ---------------------------------------------------------------
@@ -410,11 +444,20 @@ class Fleet:
         self.redis.delete(self.key("lock", what))
 
     def claim(self, what: str, seconds: float) -> bool:
-        """True for the first worker of this generation to claim `what` (e.g. a file URL)."""
+        """True for the first worker of this generation to claim `what` (e.g. a file URL),
+        and for that worker again (it fetches it again after losing what it wrote)."""
         digest = hashlib.sha256(what.encode("utf-8")).hexdigest()
-        return bool(
-            self.redis.set(self.key("claim", digest), self.worker, nx=True, ex=round(seconds))
-        )
+        key = self.key("claim", digest)
+        if self.redis.set(key, self.worker, nx=True, ex=round(seconds)):
+            return True
+        return self.redis.get(key) == self.worker.encode()
+
+    def unclaim(self, what: str) -> None:
+        """Give up a claim of this worker's (what it fetched was lost with its batch)."""
+        digest = hashlib.sha256(what.encode("utf-8")).hexdigest()
+        key = self.key("claim", digest)
+        if self.redis.get(key) == self.worker.encode():
+            self.redis.delete(key)
 
     def claimant(self, what: str) -> str | None:
         digest = hashlib.sha256(what.encode("utf-8")).hexdigest()

@@ -52,6 +52,9 @@ class FleetReport:
     """Requests the archive knew queued and unfinished that Redis no longer held."""
     redis_lost: bool = False
     """Redis restarted empty during the run: its queue and leases were lost."""
+    database_lost: bool = False
+    """The database server went away during the run: a batch of writes was lost (and
+    fetched again)."""
     unreachable: str | None = None
     """Why the worker gave up (Redis or the database unreachable for too long)."""
     superseded: bool = False
@@ -68,6 +71,7 @@ class FleetReport:
             "carried_over": self.carried_over,
             "recovered": self.recovered,
             "redis_lost": self.redis_lost,
+            "database_lost": self.database_lost,
             "superseded": self.superseded,
         }
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import redis
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -69,6 +69,10 @@ class FleetPolitenessMiddleware(PolitenessMiddleware):
         # A token left by a killed worker frees its host's place after this long.
         self.hold = settings.getfloat("DOWNLOAD_TIMEOUT", 30) + 30
         self._lines: dict[str, HostLine] = {}
+        # Whatever becomes of the response after the downloader (a middleware nearer the
+        # downloader that raises skips this one's process_response), the host's place is
+        # given back when the request leaves the downloader.
+        crawler.signals.connect(self._left_downloader, signal=signals.request_left_downloader)
 
     async def process_request(self, request: Request) -> None:
         await super().process_request(request)
@@ -106,6 +110,9 @@ class FleetPolitenessMiddleware(PolitenessMiddleware):
                 self.fleet.release_host(urlsplit(request.url).netloc, token)
             except redis.RedisError as error:
                 self.fleet.unreachable(error)  # the token lapses on its own
+
+    def _left_downloader(self, request: Request, spider: object) -> None:
+        self._release(request)
 
     def process_response(self, request: Request, response: Response) -> Response:
         self._release(request)

@@ -96,7 +96,7 @@ class FleetScheduler(Scheduler):
         self._stopping = False
         self.beat = task.LoopingCall(self._beat)
         crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
-        self.writer.after_commit = self._committed
+        self.writer.commit_listeners.append(self._committed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FleetScheduler:
@@ -234,7 +234,6 @@ class FleetScheduler(Scheduler):
     def _committed(self) -> None:
         """After each commit: release the leases it made durable."""
         self.leases.committed()
-        self.session.committed()
         self._release_pending()
 
     def _release_pending(self) -> None:
@@ -259,6 +258,12 @@ class FleetScheduler(Scheduler):
     # The heartbeat ------------------------------------------------------------------------
 
     def _beat(self) -> None:
+        try:
+            self._beat_once()
+        except Exception:  # the heartbeat must go on: stopped, the fleet takes this one as gone
+            logger.exception("fleet %s: heartbeat", self.fleet.name)
+
+    def _beat_once(self) -> None:
         engine = self.crawler.engine
         if engine is None or engine._slot is None:
             return
@@ -279,13 +284,17 @@ class FleetScheduler(Scheduler):
             generation = self.fleet.beat("idle" if idle else "busy")
             was_away = self.fleet.down_since is not None
             self.fleet.reached()
-            if generation != self.fleet.generation:
-                self._generation_lost(generation)
-            elif was_away:
+            if generation is not None and generation != self.fleet.generation:
+                self.report.superseded = True  # a new crawl of the fleet began meanwhile
+                self._close(FLEET_SUPERSEDED_REASON)
+                return
+            if generation is None or was_away or self._due_for_checks():
+                self._check_redis_run(generation)
+            if was_away:
                 logger.warning("fleet %s: Redis answers again", self.fleet.name)
             self._send_unsent()
             self._release_pending()
-            if time.monotonic() - self._last_lapsed_check >= LAPSED_CHECK_SECONDS:
+            if self._due_for_checks():
                 self._last_lapsed_check = time.monotonic()
                 self._return_lapsed()
         except redis.RedisError as error:
@@ -293,6 +302,9 @@ class FleetScheduler(Scheduler):
                 logger.warning("fleet %s: Redis does not answer: %s", self.fleet.name, error)
             self.fleet.unreachable(error)
             self._give_up_if_too_long()
+
+    def _due_for_checks(self) -> bool:
+        return time.monotonic() - self._last_lapsed_check >= LAPSED_CHECK_SECONDS
 
     def _return_lapsed(self) -> int:
         returned = self.fleet.return_lapsed_leases()
@@ -306,21 +318,25 @@ class FleetScheduler(Scheduler):
             self.report.requeued_from[worker] = self.report.requeued_from.get(worker, 0) + count
         return sum(returned.values())
 
-    def _generation_lost(self, generation: str | None) -> None:
-        if generation is not None:
-            # Another worker started a new crawl of the fleet while this one was cut off.
-            self.report.superseded = True
-            self._close(FLEET_SUPERSEDED_REASON)
+    def _check_redis_run(self, generation: str | None) -> None:
+        """Was Redis restarted (another run_id), or has it lost the generation? Then its
+        queue, filter and leases are gone, or may be. The fleet run goes on: the first
+        worker back names the generation again and rebuilds the filter from the archive,
+        and what the archive has queued and not finished is queued again once every
+        worker is idle (_rebuild_lost_work)."""
+        run = self.fleet.redis_run()
+        if generation is not None and run == self.fleet.server_run:
             return
-        # Redis restarted empty: its queue, filter and leases are gone. The fleet run goes
-        # on; what it had queued and not finished is queued again from the archive once
-        # every worker is idle (_rebuild_lost_work).
+        self.fleet.server_run = run
+        if not self.report.redis_lost:
+            logger.warning(
+                "fleet %s: Redis was restarted and lost the fleet's queue", self.fleet.name
+            )
         self.report.redis_lost = True
-        if self.fleet.restore_generation() and self._commit():
+        if generation is None and self.fleet.restore_generation() and self._commit():
             count = self.frontier.rebuild_filter()
             logger.warning(
-                "fleet %s: Redis lost the fleet's queue; its filter rebuilt from the archive"
-                " (%d requests)",
+                "fleet %s: the shared filter rebuilt from the archive (%d requests)",
                 self.fleet.name,
                 count,
             )
@@ -333,7 +349,14 @@ class FleetScheduler(Scheduler):
         after FLEET_RETRY_SECONDS."""
         assert self.session.database_away_since is not None
         away = time.monotonic() - self.session.database_away_since
-        if _in_progress(self.crawler) and away <= self.fleet.retry_seconds:
+        if _in_progress(self.crawler):
+            # A request still in flight may hold ids of the lost batch: no new connection
+            # before it has ended.
+            if away > self.fleet.retry_seconds:
+                self.session.give_up_database(
+                    f"cannot reach the database at {self.writer.home.database_place} (tried"
+                    f" for {self.fleet.retry_seconds:.0f} s): {self.writer.failed}"
+                )
             return
         if self.leases.uncommitted() and self.fleet.down_since is None:
             try:
@@ -359,7 +382,7 @@ class FleetScheduler(Scheduler):
                     f" for {self.fleet.retry_seconds:.0f} s): {one_line(error.orig or error)}"
                 )
             return
-        self.session.database_back()
+        self.report.database_lost = True
         logger.warning("fleet %s: the database answers again", self.fleet.name)
 
     def _give_up_if_too_long(self) -> None:

@@ -243,6 +243,8 @@ def fleet_line(fleet: dict[str, Any]) -> str:
         said.append(f"put back {fleet['returned']} requests it could not commit")
     if fleet["redis_lost"]:
         said.append("Redis restarted empty")
+    if fleet["database_lost"]:
+        said.append("the database went away (its lost batch fetched again)")
     if fleet["recovered"]:
         said.append(f"{fleet['recovered']} requests lost with Redis queued again from the archive")
     if fleet["carried_over"]:

@@ -164,6 +164,8 @@ class CrawlSession:
         self.dead_links_fail = settings.getbool("DEAD_LINKS_FAIL", False)
         self.summary = CrawlSummary()
         self._committed_counts = self._counts()
+        self.writer.commit_listeners.append(self.committed)
+        self.writer.reconnect_listeners.append(self.database_back)
         if self.writer.recovery:
             self.summary.recovery = self.writer.recovery.as_dict()
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
@@ -317,9 +319,12 @@ class CrawlSession:
             or (summary.dead_links and self.dead_links_fail)
             or reason != "finished"
             # A worker says ok only of a fleet crawl that is complete, and that lost nothing
-            # on the way (Redis restarting empty loses the queue, even when the archive
-            # gave it back).
-            or (report is not None and (not report.complete or report.redis_lost))
+            # on the way (Redis restarting empty loses the queue, the database going away a
+            # batch, even when both were made good).
+            or (
+                report is not None
+                and (not report.complete or report.redis_lost or report.database_lost)
+            )
         ):
             summary.status, summary.exit_code = "partial", EXIT_PARTIAL
         else:

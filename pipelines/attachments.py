@@ -36,6 +36,10 @@ class AttachmentsPipeline:
         self.wait = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30) * 4
         # One fetch per URL even when two articles name the same file at once.
         self._fetches: dict[str, asyncio.Future[FetchedFile]] = {}
+        # A fleet worker's writer that reconnects loses its batch: the files fetched in it
+        # are fetched again, with the article that names them, by whichever worker.
+        self._claimed: set[str] = set()
+        session.writer.reconnect_listeners.append(self._batch_lost)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AttachmentsPipeline:
@@ -173,9 +177,26 @@ class AttachmentsPipeline:
         fleet = self.session.fleet
         assert fleet is not None
         try:
-            return fleet.claim(f"file {url}", self.wait)
+            claimed = fleet.claim(f"file {url}", self.wait)
         except redis.RedisError:
             return True
+        if claimed:
+            self._claimed.add(url)
+        return claimed
+
+    def _batch_lost(self) -> None:
+        """The writer reconnected: every file this worker claimed and did not commit is
+        given up, so that no worker waits for a row that will not come."""
+        self._fetches.clear()
+        fleet = self.session.fleet
+        lost = {url for url in self._claimed if self.session.writer.file_by_url(url) is None}
+        try:
+            for url in lost:
+                if fleet is not None:
+                    fleet.unclaim(f"file {url}")
+        except redis.RedisError:
+            pass  # the claims lapse on their own
+        self._claimed -= lost
 
     async def _file_saved_elsewhere(self, url: str) -> FileRecord | None:
         """Wait (without blocking the crawl) for another worker's row of this file; None
@@ -185,6 +206,8 @@ class AttachmentsPipeline:
         assert fleet is not None
         deadline = time.monotonic() + self.wait
         while time.monotonic() < deadline:
+            if self.session.writer.failed is not None:
+                return None  # the database is away: the article is fetched again
             archived = self.session.writer.file_by_url(url)
             if archived is not None:
                 return archived

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from archive.cli.shared import HOME_OPTION, LIST_FORMAT, emit, one_line_errors, reading
+from archive.cli.shared import (
+    HOME_OPTION,
+    LIST_FORMAT,
+    emit,
+    list_format,
+    one_line_errors,
+    reading,
+)
 from archive.read.runs import list_runs
 from archive.read.stats import section_month_counts
 
@@ -39,6 +46,10 @@ def stats(home: Path | None, site: str | None, fmt: str | None) -> None:
 def runs(home: Path | None, limit: int, fmt: str | None) -> None:
     """List crawl runs: mode, times, counts and exit status.
 
+    The workers of a fleet that crawled together are one row (one fleet run): each worker
+    and how it ended, what was queued again from whom, and how many requests it left
+    unfinished for the next fleet run.
+
     \b
     Example:
       chalco-archive runs --limit 5
@@ -61,6 +72,12 @@ def runs(home: Path | None, limit: int, fmt: str | None) -> None:
     ]
     if any(row["oversize"] for row in rows):
         columns.append("oversize")
-    if any(row["worker"] for row in rows):  # a distributed crawl: one run per worker
+    if any(row["worker"] for row in rows):  # a distributed crawl: its workers
         columns.insert(1, "worker")
+    if any(row.get("fleet_run") for row in rows):
+        columns += ["requeued", "unfinished"]
+        if list_format(fmt) == "table":
+            for row in rows:
+                requeued = row.get("requeued") or {}
+                row["requeued"] = ", ".join(f"{n} of {w}" for w, n in sorted(requeued.items()))
     emit(rows, columns, fmt, "crawl runs")

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Insert, Table, Update, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError, SQLAlchemyError
 
 from archive.errors import ArchiveLocked, StorageFailed, one_line
 from archive.store.db import open_writer
@@ -116,9 +116,15 @@ class DurableWriter:
         self._ledger = LedgerBatch(self.connection)
         # On PostgreSQL the workers of a distributed crawl write beside this writer.
         self._shared_database = self.engine.dialect.name == "postgresql"
-        self.after_commit: Callable[[], None] | None = None
+        self.commit_listeners: list[Callable[[], None]] = []
         """Called after each commit that succeeded: a fleet worker releases there the
         requests whose results the commit made durable."""
+        self.reconnect_listeners: list[Callable[[], None]] = []
+        """Called once the writer takes writes again after reconnect: whoever keeps ids or
+        counts of the lost batch drops them."""
+        self.epoch = 0
+        """How many times the writer reconnected: ids read before another epoch may be of
+        rows that were rolled back."""
 
     def _add(self, table: Table, **values: Any) -> int:
         """INSERT one row; its new id. Captures and versions get their ledger entry."""
@@ -170,8 +176,8 @@ class DurableWriter:
             self._transaction = self.connection.begin()
         self._pending = 0
         self._last_commit = time.monotonic()
-        if self.after_commit is not None:
-            self.after_commit()
+        for listener in self.commit_listeners:
+            listener()
 
     def reconnect(self) -> None:
         """After the database server's connection was lost (`disconnected`): a new one, and
@@ -179,11 +185,12 @@ class DurableWriter:
         and in the WARC files (see _storage_guard): the caller fetches it again. Raises
         the driver's error while the server does not answer."""
         assert self.failed is not None and self.disconnected
-        try:
-            self.connection.invalidate()
-            self.connection.close()
-        except DBAPIError:
-            pass
+        if not self.connection.closed:  # closed by an earlier try
+            try:
+                self.connection.invalidate()
+                self.connection.close()
+            except SQLAlchemyError:
+                pass
         self.connection = self.engine.connect()
         self._transaction = self.connection.begin()
         self._ledger = LedgerBatch(self.connection)
@@ -191,6 +198,9 @@ class DurableWriter:
         self.failed, self.disconnected = None, False
         self._pending = 0
         self._last_commit = time.monotonic()
+        self.epoch += 1
+        for listener in self.reconnect_listeners:
+            listener()
 
     def since_commit(self) -> float:
         """Seconds since the last commit."""
@@ -212,9 +222,12 @@ class DurableWriter:
             raise StorageFailed(self.failed)
         try:
             yield
-        except (OSError, DBAPIError) as error:
+        except (OSError, DBAPIError, PendingRollbackError) as error:
             reason = one_line(getattr(error, "orig", None) or error)
-            self.disconnected = bool(getattr(error, "connection_invalidated", False))
+            # PendingRollbackError: a read outside the guard met the lost connection first.
+            self.disconnected = bool(
+                getattr(error, "connection_invalidated", False) or self.connection.invalidated
+            )
             if self.disconnected:
                 self.failed = f"cannot reach the database at {self.home.database_place}: {reason}"
             else:

@@ -38,6 +38,7 @@ class FileWriter(DurableWriter):
         self._files.clear()
         self._bytes_captures = None
 
+    @guarded
     def file_by_url(self, url: str) -> FileRecord | None:
         if url not in self._files:
             row = self.connection.execute(FILE_BY_URL, {"url": url}).first()
