@@ -178,6 +178,34 @@ def test_redis_killed_and_restarted_empty_loses_nothing(tmp_path, site, alone):
         assert_whole(home, database, alone)
 
 
+def test_a_fleet_killed_whole_with_its_redis_is_finished_by_the_next_run(tmp_path, site, alone):
+    """Every worker killed and Redis restarted empty: nothing in Redis says what was
+    wanted. The archive does: the next fleet run queues again what the dead one left
+    unfinished, and walks every list page rather than stop at a known article."""
+    home = tmp_path / "fleet"
+    with private_redis() as redis, postgresql_database() as database:
+        workers = [
+            start_worker(home, site.base_url, redis.url, database, name, *PACED)
+            for name in ("a", "b")
+        ]
+        wait_for_captures(home, 25, *workers)
+        for worker in workers:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=30)
+        redis.kill()
+        redis.start()
+        again = start_worker(home, site.base_url, redis.url, database, "c", *PACED)
+        summary = finish(again)
+
+        assert again.returncode == 0, summary
+        assert summary["fleet"]["carried_over"] > 0, summary
+        assert summary["new"] < len(alone)  # the dead fleet's committed part was kept
+        assert_whole(home, database, alone)
+        rows = fleet_rows(home, database)
+        assert [row["status"] for row in rows] == ["ok", "interrupted"]
+        assert rows[1]["resumed_by"] == rows[0]["fleet_run"] and rows[1]["unfinished"] > 0
+
+
 @pytest.fixture(scope="module")
 def cluster():
     with private_postgresql() as cluster:
