@@ -27,12 +27,15 @@ import os
 import socket
 import time
 import uuid
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import redis
-from scrapy.settings import Settings
 
 from archive.errors import one_line
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
 KEY_PREFIX = "chalco-archive"
 JOIN_WAIT_SECONDS = 30.0
