@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from twisted.internet import task
 
 from archive.errors import StorageFailed, one_line
+from archive.store.writer.fleet import FrontierRequest
 from chalco_crawler.fleet import Fleet, fleet_key
 from chalco_crawler.fleet_frontier import FleetFrontier, kind_of
 from chalco_crawler.fleet_leases import Lease, LeaseBook
@@ -127,8 +128,7 @@ class FleetScheduler(Scheduler):
         if self.session.fleet_fresh:
             # The first worker of a new generation: what earlier fleet runs left unfinished.
             for entry in self.frontier.carry_over():
-                if entry.request is not None:
-                    self._add(self.queue._decode_request(entry.request), entry.fingerprint)
+                self._add_from_archive(entry)
         # Look for requests other workers queued several times a second, not every 5 s.
         engine = self.crawler.engine
         assert engine is not None
@@ -171,6 +171,16 @@ class FleetScheduler(Scheduler):
     def _add(self, request: Request, fingerprint: str) -> None:
         """Queue a request whatever the filter says, and mark it seen."""
         self.queue.add(request, fingerprint, self.dupefilter_key, filtered=False)
+
+    def _add_from_archive(self, entry: FrontierRequest) -> None:
+        """Queue again a request the archive keeps (carried over, or lost with Redis)."""
+        try:
+            request = self.queue._decode_request(entry.request)
+        except Exception as error:  # e.g. written by a release whose spider differs
+            logger.warning("fleet %s: cannot queue %s again: %s", self.fleet.name, entry.url, error)
+            self.crawler.stats.inc_value("fleet/undecodable_requests")
+            return
+        self._add(request, entry.fingerprint)
 
     def _requeue_retry(self, request: Request, lease: Lease) -> bool:
         """A retry of a leased request: back to the queue, and the lease let go, in one step
@@ -355,7 +365,7 @@ class FleetScheduler(Scheduler):
             if away > self.fleet.retry_seconds:
                 self.session.give_up_database(
                     f"cannot reach the database at {self.writer.home.database_place} (tried"
-                    f" for {self.fleet.retry_seconds:.0f} s): {self.writer.failed}"
+                    f" for {self.fleet.retry_seconds:.0f} s): {self.writer.failure_reason}"
                 )
             return
         if self.leases.uncommitted() and self.fleet.down_since is None:
@@ -434,8 +444,7 @@ class FleetScheduler(Scheduler):
                 return True
             unfinished = self.frontier.unfinished()
             for entry in unfinished:
-                if entry.request is not None:
-                    self._add(self.queue._decode_request(entry.request), entry.fingerprint)
+                self._add_from_archive(entry)
         finally:
             self.fleet.unlock("rebuild")
         if unfinished:

@@ -111,6 +111,8 @@ class DurableWriter:
         """Why the home stopped taking writes, once it has."""
         self.disconnected = False
         """The failure was the database server's connection lost (see reconnect)."""
+        self.failure_reason = ""
+        """The failure as the driver or the system said it, on one line."""
         self.warc: WarcStore | None = None
         """The run's WARC files (opened by start_run): synced before each commit."""
         self._ledger = LedgerBatch(self.connection)
@@ -228,6 +230,7 @@ class DurableWriter:
             self.disconnected = bool(
                 getattr(error, "connection_invalidated", False) or self.connection.invalidated
             )
+            self.failure_reason = reason
             if self.disconnected:
                 self.failed = f"cannot reach the database at {self.home.database_place}: {reason}"
             else:
