@@ -235,10 +235,11 @@ class FleetScheduler(Scheduler):
 
     def _settle(self) -> None:
         """Requests Scrapy is done with are written: noted done, released after the commit."""
-        settled = self.leases.settle(_in_progress(self.crawler))
         if self._stopping:
-            return  # given up: what it held may have failed for that, the fleet fetches it
-        for lease in settled:
+            # Given up: what it holds may have failed for that. Its leases stay, for close
+            # (or, Redis away, the others once its heartbeat lapses) to put back.
+            return
+        for lease in self.leases.settle(_in_progress(self.crawler)):
             self.frontier.done(lease.fingerprint, lease.kind, lease.request.url)
 
     def _committed(self) -> None:

@@ -72,6 +72,8 @@ FLEET_REDIS_URL = None
 FLEET_NAME = "default"
 FLEET_WORKER = None  # default: HOSTNAME-PID
 FLEET_HEARTBEAT_TTL = 15.0
+# How long a worker keeps trying an unreachable Redis or database before it stops (exit 5).
+FLEET_RETRY_SECONDS = 60.0
 
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,
