@@ -104,3 +104,32 @@ def test_redis_or_the_database_unreachable_at_the_start_is_one_line_and_exit_5(t
     line = one_line_error(stderr)
     assert f"cannot reach the database at {no_database.split('@')[1]} (tried for 2 s)" in line
     assert time.monotonic() - started < 60
+
+
+def test_postgresql_gone_for_good_mid_crawl_ends_the_workers_with_one_line(tmp_path, site, cluster):
+    database = cluster_database(cluster, "gone")
+    worker = start_worker(
+        tmp_path / "fleet",
+        site.base_url,
+        shared_redis_url(),
+        database,
+        "a",
+        *PACED,
+        "-s",
+        "FLEET_RETRY_SECONDS=3",
+        fleet=f"gone-{cluster.port}",
+        as_json=False,
+    )
+    wait_for_captures(tmp_path / "fleet", 10, worker)
+    cluster.stop("immediate")
+    try:
+        gone_at = time.monotonic()
+        _, stderr = worker.communicate(timeout=120)
+        waited = time.monotonic() - gone_at
+    finally:
+        cluster.start()  # for whatever runs after
+    assert worker.returncode == 5, stderr
+    line = one_line_error(stderr)
+    assert line.startswith(f"Error: cannot reach the database at 127.0.0.1:{cluster.port}/gone")
+    assert "(tried for 3 s)" in line
+    assert 3 <= waited < 60
