@@ -19,6 +19,7 @@ from archive.cli.shared import (
     parse_time,
     reading,
 )
+from archive.cli.tables import Column, terminal_time
 from archive.errors import ContentOversize
 from archive.read.articles import get_article
 from archive.read.captures import captures as capture_list
@@ -86,12 +87,28 @@ def versions(url: str, home: Path | None, fmt: str | None) -> None:
     """
     with reading(home) as (_home, session):
         rows = version_history(session, url)
+    columns: list[str | Column] = [
+        "version",
+        "cause",
+        "content_sha256",
+        "first_seen",
+        "last_seen",
+        "captures",
+    ]
     if list_format(fmt) == "table":
         for row in rows:
             row["captures"] = ", ".join(
-                f"{c['fetched_at']} {c['status']} {c['record_type']}" for c in row["captures"]
+                f"{terminal_time(c['fetched_at'])} {c['status']} {c['record_type']}"
+                for c in row["captures"]
             )
-    columns = ["version", "cause", "content_sha256", "first_seen", "last_seen", "captures"]
+        columns = [
+            Column("version", "number"),
+            Column("cause", "label"),
+            Column("content_sha256", "id"),
+            Column("first_seen", "time"),
+            Column("last_seen", "time"),
+            Column("captures", "prose"),
+        ]
     emit(rows, columns, fmt, url)
 
 
@@ -136,13 +153,13 @@ def captures(url: str, home: Path | None, fmt: str | None) -> None:
     if not rows:
         raise click.ClickException(f"no capture of {url}")
     columns = [
-        "fetched_at",
-        "status",
-        "record_type",
-        "content_sha256",
-        "warc_file",
-        "offset",
-        "length",
+        Column("fetched_at", "time"),
+        Column("status", "number"),
+        Column("record_type", "label"),
+        Column("content_sha256", "id"),
+        Column("warc_file", "id"),
+        Column("offset", "number"),
+        Column("length", "number"),
     ]
     emit(rows, columns, fmt, url)
 

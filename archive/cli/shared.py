@@ -11,7 +11,7 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
@@ -21,12 +21,13 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import click
 
 from archive.errors import ArchiveError
-from archive.safe_text import csv_cell, for_terminal, terminal_text
+from archive.safe_text import csv_cell, for_terminal
 from archive.store.home import HOME_ENV, ArchiveHome
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from archive.cli.tables import Column
     from archive.read.sql import Reader
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -148,25 +149,6 @@ def write_records(
     return count
 
 
-def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
-    from rich.console import Console  # tables only: scripts asking for JSON Lines never pay
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=title)
-    for column in columns:
-        # Fold rather than cut: a narrow terminal still shows whole times and digests.
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        # Text, not markup: an archived "[link=…]" is shown, never made a terminal link.
-        table.add_row(*(Text(terminal_text(_cell_text(row.get(c)))) for c in columns))
-    Console().print(table)
-
-
-def _cell_text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
 LIST_FORMAT = click.option(
     "--format",
     "fmt",
@@ -181,16 +163,24 @@ def list_format(fmt: str | None) -> str:
     return fmt or ("table" if sys.stdout.isatty() else "jsonl")
 
 
-def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str | None, title: str) -> None:
-    """Print a listing the same way in every verb: a table for people, JSON Lines or CSV
-    (with every field) for scripts."""
+def emit(
+    rows: list[dict[str, Any]], columns: Sequence[str | Column], fmt: str | None, title: str
+) -> None:
+    """Print a listing the same way in every verb: a table for people (archive.cli.tables:
+    identifiers whole, prose shortened), JSON Lines or CSV (with every field) for scripts."""
+    from archive.cli.tables import Column
+
     fmt = list_format(fmt)
+    laid_out = [c if isinstance(c, Column) else Column(c) for c in columns]
     if fmt == "table":
-        print_table(rows, columns, title=title)
+        from archive.cli.tables import print_listing
+
+        print_listing(rows, laid_out, title=title)
         return
     if fmt == "csv":
         sys.stdout.write("\ufeff")  # UTF-8 BOM: Excel then reads the Chinese right
-    write_records(rows, fmt, for_terminal(sys.stdout), list(rows[0]) if rows else columns)
+    fields = list(rows[0]) if rows else [c.field for c in laid_out]
+    write_records(rows, fmt, for_terminal(sys.stdout), fields)
 
 
 def database_url(value: str) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from archive.errors import readable_reason
 from archive.evidence.findings import Problem, Progress, VerifyReport
 from archive.evidence.warc_check import StoredRecord, scan_warc
 from archive.store.home import ArchiveHome
@@ -131,7 +132,7 @@ def read_with_warcio(path: Path, check: FileCheck, being_written: bool) -> None:
                 )
     # AttributeError: warcio's loader on an exchange record without its WARC-Target-URI.
     except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, AttributeError) as error:
-        reason = repr(str(error).splitlines()[0][:80]) if str(error) else type(error).__name__
+        reason = readable_reason(str(error)) if str(error) else type(error).__name__
         check.problems.append(Problem(f"unreadable from here on: {reason}", name, offset))
     if valid < size and being_written:
         check.notes.append(_open_tail_note(name, valid, size))

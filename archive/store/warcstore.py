@@ -26,7 +26,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from archive.errors import SnapshotCorrupt
+from archive.errors import SnapshotCorrupt, readable_reason
 from archive.store.decoding import decode_content  # noqa: F401  (its old home; the one decoder)
 
 WARC_VERSION = "1.1"
@@ -321,7 +321,7 @@ def read_record(path: Path, offset: int, length: int) -> StoredResponse:
         problems = list(record.digest_checker.problems)
     except (ArchiveLoadFailed, StopIteration, OSError, EOFError, zlib.error, ValueError) as error:
         raise SnapshotCorrupt(
-            f"unreadable WARC record in {path} at offset {offset}: {error}"
+            f"unreadable WARC record in {path} at offset {offset}: {readable_reason(str(error))}"
         ) from error
     if problems:
         raise SnapshotCorrupt(f"digest mismatch in {path} at offset {offset}: {problems[0]}")
