@@ -317,9 +317,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors.print(f"Error: {summary.storage_error}", markup=False)
         return summary.exit_code
     if summary.exit_code == EXIT_UNREACHABLE and not args.json:
-        reason = summary.failures[0]["reason"] if summary.failures else "no answer"
+        # Which URL did not answer, and where this failed run is kept (on a first crawl
+        # the home was made for it: a newcomer should know where).
+        failure = summary.failures[0] if summary.failures else None
+        reason = failure["reason"] if failure else "site unreachable: no answer"
+        where = failure["url"] if failure else ", ".join(args.base_url) or "the live site"
         errors.print(
-            f"Error: {reason} ({', '.join(args.base_url) or 'the live site'})", markup=False
+            f"Error: {reason} ({where}); the failed run is recorded in {home.root}"
+            " (see `chalco-archive runs`)",
+            markup=False,
         )
         return summary.exit_code
     if args.json:

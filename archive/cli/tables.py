@@ -109,6 +109,10 @@ def _cell_len(text: Text) -> int:
     return text.cell_len
 
 
+def _used(indexes: list[int], widths: list[int]) -> int:
+    return sum(widths[i] for i in indexes) + GAP * (len(indexes) - 1)
+
+
 def _lay_out(columns: Sequence[Column], cells: list[list[Text]], width: int) -> _Layout:
     from rich.cells import cell_len
 
@@ -214,7 +218,11 @@ def render(
     layout = _lay_out(columns, cells, width)
     headers = [Text(column.title, style="bold") for column in columns]
     rules = [Text("─" * layout.widths[i], style="dim") for i in range(len(columns))]
-    shapes = [(layout.in_row, 0)] + [(line, SUB_ROW_INDENT) for line in layout.sub_rows]
+    # A sub-row is indented under its row, unless the indent would push it past the width.
+    shapes = [(layout.in_row, 0)] + [
+        (line, SUB_ROW_INDENT if _used(line, layout.widths) + SUB_ROW_INDENT <= width else 0)
+        for line in layout.sub_rows
+    ]
     lines = [_line(ix, headers, columns, layout.widths, indent) for ix, indent in shapes]
     lines.append(_line(layout.in_row, rules, columns, layout.widths, 0))
     for values in cells:
