@@ -87,7 +87,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="revisit: only articles seen or published in the last N days",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    fleet = parser.add_argument_group("distributed crawl (README: Several workers)")
+    fleet = parser.add_argument_group("distributed crawl (docs/archivists/fleet.md)")
     fleet.add_argument(
         "--workers-redis",
         metavar="URL",

@@ -62,7 +62,7 @@ MAX_LIST_PAGES = 2000
 # dead links fail the run (partial, exit 1) as failures do.
 DEAD_LINKS_FAIL = False
 
-# A distributed crawl when FLEET_REDIS_URL is set (README: Several workers).
+# A distributed crawl when FLEET_REDIS_URL is set (docs/archivists/fleet.md).
 # The garbage collector tuned for a long crawl (chalco_crawler/gc_tuning.py).
 EXTENSIONS = {"chalco_crawler.gc_tuning.GcTuning": 0}
 GC_TUNING_ENABLED = True

@@ -49,7 +49,7 @@ SCHEMA = pa.schema(
         pa.field("first_seen", pa.string()),
         pa.field("last_seen", pa.string()),
     ],
-    metadata={"chalco-archive": "export record: field meanings in the README, `export`"},
+    metadata={"chalco-archive": "export record: field meanings in docs/commands/export.md"},
 )
 
 assert tuple(SCHEMA.names) == EXPORT_FIELDS, "the Parquet columns must follow the export contract"
