@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -19,7 +20,7 @@ from archive.cli.shared import (
     parse_time,
     reading,
 )
-from archive.cli.tables import Column, terminal_time
+from archive.cli.tables import Column
 from archive.errors import ContentOversize
 from archive.read.articles import get_article
 from archive.read.captures import captures as capture_list
@@ -96,11 +97,10 @@ def versions(url: str, home: Path | None, fmt: str | None) -> None:
         "captures",
     ]
     if list_format(fmt) == "table":
+        # The captures' times are `captures URL`'s to show whole: here, how many and what.
         for row in rows:
-            row["captures"] = ", ".join(
-                f"{terminal_time(c['fetched_at'])} {c['status']} {c['record_type']}"
-                for c in row["captures"]
-            )
+            kinds = Counter(f"{c['status']} {c['record_type']}" for c in row["captures"])
+            row["captures"] = ", ".join(f"{count} × {kind}" for kind, count in kinds.items())
         columns = [
             Column("version", "number"),
             Column("cause", "label"),

@@ -137,7 +137,7 @@ def _lay_out(columns: Sequence[Column], cells: list[list[Text]], width: int) -> 
             movable = [i for i in in_row if columns[i].kind in ("id", "time")]
             if not movable:
                 break
-            widest = max(movable, key=lambda i: natural[i])
+            widest = max(movable, key=lambda i: (natural[i], i))  # a tie: the later one
             in_row.remove(widest)
             moved.append(widest)
         if need(in_row, comfortable) <= width:
