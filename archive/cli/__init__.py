@@ -147,8 +147,10 @@ def main(ctx: click.Context, db: str | None) -> None:
     """Crawl and archive the news of Chalco (中国铝业) and the 中铝网站群.
 
     \b
-    Quick start, offline:   chalco-archive demo
-    Crawl the live site:    chalco-archive crawl --home ~/chalco
+    Examples:
+      chalco-archive demo                    # offline: the replica, crawled
+      chalco-archive crawl --home ~/chalco   # the live site
+      chalco-archive VERB --help             # a verb's options and examples
     """
     if db:
         # Every verb, and the crawl's own process, open the archive through ArchiveHome,
