@@ -350,6 +350,15 @@ def test_the_report_escapes_hostile_text_and_links_only_http(hostile):
     ]
 
 
+def test_the_report_shows_bidi_and_control_characters_escaped(hostile):
+    # "报告\u202efdp.exe" would display as "报告exe.pdf": shown as on a terminal instead.
+    page = hostile_report(hostile)
+    assert not RAW_CONTROLS.search(page)
+    text = lxml.html.fromstring(page).text_content()
+    assert "\\u202e部传宣委党" in text  # the 来源, in the top sources and the recent table
+    assert "\u202e" not in text
+
+
 @contextmanager
 def served(directory: Path) -> Iterator[str]:
     handler = partial(SimpleHTTPRequestHandler, directory=str(directory))
