@@ -342,21 +342,14 @@ def test_the_report_escapes_hostile_text_and_links_only_http(hostile):
     assert hrefs and all(href.startswith(SAFE_SCHEMES) for href in hrefs)
     text = doc.text_content()
     assert hostile.article("hostile_markup").title in text  # shown, as text
+    # Bidi overrides and controls shown escaped: "报告\u202efdp.exe" never reads "报告exe.pdf".
+    assert not RAW_CONTROLS.search(page) and "\\u202e部传宣委党" in text
     for url in HOSTILE_LINKS.values():
         assert url not in hrefs
     titles = [row.text_content() for row in doc.xpath('//table[@id="recent"]//tr/td[2]')]
     assert [t for t in titles if t.startswith(tuple(HOSTILE_LINKS))] == [
         f"{name} {hostile.article('hostile_markup').title}" for name in HOSTILE_LINKS
     ]
-
-
-def test_the_report_shows_bidi_and_control_characters_escaped(hostile):
-    # "报告\u202efdp.exe" would display as "报告exe.pdf": shown as on a terminal instead.
-    page = hostile_report(hostile)
-    assert not RAW_CONTROLS.search(page)
-    text = lxml.html.fromstring(page).text_content()
-    assert "\\u202e部传宣委党" in text  # the 来源, in the top sources and the recent table
-    assert "\u202e" not in text
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, func, insert, make_url, select, text
 
 from archive.errors import ArchiveError
+from archive.output_file import open_whole
 from archive.store.db import open_reader, open_writer
 from archive.store.home import ArchiveHome
 from archive.store.models import (
@@ -109,5 +110,6 @@ def migrate_database(
     shown = make_url(target_url).render_as_string(hide_password=True)
     if source.database_url == f"sqlite:///{source.database_path}":
         # From now on the home's own file is not the archive (archive.store.home.refuse_moved).
-        source.moved_marker.write_text(shown + "\n", encoding="utf-8")
+        with open_whole(source.moved_marker, "w", encoding="utf-8") as marker:
+            marker.write(shown + "\n")
     return MigrationReport(rows, shown)
