@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, ArchiveLocked
 from archive.output_file import open_whole
 from archive.safe_text import csv_cell, for_terminal, terminal_text
 from archive.store.home import HOME_ENV, ArchiveHome
@@ -41,6 +41,7 @@ HOME_OPTION = click.option(
 )
 
 
+EXIT_LOCKED = 3  # as `crawl` says it: another process holds the home
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process killed by SIGPIPE
 
 
@@ -63,12 +64,17 @@ def os_error_line(error: OSError) -> str:
 
 
 def one_line_errors(command: F) -> F:
-    """Turn the archive's named errors into a one-line message and exit code 1."""
+    """Turn the archive's named errors into a one-line message and exit code 1 (3 when the
+    home is in use, as for `crawl`)."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except ArchiveLocked as error:
+            failure = click.ClickException(str(error))
+            failure.exit_code = EXIT_LOCKED
+            raise failure from error
         except ArchiveError as error:
             raise click.ClickException(str(error)) from error
         except BrokenPipeError:

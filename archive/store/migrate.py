@@ -12,7 +12,7 @@ from sqlalchemy import Table, func, insert, make_url, select, text
 from archive.errors import ArchiveError
 from archive.output_file import open_whole
 from archive.store.db import open_reader, open_writer
-from archive.store.home import ArchiveHome
+from archive.store.home import ArchiveHome, require_archive
 from archive.store.models import (
     Article,
     ArticleVersion,
@@ -26,6 +26,7 @@ from archive.store.models import (
     WarcFile,
 )
 from archive.store.search_index import fill_pairs, without_gin_indexes
+from archive.store.writer.durability import HomeLock
 
 # Parents before children, so foreign keys hold at every insert.
 TABLES: list[Table] = [
@@ -63,6 +64,18 @@ def migrate_database(
     """Copy every row of `source`'s database into the database at `target_url` (migrated to
     the same schema first). The WARC files stay where they are: the target is used with the
     same home (`--db URL --home HOME`)."""
+    require_archive(source)
+    # Held to the end: a crawl writing meanwhile would go on into the file left behind.
+    lock = HomeLock(source)
+    try:
+        return _copy(source, target_url, progress)
+    finally:
+        lock.release()
+
+
+def _copy(
+    source: ArchiveHome, target_url: str, progress: Callable[[str, int], None]
+) -> MigrationReport:
     target = ArchiveHome(source.root, target_url)
     reader = open_reader(source)
     # An archive last written by an older release is brought to the schema the copy reads
