@@ -56,6 +56,12 @@ def _is_database_error(error: Exception) -> bool:
     return False
 
 
+class HomeInUse(click.ClickException):
+    """Another process holds the home: exit 3, as `crawl` says it."""
+
+    exit_code = EXIT_LOCKED
+
+
 def os_error_line(error: OSError) -> str:
     """`No space left on device: /path/of/the/file`, or the reason alone when no file is
     named (never `: None`)."""
@@ -72,9 +78,7 @@ def one_line_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except ArchiveLocked as error:
-            failure = click.ClickException(str(error))
-            failure.exit_code = EXIT_LOCKED
-            raise failure from error
+            raise HomeInUse(str(error)) from error
         except ArchiveError as error:
             raise click.ClickException(str(error)) from error
         except BrokenPipeError:
