@@ -42,12 +42,12 @@ class Loss:
         bytes_now = (
             "the same payload"
             if self.same_payload
-            else "other bytes: the site's page changed, the original payload is lost"
+            else "other bytes (the page changed since: the original payload is lost)"
         )
         return (
-            f"acknowledged loss: capture {self.capture_id} ({self.found}) replaced by capture"
-            f" {self.replacement_id}, fetched again on {self.replaced_at.isoformat()} with"
-            f" {bytes_now} [{self.url}]"
+            f"acknowledged loss of capture {self.capture_id}, {self.url} ({self.found}):"
+            f" replaced by capture {self.replacement_id}, fetched again on"
+            f" {self.replaced_at.isoformat()} with {bytes_now}"
         )
 
 
@@ -103,6 +103,7 @@ def acknowledge_losses(session: Session, home: ArchiveHome, report: VerifyReport
         and good[refers_to].same_payload
         and payload_sha256 == good[refers_to].payload_sha256
     }
+    read_through &= {p.capture_id for p in report.problems} - set(good)
     kept = [
         p
         for p in report.problems
