@@ -8,6 +8,7 @@ came off the wire, before content decoding; digests are SHA-256 (base32, as WARC
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import os
@@ -378,7 +379,8 @@ def record_intact(
     try:
         if path.stat().st_size < offset + length:
             return False
-        with open(path, "rb") as handle:
+        # warcio writes what zlib said of a damaged member to stderr: the answer is ours.
+        with open(path, "rb") as handle, contextlib.redirect_stderr(io.StringIO()):
             handle.seek(offset)
             iterator = ArchiveIterator(_Span(handle, length), check_digests=True)
             record = next(iterator)
