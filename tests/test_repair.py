@@ -208,12 +208,8 @@ def test_a_full_crawl_after_damage_never_points_a_revisit_at_a_lost_record(home,
         last_run,
     )
     assert not [row for row in new if row[3] in damaged]  # no revisit of a lost record
-    damaged_urls = {
-        u
-        for (u,) in query(
-            home, "select url from captures where id in (%s)" % ",".join(map(str, damaged))
-        )
-    }
+    ids = ",".join(map(str, damaged))
+    damaged_urls = {u for (u,) in query(home, f"select url from captures where id in ({ids})")}
     stored_whole = {url for _, url, kind, _ in new if kind == "response"}
     assert damaged_urls & {url for _, url, _, _ in new} <= stored_whole
     # The new run's own captures are whole: verify names only the old ones.
