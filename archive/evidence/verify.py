@@ -38,7 +38,7 @@ def _check_captures(
 ) -> None:
     # Files the careful reading found damaged: after a damaged gzip member warcio may read on
     # (saying so on stderr) or stop, and a record it did not give back may be whole.
-    damaged_files = {p.file for p in report.problems if p.file is not None}
+    damaged_files: set[str | None] = {p.file for p in report.problems if p.file is not None}
     missing = {p.file for p in report.problems if p.what == "WARC file missing"}
     open_files = set(session.scalars(select(WarcFile.name).where(WarcFile.closed_at.is_(None))))
     # Columns, not ORM objects: an object per capture costs more than the check of it.
