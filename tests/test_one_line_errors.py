@@ -103,6 +103,7 @@ WRITING_VERBS = {
     "reextract": ["reextract"],
     "reindex": ["reindex"],
     "migrate-db": ["migrate-db", "--to", "sqlite:///{target}"],
+    "repair": ["repair"],
 }
 
 
