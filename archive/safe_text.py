@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+from html import escape
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -72,6 +73,13 @@ def terminal_text(text: str) -> str:
     right-to-left override as \\u202e. Inside a JSON string the escapes mean the same
     characters, so a JSON line stays valid and its values unchanged."""
     return _UNSAFE_TEXT.sub(_escape, text)
+
+
+def html_text(text: object) -> str:
+    """Archived text for an HTML page (the report): markup escaped, and what would reorder
+    or hide what a reader sees (bidi overrides, controls) shown as escapes, as on a
+    terminal, so that "gnp.exe" behind a U+202E never displays as "exe.png"."""
+    return escape(terminal_text(str(text)), quote=True)
 
 
 def _escape_bytes(match: re.Match[bytes]) -> bytes:

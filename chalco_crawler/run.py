@@ -17,9 +17,10 @@ from rich.console import Console
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task
 
-from archive.errors import ArchiveLocked, ArchiveMoved
+from archive.errors import ArchiveError, ArchiveLocked, ArchiveMoved
 from archive.safe_text import terminal_text
 from archive.store.home import ArchiveHome
 from archive.store.recovery import safe_name
@@ -27,6 +28,7 @@ from chalco_crawler.fleet import FleetError, default_worker_name
 from chalco_crawler.profile import PROFILE_DIR_NAME
 from chalco_crawler.session import (
     EXIT_LOCKED,
+    EXIT_PARTIAL,
     EXIT_STORAGE,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
@@ -308,6 +310,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             errors.print(
                 f"Error: cannot write to the archive in {home.root}: {error}", markup=False
             )
+            return EXIT_STORAGE
+        if isinstance(error, ArchiveError):  # a schema of a newer release: refused untouched
+            errors.print(f"Error: {error}", markup=False)
+            return EXIT_PARTIAL
+        if isinstance(error, SQLAlchemyError):  # not an SQLite file, a truncated one
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            errors.print(f"Error: cannot use the database of {home.root}: {reason}", markup=False)
             return EXIT_STORAGE
         raise error
     session = CrawlSession.of(crawler)

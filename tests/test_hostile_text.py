@@ -343,6 +343,8 @@ def test_the_report_escapes_hostile_text_and_links_only_http(hostile):
     assert hrefs and all(href.startswith(SAFE_SCHEMES) for href in hrefs)
     text = doc.text_content()
     assert hostile.article("hostile_markup").title in text  # shown, as text
+    # Bidi overrides and controls shown escaped: "报告\u202efdp.exe" never reads "报告exe.pdf".
+    assert not RAW_CONTROLS.search(page) and "\\u202e部传宣委党" in text
     for url in HOSTILE_LINKS.values():
         assert url not in hrefs
     titles = [row.text_content() for row in doc.xpath('//table[@id="recent"]//tr/td[2]')]

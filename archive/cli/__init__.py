@@ -74,6 +74,13 @@ VERBS: dict[str, Verb] = {
         "Rebuild the search index from every stored version (it is kept in step as versions"
         " are stored; this is for repairs and upgrades).",
     ),
+    "repair": Verb(
+        "archive.cli.repair",
+        "repair",
+        "Fetch again from the site every capture whose WARC record verify finds missing or"
+        " damaged, store it whole, and put the loss on record (a ledger entry naming the lost"
+        " record and its replacement).",
+    ),
     "replica": Verb(
         "archive.cli.offline",
         "replica",

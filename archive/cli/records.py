@@ -183,7 +183,9 @@ def snapshot(
     """Write a page exactly as it was received (payload after content decoding).
 
     A payload that decodes past --max-size (a decompression bomb) is not inflated: one line
-    says so and where its bytes as received are, and the exit code is 1.
+    says so and where its bytes as received are, and the exit code is 1. A capture whose
+    record was lost and replaced by `repair` is served from its replacement, with a note
+    saying the original capture was lost.
 
     \b
     Example:
@@ -196,6 +198,14 @@ def snapshot(
         except ContentOversize as error:
             hint = "" if max_size is not None else "; --max-size BYTES decodes it anyway"
             raise click.ClickException(f"{error}{hint}") from error
+    if found.lost is not None:
+        lost = found.lost
+        echo(
+            f"note: the original capture of {url} ({lost.lost_fetched_at.isoformat()}) was"
+            f" lost ({lost.found}); this is its replacement, fetched again from the site on"
+            f" {found.capture.fetched_at.isoformat()} by repair",
+            err=True,
+        )
     # On a terminal the bytes as received would be acted on: their control bytes are shown.
     to_terminal = output == "-" and is_terminal(sys.stdout)
     with output_stream(output, binary=True) as handle:

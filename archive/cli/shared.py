@@ -20,7 +20,8 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, ArchiveLocked
+from archive.output_file import open_whole
 from archive.safe_text import csv_cell, for_terminal
 from archive.store.home import HOME_ENV, ArchiveHome
 
@@ -41,6 +42,7 @@ HOME_OPTION = click.option(
 )
 
 
+EXIT_LOCKED = 3  # as `crawl` says it: another process holds the home
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process killed by SIGPIPE
 
 
@@ -55,13 +57,29 @@ def _is_database_error(error: Exception) -> bool:
     return False
 
 
+class HomeInUse(click.ClickException):
+    """Another process holds the home: exit 3, as `crawl` says it."""
+
+    exit_code = EXIT_LOCKED
+
+
+def os_error_line(error: OSError) -> str:
+    """`No space left on device: /path/of/the/file`, or the reason alone when no file is
+    named (never `: None`)."""
+    reason = error.strerror or str(error)
+    return f"{reason}: {error.filename}" if error.filename is not None else reason
+
+
 def one_line_errors(command: F) -> F:
-    """Turn the archive's named errors into a one-line message and exit code 1."""
+    """Turn the archive's named errors into a one-line message and exit code 1 (3 when the
+    home is in use, as for `crawl`)."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except ArchiveLocked as error:
+            raise HomeInUse(str(error)) from error
         except ArchiveError as error:
             raise click.ClickException(str(error)) from error
         except BrokenPipeError:
@@ -69,7 +87,7 @@ def one_line_errors(command: F) -> F:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_BROKEN_PIPE)
         except OSError as error:  # an output file that cannot be written, a missing folder
-            raise click.ClickException(f"{error.strerror}: {error.filename}") from error
+            raise click.ClickException(os_error_line(error)) from error
         except Exception as error:
             if not _is_database_error(error):
                 raise
@@ -114,11 +132,12 @@ def output_stream(path: str, *, binary: bool = False, bom: bool = False) -> Iter
                 sys.stdout.buffer.write("\ufeff".encode())
             yield for_terminal(sys.stdout)
         return
+    # Written beside the file and renamed when complete: a full disk leaves no cut-off file.
     if binary:
-        with open(path, "wb") as handle:
+        with open_whole(path, "wb") as handle:
             yield handle
     else:
-        with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        with open_whole(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
             yield handle
 
 

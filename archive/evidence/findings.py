@@ -15,6 +15,8 @@ class Problem:
     file: str | None = None
     offset: int | None = None
     url: str | None = None
+    capture_id: int | None = None
+    """The capture whose bytes cannot be read back because of it (`repair` fetches it)."""
 
     def line(self) -> str:
         where = []

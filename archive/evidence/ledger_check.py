@@ -23,6 +23,7 @@ from archive.store.models import (
     Article,
     ArticleVersion,
     Capture,
+    CaptureLoss,
     File,
     LedgerEntry,
     VersionFile,
@@ -36,12 +37,14 @@ TABLES: dict[str, Any] = {
     "warc_file": WarcFile.__table__,
     "file": File.__table__,
     "article": Article.__table__,
+    "capture_loss": CaptureLoss.__table__,
 }
 # How problems name a ledger kind that is not one row of a table.
 LABELS = {
     "version_files": "the files named by version",
     "named_files": "the files named by version",
     "version_cause": "the cause and extractor of version",
+    "capture_loss": "the acknowledged loss",
 }
 # Kinds whose entries are checked where they exist, but that no row must have: written
 # before migration 0012, whose `named_files` cover the same rows.
@@ -75,7 +78,9 @@ def _row_digests(session: Session, counter: _Counter) -> dict[str, dict[int, _Ro
         by_id = digests[kind] = {}
         rows = session.execute(select(table).execution_options(yield_per=1000))
         for row in rows.mappings():
-            name = row.get("url") or row.get("name") or version_urls.get(row["id"])
+            name = row.get("url") or row.get("name")
+            if kind == "version":
+                name = version_urls.get(row["id"])
             needs_entry = kind not in ("warc_file", "file") or row["sha256"] is not None
             by_id[row["id"]] = _RowDigest(row_digest(kind, dict(row)), name, needs_entry)
             counter.step()

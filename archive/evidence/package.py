@@ -18,11 +18,12 @@ One page is listed per article version packaged (one per article with URLs).
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import io
 import json
-import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
 
 from archive.errors import ArchiveError, ArticleNotFound, SnapshotCorrupt, SnapshotNotFound
 from archive.evidence.package_reader import package_pages
+from archive.output_file import whole_file
 from archive.store.home import ArchiveHome
 from archive.store.models import Article, ArticleVersion, Capture
 from archive.store.warcstore import WARC_VERSION, _Sha256WARCWriter
@@ -274,14 +276,33 @@ def _run_wacz(arguments: list[str]) -> None:
     from wacz.main import main as wacz_main  # here: it loads frictionless, slow to import
 
     chatter = io.StringIO()
+    failure: Exception | None = None
     try:
         with contextlib.redirect_stdout(chatter), _indexing_without_decoding():
             code = wacz_main(arguments)
     except Exception as error:  # py-wacz raises bare ValueErrors and the like
-        raise PackageError(f"wacz create failed: {error}") from error
+        failure = error
+    if failure is not None:
+        _collect_quietly(failure)
+        if isinstance(failure, OSError):  # a full disk: said with the package's name
+            raise OSError(failure.errno, failure.strerror, failure.filename)
+        raise PackageError(f"wacz create failed: {failure}") from failure
     if code:
         lines = chatter.getvalue().strip().splitlines()
         raise PackageError(f"wacz create failed: {lines[-1] if lines else f'exit {code}'}")
+
+
+def _collect_quietly(error: Exception) -> None:
+    """py-wacz leaves its ZipFile open when a write fails. Closed when collected, it fails
+    again (the disk is still full), which Python prints as a stray `ZipFile.__del__`
+    traceback after the one line the user is given: collect it now, and say nothing."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
+    try:
+        error.__traceback__ = None  # its frames hold the ZipFile
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
 
 
 def _file_sha256(path: Path) -> str:
@@ -361,8 +382,7 @@ def build_package(
     captures = _with_originals(session, [*page_captures, *file_captures.values()])
     description = _describe(urls, since, until, len(lines))
 
-    partial = output.with_name(f".{output.name}.partial")
-    try:
+    with whole_file(output) as partial:
         with TemporaryDirectory(prefix="chalco-package-") as work:
             warc_path = Path(work) / WARC_NAME
             records = _write_warc(home, captures, warc_path, description)
@@ -394,9 +414,6 @@ def build_package(
             )
         size = partial.stat().st_size
         sha256 = _file_sha256(partial)
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
     return PackageSummary(
         output=output,
         pages=len(lines),

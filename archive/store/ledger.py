@@ -1,9 +1,9 @@
 """The ledger's hash chain: canonical forms of the rows it covers and how entries chain.
 
-Each capture, article version, closed WARC file and archived attachment or image gets an
-entry, and so do the files each version names (with their link texts), each version's cause
-and extractor, and each article's URL and status, again whenever the status changes (live,
-gone). An entry's `digest` is the
+Each capture, article version, closed WARC file, archived attachment or image and
+acknowledged loss of a capture (`repair`) gets an entry, and so do the files each version
+names (with their link texts), each version's cause and extractor, and each article's URL
+and status, again whenever the status changes (live, gone). An entry's `digest` is the
 SHA-256 of the row's canonical JSON, and its `entry_hash` is SHA-256(previous entry_hash +
 digest). Editing a covered row changes its digest; deleting an entry or a row, or editing an
 entry, breaks the chain or leaves a row without its entry.
@@ -80,6 +80,17 @@ COVERED_COLUMNS: dict[str, tuple[str, ...]] = {
     # An article's identity and status; a new entry at each change of status, the latest
     # one standing for the row.
     "article": ("id", "url", "site", "docid", "status", "gone_at"),
+    # A capture whose record was lost, and the capture that replaced it (`repair`,
+    # migration 0017).
+    "capture_loss": (
+        "id",
+        "capture_id",
+        "record_id",
+        "found",
+        "replacement_id",
+        "run_id",
+        "recorded_at",
+    ),
     # Why a version exists and which extraction read it (migration 0014). Its own kind, keyed
     # by the version's id: the `version` entries written before these columns stay valid.
     "version_cause": ("id", "cause", "extractor_version"),

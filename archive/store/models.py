@@ -143,6 +143,27 @@ class Capture(Base):
     refers_to: Mapped[Capture | None] = relationship(remote_side=[id])
 
 
+class CaptureLoss(Base):
+    """A capture whose WARC record was found missing or damaged, and the capture `repair`
+    fetched from the site to replace it. The lost capture's row and record stay as they are
+    (nothing archived is rewritten); this row, covered by the ledger, says the loss is known
+    and where the bytes are now (`verify` notes it; `snapshot` serves the replacement)."""
+
+    __tablename__ = "capture_losses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capture_id: Mapped[int] = mapped_column(
+        ForeignKey("captures.id"), unique=True, doc="the capture whose record was lost"
+    )
+    record_id: Mapped[str] = mapped_column(String(64), doc="the lost record's WARC-Record-ID")
+    found: Mapped[str] = mapped_column(Text, doc="what verify found wrong with it")
+    replacement_id: Mapped[int] = mapped_column(
+        ForeignKey("captures.id"), doc="the capture fetched again to replace it"
+    )
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), doc="the repair run")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Listing(Base):
     """An article link seen on a section's list page: how the article's sections are known."""
 

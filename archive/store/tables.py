@@ -12,6 +12,7 @@ from archive.store.models import (
     Article,
     ArticleVersion,
     Capture,
+    CaptureLoss,
     CrawlRun,
     File,
     LedgerEntry,
@@ -24,6 +25,7 @@ from archive.store.models import (
 ARTICLES: Table = Article.__table__  # type: ignore[assignment]
 VERSIONS: Table = ArticleVersion.__table__  # type: ignore[assignment]
 CAPTURES: Table = Capture.__table__  # type: ignore[assignment]
+CAPTURE_LOSSES: Table = CaptureLoss.__table__  # type: ignore[assignment]
 RUNS: Table = CrawlRun.__table__  # type: ignore[assignment]
 FILES: Table = File.__table__  # type: ignore[assignment]
 LISTINGS: Table = Listing.__table__  # type: ignore[assignment]
