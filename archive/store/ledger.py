@@ -83,13 +83,16 @@ COVERED_COLUMNS: dict[str, tuple[str, ...]] = {
     # Why a version exists and which extraction read it (migration 0014). Its own kind, keyed
     # by the version's id: the `version` entries written before these columns stay valid.
     "version_cause": ("id", "cause", "extractor_version"),
+    # A head of the ledger's Merkle tree (migration 0018): an entry when it is recorded and
+    # another when its timestamp token arrives, so that a token taken away is found too.
+    "tree_head": ("id", "tree_size", "root_hash", "recorded_at", "token_sha256", "timestamped_at"),
 }
 # Columns covered only where set: a flag added after entries were written (migration 0013's
 # `oversize`) leaves the digest of every row without it as it was, and setting or clearing it
 # on a row changes the row's digest all the same.
 FLAG_COLUMNS: dict[str, tuple[str, ...]] = {"capture": ("oversize",)}
 # Kinds whose row changes over time: an entry per state, the latest must match the row.
-HISTORY_KINDS = frozenset({"article"})
+HISTORY_KINDS = frozenset({"article", "tree_head"})
 
 
 def version_files_row(

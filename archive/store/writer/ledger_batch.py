@@ -1,5 +1,5 @@
 """The ledger entries of the writer's open batch: the digest of each row it writes, chained
-onto the ledger's head just before the batch commits."""
+onto the ledger's head and added to its Merkle tree just before the batch commits."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, text
 
+from archive.store import ledger_tree, merkle
 from archive.store.db import LEDGER_LOCK
 from archive.store.ledger import GENESIS, chain, row_digest
 from archive.store.models import utc_now
@@ -20,6 +21,8 @@ class LedgerBatch:
         self.connection = connection
         self.entries: list[dict[str, Any]] = []
         self._serialized = connection.dialect.name == "postgresql"
+        # The tree's frontier after the last append, kept while no other writer appends.
+        self._frontier: merkle.Frontier | None = None
 
     def add(self, kind: str, row_id: int, row: dict[str, Any]) -> None:
         self.entries.append(
@@ -43,6 +46,7 @@ class LedgerBatch:
     def discard(self, keep: int = 0) -> None:
         """Drop the entries after the first `keep` (their rows were rolled back)."""
         del self.entries[keep:]
+        self._frontier = None  # an append may have been rolled back with them
 
     def append(self) -> None:
         """Chain the batch's entries onto the ledger's head, just before the commit.
@@ -56,14 +60,29 @@ class LedgerBatch:
             self.connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK}
             )
-        head = (
-            self.connection.scalar(
-                select(LEDGER.c.entry_hash).order_by(LEDGER.c.id.desc()).limit(1)
-            )
-            or GENESIS
-        )
+        last = self.connection.execute(
+            select(LEDGER.c.entry_hash, LEDGER.c.position).order_by(LEDGER.c.id.desc()).limit(1)
+        ).first()
+        head = GENESIS if last is None else last.entry_hash
+        size = 0 if last is None else last.position + 1
+        frontier = self._frontier
+        # Other writers append to a shared database: read the frontier under the lock.
+        if frontier is None or frontier.size != size or self._serialized:
+            frontier = ledger_tree.read_frontier(self.connection, size)
+        else:
+            frontier = merkle.Frontier(frontier.size, frontier.blocks)
+        made: list[tuple[int, int, bytes]] = []
         for entry in self.entries:
             head = chain(head, entry["digest"])
             entry["entry_hash"] = head
+            entry["position"] = frontier.size
+            leaf = merkle.leaf_hash(
+                merkle.entry_bytes(entry["kind"], entry["ref_id"], entry["digest"])
+            )
+            made.extend(frontier.append(leaf))
         self.connection.execute(insert(LEDGER), self.entries)
+        ledger_tree.insert_nodes(self.connection, made)
         self.entries = []
+        # Kept for the next batch; a commit that fails leaves the size behind it, and the
+        # frontier is read again.
+        self._frontier = frontier
