@@ -250,7 +250,14 @@ def test_an_archive_from_before_the_files_and_articles_were_in_the_ledger_passes
     new_kinds = "('article', 'file', 'named_files')"
     # The ledger as the older release wrote it: the same entries without the new kinds
     # (and without those of migration 0014, whose columns go too).
-    connection.execute(f"delete from ledger where kind in {new_kinds} or kind = 'version_cause'")
+    connection.execute(
+        f"delete from ledger where kind in {new_kinds} or kind in ('version_cause', 'tree_head')"
+    )
+    # ...and without migration 0018's Merkle tree and heads.
+    connection.execute("drop table ledger_nodes")
+    connection.execute("drop table ledger_heads")
+    connection.execute("drop index ix_ledger_kind_ref_id")
+    connection.execute("alter table ledger drop column position")
     connection.execute("alter table article_versions drop column extractor_version")
     connection.execute("alter table article_versions drop column cause")
     head = "0" * 64

@@ -11,10 +11,19 @@ import click
 from rich.console import Console
 
 from archive.cli.shared import HOME_OPTION, one_line_errors, parse_time, reading_session
+from archive.evidence.findings import VerifyReport
 from archive.evidence.package import build_package
 from archive.evidence.verify import ledger_head as current_ledger_head
 from archive.evidence.verify import verify as run_verify
 from archive.safe_text import echo
+
+HEX = frozenset("0123456789abcdef")
+TSA_CA_OPTION = click.option(
+    "--tsa-ca",
+    envvar="CHALCO_TSA_CA_BUNDLE",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="PEM file of the CAs timestamp tokens must chain to [env CHALCO_TSA_CA_BUNDLE].",
+)
 
 
 @click.command()
@@ -28,10 +37,26 @@ from archive.safe_text import echo
     show_default=True,
     help="Check this many WARC files at a time, each in a process of its own.",
 )
+@click.option(
+    "--known-head",
+    "known_heads",
+    multiple=True,
+    metavar="SIZE:ROOT",
+    help="A tree head held elsewhere (published, or from a package): the ledger must match it.",
+)
+@TSA_CA_OPTION
 @one_line_errors
-def verify(home: Path | None, since: str | None, ledger_head: bool, jobs: int) -> None:
+def verify(
+    home: Path | None,
+    since: str | None,
+    ledger_head: bool,
+    jobs: int,
+    known_heads: tuple[str, ...],
+    tsa_ca: Path | None,
+) -> None:
     """Audit the archive: WARC digests and framing, rows against records, every record
-    indexed, the ledger's hash chain. Exits 1 on any problem.
+    indexed, the ledger's hash chain and Merkle tree against every tree head and its
+    timestamp token. Exits 1 on any problem.
 
     \b
     Example:
@@ -39,7 +64,9 @@ def verify(home: Path | None, since: str | None, ledger_head: bool, jobs: int) -
       chalco-archive verify --since 2026-11-01
       chalco-archive verify --jobs 4
       chalco-archive verify --ledger-head
+      chalco-archive verify --tsa-ca tsa-ca.pem --known-head 10364:5f0c…
     """
+    heads = [_known_head(value) for value in known_heads]
     with reading_session(home) as (archive_home, session):
         if ledger_head:
             click.echo(current_ledger_head(session))
@@ -51,9 +78,24 @@ def verify(home: Path | None, since: str | None, ledger_head: bool, jobs: int) -
             )
 
             with TerminalProgress(console) as progress:
-                report = run_verify(session, archive_home, parse_time(since), progress, jobs)
+                report = run_verify(
+                    session,
+                    archive_home,
+                    parse_time(since),
+                    progress,
+                    jobs,
+                    known_heads=heads,
+                    ca_bundle=tsa_ca,
+                )
         else:  # under cron: the verdict only
-            report = run_verify(session, archive_home, parse_time(since), jobs=jobs)
+            report = run_verify(
+                session,
+                archive_home,
+                parse_time(since),
+                jobs=jobs,
+                known_heads=heads,
+                ca_bundle=tsa_ca,
+            )
     for problem in report.problems:
         echo(f"PROBLEM {problem.line()}")
     for note in report.notes:
@@ -62,10 +104,25 @@ def verify(home: Path | None, since: str | None, ledger_head: bool, jobs: int) -
     click.echo(
         f"{verdict}: {report.files} WARC file(s) ({report.bytes_read / 1e6:.1f} MB), "
         f"{report.records} records, {report.captures} captures, "
-        f"{report.ledger_entries} ledger entries; ledger head {report.ledger_head}"
+        f"{report.ledger_entries} ledger entries; ledger head {report.ledger_head};"
+        f" tree size {report.tree_size} root {report.tree_root}, {report.tree_heads} tree"
+        f" head(s), {report.timestamped_heads} timestamped{_proven(report)}"
     )
     if not report.ok:
         sys.exit(1)
+
+
+def _proven(report: VerifyReport) -> str:
+    if report.proven_at is None:
+        return ""
+    return f" (the first {report.proven_size} entries proven by {report.proven_at.isoformat()})"
+
+
+def _known_head(value: str) -> tuple[int, str]:
+    size, _, root = value.partition(":")
+    if not size.isdigit() or len(root) != 64 or not all(c in HEX for c in root.lower()):
+        raise click.BadParameter(f"{value!r}: a head is SIZE:ROOT (the root: 64 hex digits)")
+    return int(size), root.lower()
 
 
 def _is_date(value: str) -> bool:

@@ -1,101 +1,92 @@
-"""Checking the ledger: its hash chain whole, and every covered row's digest against the
-newest entry for it (an edited, added or deleted row is found)."""
+"""Checking the ledger: its hash chain whole, every covered row's digest against the newest
+entry for it (an edited, added or deleted row is found), and its Merkle tree rebuilt from
+the entries against every recorded tree head (archive.evidence.tree_check).
+
+Rows and entries are read as plain tuples with SQL text (`exec_driver_sql`), the same on
+SQLite and PostgreSQL: an ORM object or a typed row per entry cost several times the hashing.
+Times are hashed as stored (the writer stores `stored_time`, the text `row_digest` makes).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Table, func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from archive.evidence.findings import Problem, Progress, VerifyReport
+from archive.evidence.tree_check import TreeCheck
+from archive.store import merkle
 from archive.store.ledger import (
+    CANONICAL_JSON,
     COVERED_COLUMNS,
+    FLAG_COLUMNS,
     GENESIS,
     HISTORY_KINDS,
-    chain,
     named_files_row,
     row_digest,
     version_files_row,
 )
-from archive.store.models import (
-    Article,
-    ArticleVersion,
-    Capture,
-    File,
-    LedgerEntry,
-    VersionFile,
-    WarcFile,
+from archive.store.tables import (
+    ARTICLES,
+    CAPTURES,
+    FILES,
+    LEDGER,
+    LEDGER_HEADS,
+    VERSIONS,
+    WARC_FILES,
 )
 
-LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
-TABLES: dict[str, Any] = {
-    "capture": Capture.__table__,
-    "version": ArticleVersion.__table__,
-    "warc_file": WarcFile.__table__,
-    "file": File.__table__,
-    "article": Article.__table__,
+TABLES = {
+    "capture": CAPTURES,
+    "version": VERSIONS,
+    "warc_file": WARC_FILES,
+    "file": FILES,
+    "article": ARTICLES,
+    "tree_head": LEDGER_HEADS,
 }
 # How problems name a ledger kind that is not one row of a table.
 LABELS = {
     "version_files": "the files named by version",
     "named_files": "the files named by version",
     "version_cause": "the cause and extractor of version",
+    "tree_head": "tree head",
 }
 # Kinds whose entries are checked where they exist, but that no row must have: written
 # before migration 0012, whose `named_files` cover the same rows.
 SUPERSEDED = frozenset({"version_files"})
+# Rows whose entry comes later: a WARC file still open, a file whose bytes are not archived.
+ENTRY_LATER = {"warc_file": "sha256", "file": "sha256"}
+BATCH = 2000
 
 
-@dataclass(frozen=True)
-class _RowDigest:
-    """What the ledger check keeps of a row: not the row (the versions' bodies would all be
-    in memory at once), its digest and what names it in a problem's line."""
-
-    digest: str
-    name: str | None
-    needs_entry: bool = True
-    """False for a WARC file still open and a file without bytes: their entries come later."""
+def _stream(connection: Connection, sql: str) -> Iterator[Sequence[Any]]:
+    """Plain tuples of a query, a batch at a time (a server-side cursor on PostgreSQL)."""
+    result = connection.execution_options(stream_results=True).exec_driver_sql(sql)
+    while rows := result.fetchmany(BATCH):
+        yield from rows
 
 
-def _row_digests(session: Session, counter: _Counter) -> dict[str, dict[int, _RowDigest]]:
-    """The digest of every row the ledger covers, by kind and id, the rows read in batches."""
-    # The article URL that names a version in a problem's line.
-    version_urls: dict[int, str] = {
-        version_id: url
-        for version_id, url in session.execute(
-            select(ArticleVersion.id, Article.url).join(
-                Article, Article.id == ArticleVersion.article_id
-            )
-        )
-    }
-    digests: dict[str, dict[int, _RowDigest]] = {}
-    for kind, table in TABLES.items():
-        by_id = digests[kind] = {}
-        rows = session.execute(select(table).execution_options(yield_per=1000))
-        for row in rows.mappings():
-            name = row.get("url") or row.get("name") or version_urls.get(row["id"])
-            needs_entry = kind not in ("warc_file", "file") or row["sha256"] is not None
-            by_id[row["id"]] = _RowDigest(row_digest(kind, dict(row)), name, needs_entry)
-            counter.step()
-    digests["version_cause"] = {
-        row.id: _RowDigest(
-            row_digest("version_cause", dict(row._mapping)), version_urls.get(row.id)
-        )
-        for row in session.execute(
-            select(ArticleVersion.id, ArticleVersion.cause, ArticleVersion.extractor_version)
-        )
-    }
-    for kind, canonical in (
-        ("version_files", _versions_naming_later_bytes(session)),
-        ("named_files", _named_files(session)),
-    ):
-        digests[kind] = {
-            version_id: _RowDigest(row_digest(kind, row), version_urls.get(version_id))
-            for version_id, row in canonical.items()
-        }
-    return digests
+def _digest_function(kind: str) -> Any:
+    """SHA-256 of a row tuple (its covered columns in sorted order, then any flag columns)
+    as canonical JSON: what row_digest makes of the row, without a dict per call to it."""
+    columns = sorted(COVERED_COLUMNS[kind])
+    flags = FLAG_COLUMNS.get(kind, ())
+    encode = CANONICAL_JSON.encode
+    sha256 = hashlib.sha256
+    width = len(columns)
+    end = width + len(flags)
+
+    def digest(row: Sequence[Any]) -> bytes:
+        canonical = dict(zip(columns, row[:width], strict=True))
+        for name, value in zip(flags, row[width:end], strict=True):
+            if value:
+                canonical[name] = True
+        return sha256(encode(canonical).encode("utf-8")).digest()
+
+    return digest, columns, flags
 
 
 class _Counter:
@@ -112,105 +103,176 @@ class _Counter:
         )
         progress.rows(0, self.total)
 
-    def step(self) -> None:
-        self.done += 1
-        if self.done % 1000 == 0:
+    def step(self, count: int = 1) -> None:
+        before = self.done // 1000
+        self.done += count
+        if self.done // 1000 != before:
             self.progress.rows(min(self.done, self.total), self.total)
 
     def finish(self) -> None:
         self.progress.rows(self.total, self.total)
 
 
-def check_ledger(session: Session, report: VerifyReport, progress: Progress) -> None:
+def _quoted(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{column}"' for column in columns)
+
+
+def _row_digests(
+    connection: Connection, counter: _Counter
+) -> tuple[dict[str, dict[int, bytes]], dict[str, set[int]]]:
+    """The digest of every row the ledger covers, by kind and id, and the ids of rows whose
+    entry comes later. Only the digests are kept (32 bytes a row), not the rows."""
+    digests: dict[str, dict[int, bytes]] = {}
+    later: dict[str, set[int]] = {}
+    for kind, table in TABLES.items():
+        digest, columns, flags = _digest_function(kind)
+        marker = ENTRY_LATER.get(kind)
+        selected = [*columns, *flags] + ([marker] if marker else [])
+        by_id = digests[kind] = {}
+        waiting = later[kind] = set()
+        at_id = columns.index("id")
+        for row in _stream(connection, f"SELECT {_quoted(selected)} FROM {table.name}"):
+            by_id[row[at_id]] = digest(row)
+            if marker and row[-1] is None:
+                waiting.add(row[at_id])
+        counter.step(len(by_id))
+    digest, columns, _ = _digest_function("version_cause")
+    at_id = columns.index("id")
+    digests["version_cause"] = {
+        row[at_id]: digest(row)
+        for row in _stream(connection, f"SELECT {_quoted(columns)} FROM {VERSIONS.name}")
+    }
+    for kind, canonical in (
+        ("version_files", _versions_naming_later_bytes(connection)),
+        ("named_files", _named_files(connection)),
+    ):
+        digests[kind] = {
+            version_id: bytes.fromhex(row_digest(kind, row))
+            for version_id, row in canonical.items()
+        }
+    return digests, later
+
+
+def check_ledger(
+    session: Session,
+    report: VerifyReport,
+    progress: Progress,
+    tree: TreeCheck | None = None,
+) -> None:
+    """The chain, the rows against their entries, and (with `tree`) the Merkle tree."""
+    connection = session.connection()
     counter = _Counter(session, progress)
-    rows = _row_digests(session, counter)
+    rows, later = _row_digests(connection, counter)
+    tree = tree or TreeCheck(session)
     covered: dict[str, set[int]] = {kind: set() for kind in rows}
     # A row whose kind keeps a history answers to its latest entry only.
-    latest: dict[tuple[str, int], Row[Any]] = {}
+    latest: dict[tuple[str, int], tuple[int, str, int, str]] = {}
     head = GENESIS
-    # Plain rows, read in batches: ORM objects for every entry would all stay in the session.
-    entries = session.execute(
-        select(LEDGER).order_by(LEDGER.c.id).execution_options(yield_per=1000)
+    sha256 = hashlib.sha256
+    leaf_of = merkle.leaf_hash
+    frontier = merkle.Frontier()
+    heads_at = tree.sizes()
+    entries = _stream(
+        connection,
+        f'SELECT "id", "kind", "ref_id", "digest", "entry_hash", "position" FROM {LEDGER.name}'
+        ' ORDER BY "id"',
     )
-    for entry in entries:
-        report.ledger_entries += 1
-        counter.step()
-        head = chain(head, entry.digest)
-        if head != entry.entry_hash:
+    count = 0
+    for entry_id, kind, ref_id, digest, entry_hash, position in entries:
+        count += 1
+        head = sha256((head + digest).encode("ascii")).hexdigest()
+        if head != entry_hash:
             report.problems.append(
-                Problem(f"ledger broken at entry {entry.id}: an entry was edited or removed")
+                Problem(f"ledger broken at entry {entry_id}: an entry was edited or removed")
             )
-            head = entry.entry_hash
-        if entry.kind not in COVERED_COLUMNS:
-            report.problems.append(Problem(f"ledger entry {entry.id} of unknown kind"))
+            head = entry_hash
+        if position != frontier.size:
+            tree.misplaced(entry_id, position, frontier.size)
+        frontier.append_leaf_only(leaf_of(f"{kind} {ref_id} {digest}".encode("ascii")))
+        if frontier.size in heads_at:
+            tree.at_size(frontier.size, frontier.root())
+        by_id = rows.get(kind)
+        if by_id is None:
+            report.problems.append(Problem(f"ledger entry {entry_id} of unknown kind"))
             continue
-        if entry.kind in HISTORY_KINDS:
-            latest[entry.kind, entry.ref_id] = entry
-        else:
-            _check_entry(entry, rows, report)
-        covered[entry.kind].add(entry.ref_id)
-    for entry in latest.values():
-        _check_entry(entry, rows, report)
+        if kind in HISTORY_KINDS:
+            latest[kind, ref_id] = (entry_id, kind, ref_id, digest)
+        elif by_id.get(ref_id) != bytes.fromhex(digest):
+            _mismatch(connection, report, by_id, kind, ref_id)
+        covered[kind].add(ref_id)
+        if count % 1000 == 0:
+            counter.step(1000)
+    report.ledger_entries = count
+    for _entry_id, kind, ref_id, digest in latest.values():
+        if rows[kind].get(ref_id) != bytes.fromhex(digest):
+            _mismatch(connection, report, rows[kind], kind, ref_id)
     for kind, by_id in rows.items():
         if kind in SUPERSEDED:
             continue
-        for row_id in sorted(set(by_id) - covered[kind]):
-            if by_id[row_id].needs_entry:
-                report.problems.append(
-                    Problem(f"{LABELS.get(kind, kind)} {row_id} is not in the ledger")
-                )
+        waiting = later.get(kind, set())
+        for row_id in sorted(set(by_id) - covered[kind] - waiting):
+            report.problems.append(
+                Problem(f"{LABELS.get(kind, kind)} {row_id} is not in the ledger")
+            )
     report.ledger_head = head
+    tree.finish(frontier, report)
     counter.finish()
 
 
-def _check_entry(
-    entry: Row[Any], rows: dict[str, dict[int, _RowDigest]], report: VerifyReport
+def _mismatch(
+    connection: Connection,
+    report: VerifyReport,
+    by_id: dict[int, bytes],
+    kind: str,
+    ref_id: int,
 ) -> None:
-    row = rows[entry.kind].get(entry.ref_id)
-    if row is not None and row.digest == entry.digest:
-        return  # the rule: nothing to say (and nothing to build) for the rows as written
-    what = f"{LABELS.get(entry.kind, entry.kind)} {entry.ref_id}"
-    if row is None:
+    what = f"{LABELS.get(kind, kind)} {ref_id}"
+    if ref_id not in by_id:
         report.problems.append(Problem(f"{what} was deleted"))
     else:
-        report.problems.append(Problem(f"{what} was edited", url=row.name))
+        report.problems.append(
+            Problem(f"{what} was edited", url=_name_of(connection, kind, ref_id))
+        )
 
 
-def _named_files(session: Session) -> dict[int, dict[str, Any]]:
+def _name_of(connection: Connection, kind: str, ref_id: int) -> str | None:
+    """What names a row in a problem's line: its URL or file name, a version's article."""
+    if kind in ("capture", "file", "article"):
+        table = TABLES[kind]
+        return connection.scalar(select(table.c.url).where(table.c.id == ref_id))
+    if kind == "warc_file":
+        return connection.scalar(select(WARC_FILES.c.name).where(WARC_FILES.c.id == ref_id))
+    if kind == "tree_head":
+        return None
+    return connection.scalar(
+        select(ARTICLES.c.url)
+        .join(VERSIONS, VERSIONS.c.article_id == ARTICLES.c.id)
+        .where(VERSIONS.c.id == ref_id)
+    )
+
+
+def _named_files(connection: Connection) -> dict[int, dict[str, Any]]:
     """The canonical files rows of every version (an empty list for one naming none)."""
     files: dict[int, list[tuple[int, str, str | None, int, int | None]]] = {
-        version_id: [] for version_id in session.scalars(select(ArticleVersion.id))
+        row[0]: [] for row in _stream(connection, f'SELECT "id" FROM {VERSIONS.name}')
     }
-    for row in session.execute(
-        select(
-            VersionFile.version_id,
-            VersionFile.file_id,
-            VersionFile.role,
-            VersionFile.name,
-            VersionFile.position,
-            VersionFile.capture_id,
-        )
+    for version_id, *named in _stream(
+        connection,
+        'SELECT "version_id", "file_id", "role", "name", "position", "capture_id"'
+        " FROM version_files",
     ):
-        files.setdefault(row.version_id, []).append(
-            (row.file_id, row.role, row.name, row.position, row.capture_id)
-        )
+        files.setdefault(version_id, []).append(tuple(named))  # type: ignore[arg-type]
     return {version_id: named_files_row(version_id, named) for version_id, named in files.items()}
 
 
-def _versions_naming_later_bytes(session: Session) -> dict[int, dict[str, Any]]:
+def _versions_naming_later_bytes(connection: Connection) -> dict[int, dict[str, Any]]:
     """The canonical files rows of the versions that name a capture's bytes of a file."""
-    naming = select(VersionFile.version_id).where(VersionFile.capture_id.is_not(None))
     files: dict[int, list[tuple[int, str, int, int | None]]] = {}
-    for row in session.execute(
-        select(
-            VersionFile.version_id,
-            VersionFile.file_id,
-            VersionFile.role,
-            VersionFile.position,
-            VersionFile.capture_id,
-        ).where(VersionFile.version_id.in_(naming))
+    for version_id, *named in _stream(
+        connection,
+        'SELECT "version_id", "file_id", "role", "position", "capture_id" FROM version_files'
+        ' WHERE "version_id" IN (SELECT "version_id" FROM version_files'
+        ' WHERE "capture_id" IS NOT NULL)',
     ):
-        files.setdefault(row.version_id, []).append(
-            (row.file_id, row.role, row.position, row.capture_id)
-        )
+        files.setdefault(version_id, []).append(tuple(named))  # type: ignore[arg-type]
     return {version_id: version_files_row(version_id, named) for version_id, named in files.items()}

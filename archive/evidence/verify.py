@@ -1,9 +1,11 @@
 """Fixity audit: WARC files against their digests and framing, database rows against the
-records they point at, every record indexed, and the ledger's hash chain."""
+records they point at, every record indexed, the ledger's hash chain and its Merkle tree
+against every recorded head and timestamp token."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session
 from archive.errors import SnapshotCorrupt
 from archive.evidence.findings import Problem, Progress, VerifyReport
 from archive.evidence.ledger_check import check_ledger
+from archive.evidence.tree_check import TreeCheck
 from archive.evidence.warc_check import StoredRecord
 from archive.evidence.warc_files import check_files
 from archive.store.home import ArchiveHome
@@ -142,15 +145,20 @@ def verify(
     since: datetime | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    *,
+    known_heads: list[tuple[int, str]] | None = None,
+    ca_bundle: Path | None = None,
 ) -> VerifyReport:
     """Audit the archive; `since` reads only WARC files and captures written after it (the
-    ledger chain is always checked whole: it is cheap). `jobs` worker processes check the
-    WARC files, several at a time."""
+    ledger chain and tree are always checked whole: they are cheap). `jobs` worker
+    processes check the WARC files, several at a time. `known_heads`: (size, root hex) of
+    tree heads held elsewhere, which the ledger must still match; `ca_bundle`: the CAs the
+    heads' timestamp tokens must chain to."""
     report = VerifyReport()
     progress = progress or Progress()
     contents = check_files(session, home, since, report, progress, jobs)
     _check_captures(session, home, contents, since, report)
-    check_ledger(session, report, progress)
+    check_ledger(session, report, progress, TreeCheck(session, known_heads, ca_bundle))
     _check_file_rows(session, report)
     quarantine = home.warc_dir / QUARANTINE_DIR
     if quarantine.exists():

@@ -36,10 +36,14 @@ def _node(left: bytes, right: bytes) -> bytes:
 
 def upgrade() -> None:
     connection = op.get_bind()
-    columns = {column["name"] for column in sa.inspect(connection).get_columns("ledger")}
-    if "position" not in columns:  # kept by a downgrade
+    inspector = sa.inspect(connection)
+    columns = {column["name"] for column in inspector.get_columns("ledger")}
+    # The positions and the heads are kept by a downgrade (see below).
+    if "position" not in columns:
         op.add_column("ledger", sa.Column("position", sa.Integer(), nullable=True))
     op.create_index("ix_ledger_kind_ref_id", "ledger", ["kind", "ref_id"])
+    if "ledger_heads" not in inspector.get_table_names():
+        _create_heads()
     op.create_table(
         "ledger_nodes",
         sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
@@ -47,6 +51,10 @@ def upgrade() -> None:
         sa.Column("hash", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("level", "position", name=op.f("pk_ledger_nodes")),
     )
+    _fill_tree(connection)
+
+
+def _create_heads() -> None:
     op.create_table(
         "ledger_heads",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -63,6 +71,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_heads")),
     )
+
+
+def _fill_tree(connection: sa.Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LEDGER_LOCK})
     # The entries in the order they were chained; the tree kept as its perfect blocks.
@@ -95,8 +106,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The positions stay (the older code never reads them, and the entries stay valid);
-    # the tree and its heads go: upgrading again builds the tree anew.
-    op.drop_table("ledger_heads")
+    # The positions and the heads stay: the heads' ledger entries stand for them, and a
+    # hash chain is never cut. The tree goes; upgrading again builds it anew over every
+    # entry (those written meanwhile after the rest), and the heads still match it.
     op.drop_table("ledger_nodes")
     op.drop_index("ix_ledger_kind_ref_id", table_name="ledger")
