@@ -37,7 +37,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
 
 from archive.errors import ArchiveError, ArticleNotFound, SnapshotCorrupt, SnapshotNotFound
+from archive.evidence.package_proof import PROOF_MEMBER, build_proof
 from archive.evidence.package_reader import package_pages
+from archive.evidence.package_signing import Signer, anonymous_signer, seal_package
 from archive.store.home import ArchiveHome
 from archive.store.models import Article, ArticleVersion, Capture
 from archive.store.warcstore import WARC_VERSION, _Sha256WARCWriter
@@ -67,6 +69,12 @@ class PackageSummary:
     """Attachments and images the packaged versions name but the archive never fetched."""
     oversize: list[str] = field(default_factory=list)
     """URLs of packaged captures flagged oversize (copied as received, never inflated)."""
+    signer: str = ""
+    """The SHA-256 fingerprint of the key that signed the package."""
+    heads: int = 0
+    """Tree heads the package's proofs lead to."""
+    untimestamped: int = 0
+    """Of those, heads without a timestamp token (no authority named or reached)."""
 
 
 @dataclass(frozen=True)
@@ -322,6 +330,7 @@ def build_package(
     since: datetime | None = None,
     until: datetime | None = None,
     title: str | None = None,
+    signer: Signer | None = None,
 ) -> PackageSummary:
     """Write a WACZ file at `output` holding the pages asked for, with their attachments and
     images (see the module's docstring for what is selected). The file is written beside
@@ -360,6 +369,8 @@ def build_package(
                 file_captures[held.id] = held
     captures = _with_originals(session, [*page_captures, *file_captures.values()])
     description = _describe(urls, since, until, len(lines))
+    proof = build_proof(session, captures)  # before any work: every record must be proven
+    signer = signer or anonymous_signer()
 
     partial = output.with_name(f".{output.name}.partial")
     try:
@@ -387,6 +398,12 @@ def build_package(
                     str(warc_path),
                 ]
             )
+        seal_package(
+            partial,
+            {PROOF_MEMBER: json.dumps(proof, ensure_ascii=False).encode("utf-8")},
+            signer,
+            _software(),
+        )
         listed = _listed_pages(partial)
         if listed != len(lines):
             raise PackageError(
@@ -405,4 +422,13 @@ def build_package(
         sha256=sha256,
         missing=list(missing),
         oversize=list(dict.fromkeys(c.url for c in captures if c.oversize)),
+        signer=signer.fingerprint,
+        heads=len(proof["heads"]),
+        untimestamped=sum(1 for head in proof["heads"] if head["token"] is None),
     )
+
+
+def _software() -> str:
+    from importlib.metadata import version
+
+    return f"chalco-archive {version('chalco-archive')}"

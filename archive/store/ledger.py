@@ -115,7 +115,7 @@ def named_files_row(
 CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
-def _plain(value: Any) -> Any:
+def canonical_value(value: Any) -> Any:
     # Times as the archive stores them (UTC, microseconds), so that a digest computed when a
     # row is written equals the one computed from the row read back.
     if isinstance(value, datetime):
@@ -125,7 +125,7 @@ def _plain(value: Any) -> Any:
 
 def row_digest(kind: str, row: Mapping[str, Any]) -> str:
     """SHA-256 of the covered columns of a row, as canonical JSON."""
-    canonical = {column: _plain(row[column]) for column in COVERED_COLUMNS[kind]}
+    canonical = {column: canonical_value(row[column]) for column in COVERED_COLUMNS[kind]}
     for column in FLAG_COLUMNS.get(kind, ()):
         if row.get(column):
             canonical[column] = True

@@ -11,11 +11,10 @@ from archive.store.home import ArchiveHome
 from archive.store.recovery import recover
 from archive.store.writer.articles import ArticleWriter
 from archive.store.writer.durability import WriterOptions
-from archive.store.writer.heads import HeadWriter
 from archive.store.writer.runs import RunWriter
 
 
-class ArchiveWriter(RunWriter, ArticleWriter, HeadWriter):
+class ArchiveWriter(RunWriter, ArticleWriter):
     """Records one crawl run into a home."""
 
     def __init__(

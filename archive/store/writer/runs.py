@@ -1,5 +1,5 @@
 """The writer's runs: a crawl run's row, opened with the run's WARC files and closed with
-its status, exit code and summary."""
+its status, exit code and summary, and the ledger's tree head as the run leaves it."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from archive.store.tables import RUNS
 from archive.store.warcstore import WarcStore
 from archive.store.writer.captures import CaptureWriter
 from archive.store.writer.durability import WriterOptions, guarded
+from archive.store.writer.heads import HeadWriter
 from archive.store.writer.listings import ListingWriter
 
 
-class RunWriter(CaptureWriter, ListingWriter):
+class RunWriter(CaptureWriter, ListingWriter, HeadWriter):
     """Starts and finishes the run whose captures the writer records."""
 
     def __init__(self, home: ArchiveHome, options: WriterOptions):
@@ -56,3 +57,5 @@ class RunWriter(CaptureWriter, ListingWriter):
             summary_json=json.dumps(summary, ensure_ascii=False, sort_keys=True),
         )
         self.commit()
+        # Unless the crawl's session recorded (and timestamped) one already.
+        self.record_tree_head()
