@@ -222,6 +222,7 @@ class CrawlSession:
     def _record_tree_head(self, summary: CrawlSummary) -> None:
         """The ledger's head at the run's end, timestamped when an authority is named; one
         out of reach leaves a note and the run's status as it was."""
+        self.writer.close_run_files()
         outcome = stamp_newest_head(self.writer, self.tsa)
         head = outcome.head
         summary.tree_head = {

@@ -146,6 +146,16 @@ def _is_date(value: str) -> bool:
     help="The .wacz file to write.",
 )
 @click.option("--title", help="The package's title (datapackage.json and the page list).")
+@click.option(
+    "--signing-key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="EC P-256 private key (PEM) to sign with; default: a key made for this package.",
+)
+@click.option(
+    "--signing-cert",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="With --signing-key: its certificate chain (PEM), to sign as its domain.",
+)
 @one_line_errors
 def package(
     home: Path | None,
@@ -154,13 +164,17 @@ def package(
     until: str | None,
     output: Path,
     title: str | None,
+    signing_key: Path | None,
+    signing_cert: Path | None,
 ) -> None:
     """Package articles as a WACZ file (pages, attachments, images) to hand over or replay.
 
     The records are copied byte for byte from the archive's WARC files. With --url: the
     newest capture of each article and the files its latest version names. With
     --since/--until: every article version first seen in that window, with its files.
-    Open the file in ReplayWeb.page, or add it to a pywb collection.
+    Open the file in ReplayWeb.page, or add it to a pywb collection. Every record comes
+    with its ledger entry and inclusion proof against a timestamped tree head, and the
+    package is signed (WACZ signing spec): `check-package` checks it with no archive.
 
     \b
     Example:
@@ -170,6 +184,11 @@ def package(
     """
     if not urls and since is None and until is None:
         raise click.UsageError("name the articles (--url) or a time window (--since/--until)")
+    if signing_cert is not None and signing_key is None:
+        raise click.UsageError("--signing-cert needs its --signing-key")
+    from archive.evidence.package_signing import load_signer
+
+    signer = load_signer(signing_key, signing_cert) if signing_key is not None else None
     end = parse_time(until)
     if until is not None and end is not None and _is_date(until):
         end += timedelta(days=1)
@@ -182,6 +201,7 @@ def package(
             since=parse_time(since),
             until=end,
             title=title,
+            signer=signer,
         )
     for url in summary.missing:
         echo(f"note: never fetched, not in the package: {url}", err=True)
@@ -191,9 +211,15 @@ def package(
             f" never inflated: {url}",
             err=True,
         )
+    if summary.untimestamped:
+        echo(
+            f"note: {summary.untimestamped} of the {summary.heads} tree head(s) its proofs lead"
+            " to have no timestamp token: run `chalco-archive attest` first to prove when",
+            err=True,
+        )
     click.echo(
         f"{summary.pages} pages, {summary.records} records, {summary.bytes} bytes "
-        f"to {summary.output}; sha256 {summary.sha256}"
+        f"to {summary.output}; sha256 {summary.sha256}; signed by key {summary.signer}"
     )
 
 

@@ -164,8 +164,11 @@ def _check_heads(
             try:
                 token = base64.b64decode(raw["token"], validate=True)
                 proven_at = check_token(token, head_message(size, root), roots)
-            except (TokenInvalid, ValueError) as error:
+            except TokenInvalid as error:
                 report.problem(f"{what}: its timestamp token {error}")
+                continue
+            except ValueError:
+                report.problem(f"{what}: its timestamp token is not base64")
                 continue
             report.ok(
                 f"{what}: timestamp token holds, proves it existed by {proven_at.isoformat()}"

@@ -42,7 +42,8 @@ class TimestampUnavailable(ArchiveError):
 
 
 class TokenInvalid(ArchiveError):
-    """A token does not hold: damaged, for another message, or not from a trusted CA."""
+    """A token does not hold: damaged, for another message, or not from a trusted CA (its
+    message completes "the token ...")."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,10 @@ def request_token(config: TsaConfig, message: bytes) -> Token:
     try:
         with urllib.request.urlopen(http, timeout=config.timeout) as reply:
             der = reply.read(MAX_REPLY + 1)
+    except urllib.error.HTTPError as error:
+        raise TimestampUnavailable(
+            f"the authority {config.url} answered HTTP {error.code} ({error.reason})"
+        ) from error
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", None) or error
         raise TimestampUnavailable(
@@ -112,7 +117,7 @@ def request_token(config: TsaConfig, message: bytes) -> Token:
         gen_time = check_token(der, message, config.ca_bundle, nonce=request.nonce)
     except TokenInvalid as error:
         raise TimestampUnavailable(
-            f"the authority {config.url} gave no valid token: {error}"
+            f"the authority {config.url} gave a token that {error}"
         ) from error
     return Token(der, gen_time)
 
@@ -129,23 +134,23 @@ def check_token(
     try:
         response = decode(der)
     except ValueError as error:
-        raise TokenInvalid(f"not a timestamp token ({error})") from error
+        raise TokenInvalid(f"is not a timestamp token ({error})") from error
     if PKIStatus(response.status) != PKIStatus.GRANTED:
-        raise TokenInvalid(f"the authority refused it ({', '.join(response.status_string)})")
+        raise TokenInvalid(f"was refused by its authority ({', '.join(response.status_string)})")
     imprint = response.tst_info.message_imprint
     algorithm = IMPRINT_ALGORITHMS.get(imprint.hash_algorithm.dotted_string)
     if algorithm is None:
-        raise TokenInvalid(f"its hash algorithm {imprint.hash_algorithm.dotted_string} is unknown")
+        raise TokenInvalid(f"is over an unknown hash ({imprint.hash_algorithm.dotted_string})")
     if imprint.message != hashlib.new(algorithm, message).digest():
-        raise TokenInvalid("it is for another hash than this head's")
+        raise TokenInvalid("is for another hash than this head's")
     if nonce is not None and response.tst_info.nonce != nonce:
-        raise TokenInvalid("it answers another request (nonce)")
+        raise TokenInvalid("answers another request (nonce)")
     if ca_bundle is not None:
         roots = load_roots(ca_bundle) if isinstance(ca_bundle, Path) else ca_bundle
         try:
             VerifierBuilder(roots=list(roots)).build().verify_message(response, message)
         except VerificationError as error:
-            raise TokenInvalid(f"not signed by a trusted authority ({error})") from error
+            raise TokenInvalid(f"is not signed by a trusted authority ({error})") from error
     return response.tst_info.gen_time
 
 

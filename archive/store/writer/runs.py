@@ -45,8 +45,17 @@ class RunWriter(CaptureWriter, ListingWriter, HeadWriter):
         return self.run_id
 
     @guarded
+    def close_run_files(self) -> None:
+        """Close the run's WARC files (each gets its digest and ledger entry), so that the
+        run's tree head covers them; the writer takes no more exchanges after this."""
+        if self.warc is not None:
+            self._close_warc_files()
+            self.warc = None
+
+    @guarded
     def finish_run(self, status: str, exit_code: int, summary: dict[str, Any]) -> None:
         assert self.run_id is not None
+        self.close_run_files()
         self._move_redirected_listings()
         self._set(
             RUNS,
