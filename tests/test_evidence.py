@@ -26,6 +26,8 @@ from archive.evidence.package_proof import PROOF_MEMBER
 from archive.evidence.package_signing import anonymous_signer, seal_package
 from archive.evidence.timestamps import TsaConfig, request_token
 from archive.store import merkle
+from archive.store.db import open_writer
+from archive.store.home import ArchiveHome
 from archive.store.ledger import GENESIS, chain, row_digest
 from archive.store.ledger_tree import head_message
 from tests.conftest import run_crawl
@@ -353,3 +355,26 @@ def test_a_digest_the_checker_recomputes_is_the_ledgers(package):
     """The proof's capture rows hash to their entries by the rule the proof states."""
     for record in proof_of(package)["records"]:
         assert row_digest("capture", record["row"]) == record["entry"]["digest"]
+
+
+def test_the_migration_builds_the_tree_the_writer_keeps(home):
+    """An archive from before migration 0018 gets the very tree its writer would have kept:
+    the same nodes and positions; its heads (none before) come with its next run."""
+    database = home / "archive.sqlite3"
+    connection = sqlite3.connect(database)
+    nodes = connection.execute("select * from ledger_nodes order by level, position").fetchall()
+    positions = connection.execute("select id, position from ledger order by id").fetchall()
+    connection.execute("drop table ledger_nodes")
+    connection.execute("delete from ledger_heads")
+    connection.execute("drop index ix_ledger_kind_ref_id")
+    connection.execute("update ledger set position = null")
+    connection.execute("update alembic_version set version_num = '0014'")
+    connection.commit()
+    connection.close()
+    open_writer(ArchiveHome.at(home)).dispose()  # what the next crawl does first
+    connection = sqlite3.connect(database)
+    assert (
+        connection.execute("select * from ledger_nodes order by level, position").fetchall()
+        == nodes
+    )
+    assert connection.execute("select id, position from ledger order by id").fetchall() == positions
