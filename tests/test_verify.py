@@ -421,3 +421,27 @@ def test_progress_is_shown_on_a_terminal_and_not_under_cron(home):
     shown = screen.getvalue()
     assert "WARC files" in shown and "rows and ledger" in shown
     assert re.search(r" (\d[\d,]*)/\1 ", shown), "the rows' bar reaches its end"
+
+
+def test_text_with_rare_control_characters_passes_and_its_edit_is_found(tmp_path):
+    """verify hashes rows from their bytes and leaves rare controls unescaped on the way
+    (archive.evidence.canonical_bytes): such a row is hashed again by the rule itself,
+    so it passes as written and is found once edited."""
+    home = ArchiveHome.at(tmp_path / "home")
+    writer = ArchiveWriter(home)
+    writer.start_run("chalco", "http://h/", "full")
+    url = "http://h/\x01.html"
+    page = writer.record_exchange(
+        HttpExchange(url, "GET", [], 200, "HTTP/1.1", [], b"<p>x</p>", datetime.now(UTC))
+    )
+    writer.save_article(article_content(url, '正文\x01\x1f\x0b"\\'), page.id, datetime.now(UTC))
+    writer.finish_run("ok", 0, {})
+    writer.close()
+    code, out = verify(home.root)
+    assert code == 0, out
+    connection = database(home.root)
+    connection.execute("update article_versions set body = body || '\x02'")
+    connection.commit()
+    code, out = verify(home.root)
+    assert code == 1
+    assert "version 1 was edited" in out
