@@ -90,20 +90,23 @@ def _raw(value: Any) -> bytes:
 
 
 def row_hasher(
-    kind: str, text_as_bytes: bool = True
+    kind: str, text_as_bytes: bool = True, layout: Sequence[str] | None = None
 ) -> tuple[list[str], Callable[[Sequence[Any]], bytes]]:
     """(the columns to select, in order; SHA-256 of a row so selected). The row holds the
     covered columns, then the flag columns (covered only where set); its text as UTF-8
     bytes (SQLite's) or str. A digest that equals the entry's is the rule's; one that
     differs must be computed again by row_digest (a string with a rare control character,
     see json_string_fast). `text_as_bytes` is kept for the callers' clarity: both kinds of
-    text are read alike."""
+    text are read alike. `layout`: the columns of the rows it will be handed, when they
+    are not the ones it names (several kinds hashed from one read of a table)."""
     covered = list(COVERED_COLUMNS[kind])
     flags = list(FLAG_COLUMNS.get(kind, ()))
     selected = covered + flags
     plain = [i for i in sorted(range(len(covered)), key=lambda i: covered[i])]
     flag_at = [len(covered) + n for n in range(len(flags))]
     templates: dict[tuple[bool, ...], tuple[bytes, list[int]]] = {}
+    # Where each selected column is in the rows handed over.
+    at = list(range(len(selected))) if layout is None else [list(layout).index(c) for c in selected]
 
     def template(present: tuple[bool, ...]) -> tuple[bytes, list[int]]:
         """The row's JSON with a %s for each value, and which columns fill them."""
@@ -113,22 +116,23 @@ def row_hasher(
         for i in columns:
             value = b"true" if i in flag_at else b"%s"
             pieces.append(QUOTE + selected[i].encode("ascii") + QUOTE + b": " + value)
-        return b"{" + b", ".join(pieces) + b"}", [i for i in columns if i not in flag_at]
+        return b"{" + b", ".join(pieces) + b"}", [at[i] for i in columns if i not in flag_at]
 
     sha256 = hashlib.sha256
     escape = _escape_common
     raw = _raw
-    no_flags = template(())[0] if not flags else b""
+    no_flags, no_flag_columns = template(()) if not flags else (b"", [])
+    flag_in_row = [at[i] for i in flag_at]
 
     def digest(row: Sequence[Any]) -> bytes:
         if flags:
-            present = tuple(bool(row[i]) for i in flag_at)
+            present = tuple(bool(row[i]) for i in flag_in_row)
             shape = templates.get(present)
             if shape is None:
                 shape = templates[present] = template(present)
             text, columns = shape
         else:
-            text, columns = no_flags, plain
+            text, columns = no_flags, no_flag_columns
         values = tuple(
             [
                 QUOTE + value + QUOTE

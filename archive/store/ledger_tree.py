@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from archive.store import merkle
 from archive.store.tables import LEDGER, LEDGER_HEADS, LEDGER_NODES
@@ -50,22 +51,23 @@ def tree_size(executor: Any) -> int:
 
 
 def fetch_nodes(executor: Any, keys: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
-    """The stored nodes of `keys`, a few hundred to a query (a missing one is left out)."""
+    """The stored nodes of `keys`, a few hundred to a query (a missing one is left out).
+
+    SQL text at the driver: building and compiling a SQLAlchemy expression of forty OR'd
+    pairs cost more than the query (a proof at a million entries took 3 ms, not 0.3)."""
+    connection = executor.connection() if isinstance(executor, Session) else executor
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    pair = f"(level = {marker} AND position = {marker})"
     wanted = sorted(set(keys))
     found: dict[merkle.NodeKey, bytes] = {}
     for start in range(0, len(wanted), _KEYS_PER_QUERY):
         chunk = wanted[start : start + _KEYS_PER_QUERY]
-        condition = or_(
-            *(
-                and_(LEDGER_NODES.c.level == level, LEDGER_NODES.c.position == position)
-                for level, position in chunk
-            )
+        sql = (
+            f"SELECT level, position, hash FROM {LEDGER_NODES.name} WHERE "
+            + " OR ".join([pair] * len(chunk))
         )
-        for level, position, value in executor.execute(
-            select(LEDGER_NODES.c.level, LEDGER_NODES.c.position, LEDGER_NODES.c.hash).where(
-                condition
-            )
-        ):
+        parameters = tuple(value for key in chunk for value in key)
+        for level, position, value in connection.exec_driver_sql(sql, parameters):
             found[level, position] = bytes(value)
     return found
 
