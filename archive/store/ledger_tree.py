@@ -62,9 +62,8 @@ def fetch_nodes(executor: Any, keys: Iterable[merkle.NodeKey]) -> dict[merkle.No
     found: dict[merkle.NodeKey, bytes] = {}
     for start in range(0, len(wanted), _KEYS_PER_QUERY):
         chunk = wanted[start : start + _KEYS_PER_QUERY]
-        sql = (
-            f"SELECT level, position, hash FROM {LEDGER_NODES.name} WHERE "
-            + " OR ".join([pair] * len(chunk))
+        sql = f"SELECT level, position, hash FROM {LEDGER_NODES.name} WHERE " + " OR ".join(
+            [pair] * len(chunk)
         )
         parameters = tuple(value for key in chunk for value in key)
         for level, position, value in connection.exec_driver_sql(sql, parameters):
