@@ -223,7 +223,14 @@ class CrawlSession:
         """The ledger's head at the run's end, timestamped when an authority is named; one
         out of reach leaves a note and the run's status as it was."""
         self.writer.close_run_files()
-        outcome = stamp_newest_head(self.writer, self.tsa)
+        try:
+            outcome = stamp_newest_head(self.writer, self.tsa)
+        except StorageFailed:
+            raise
+        except Exception as error:  # the head is evidence about the archive, never its cost
+            logger.exception("no tree head recorded")
+            summary.notes.append(f"no tree head recorded at the run's end: {error}")
+            return
         head = outcome.head
         summary.tree_head = {
             "id": head.id,

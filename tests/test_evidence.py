@@ -378,3 +378,15 @@ def test_the_migration_builds_the_tree_the_writer_keeps(home):
         == nodes
     )
     assert connection.execute("select id, position from ledger order by id").fetchall() == positions
+
+
+def test_a_damaged_tree_never_stops_a_crawl_and_verify_names_it(home, replica):
+    connection = sqlite3.connect(home / "archive.sqlite3")
+    connection.execute("delete from ledger_nodes where level > 0")
+    connection.commit()
+    connection.close()
+    result = run_crawl(home, replica.base_url, "--sections", SECTION, "--full")
+    assert result.exit_code == 0, result.stderr  # archived all the same
+    code, out = cli("verify", "--home", str(home))
+    assert code == 1
+    assert "PROBLEM tree head 1: the ledger's tree lacks node(s)" in out

@@ -3,6 +3,7 @@ onto the ledger's head and added to its Merkle tree just before the batch commit
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, text
@@ -12,6 +13,8 @@ from archive.store.db import LEDGER_LOCK
 from archive.store.ledger import GENESIS, chain, row_digest
 from archive.store.models import utc_now
 from archive.store.tables import LEDGER, WARC_FILES
+
+logger = logging.getLogger(__name__)
 
 
 class LedgerBatch:
@@ -48,6 +51,22 @@ class LedgerBatch:
         del self.entries[keep:]
         self._frontier = None  # an append may have been rolled back with them
 
+    def _read_frontier(self, size: int, unplaced: bool) -> merkle.Frontier:
+        """The tree's frontier from its stored nodes or, when they lack (a damaged table,
+        which verify reports), from the entries themselves: the archive keeps taking
+        writes whatever became of its tree."""
+        if not unplaced:
+            try:
+                return ledger_tree.read_frontier(self.connection, size)
+            except ledger_tree.MissingNodes as error:
+                logger.warning("rebuilding the ledger tree's frontier from its entries: %s", error)
+        frontier = merkle.Frontier()
+        for kind, ref_id, digest in self.connection.execute(
+            select(LEDGER.c.kind, LEDGER.c.ref_id, LEDGER.c.digest).order_by(LEDGER.c.id)
+        ):
+            frontier.append_leaf_only(merkle.leaf_hash(merkle.entry_bytes(kind, ref_id, digest)))
+        return frontier
+
     def append(self) -> None:
         """Chain the batch's entries onto the ledger's head, just before the commit.
 
@@ -64,11 +83,11 @@ class LedgerBatch:
             select(LEDGER.c.entry_hash, LEDGER.c.position).order_by(LEDGER.c.id.desc()).limit(1)
         ).first()
         head = GENESIS if last is None else last.entry_hash
-        size = 0 if last is None else last.position + 1
+        size = 0 if last is None or last.position is None else last.position + 1
         frontier = self._frontier
         # Other writers append to a shared database: read the frontier under the lock.
         if frontier is None or frontier.size != size or self._serialized:
-            frontier = ledger_tree.read_frontier(self.connection, size)
+            frontier = self._read_frontier(size, last is not None and last.position is None)
         else:
             frontier = merkle.Frontier(frontier.size, frontier.blocks)
         made: list[tuple[int, int, bytes]] = []

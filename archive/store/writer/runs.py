@@ -7,6 +7,7 @@ import json
 import os
 from typing import Any
 
+from archive.store import ledger_tree
 from archive.store.home import ArchiveHome
 from archive.store.models import utc_now
 from archive.store.recovery import run_file_prefix, safe_name
@@ -66,5 +67,9 @@ class RunWriter(CaptureWriter, ListingWriter, HeadWriter):
             summary_json=json.dumps(summary, ensure_ascii=False, sort_keys=True),
         )
         self.commit()
-        # Unless the crawl's session recorded (and timestamped) one already.
-        self.record_tree_head()
+        # Unless the crawl's session recorded (and timestamped) one already. A tree whose
+        # nodes were damaged gets no head (verify says why); the run is finished all the same.
+        try:
+            self.record_tree_head()
+        except ledger_tree.MissingNodes:
+            pass
