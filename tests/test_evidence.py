@@ -31,6 +31,7 @@ from archive.store.home import ArchiveHome
 from archive.store.ledger import GENESIS, chain, row_digest
 from archive.store.ledger_tree import head_message
 from tests.conftest import run_crawl
+from tests.fresh_interpreter import loaded_after
 from tests.small_archive import build_small_archive
 from tests.tsa_authority import TimeStampAuthority
 
@@ -390,3 +391,16 @@ def test_a_damaged_tree_never_stops_a_crawl_and_verify_names_it(home, replica):
     code, out = cli("verify", "--home", str(home))
     assert code == 1
     assert "PROBLEM tree head 1: the ledger's tree lacks node(s)" in out
+
+
+def test_verify_on_sqlite_loads_no_sqlalchemy_nor_the_authoritys_libraries(home, tmp_path):
+    """verify reads SQLite with the standard library alone (archive.evidence.raw_rows), and
+    rfc3161-client, cryptography, urllib's HTTP and rich only when it needs them."""
+    code = (
+        "import contextlib, io\n"
+        "from archive.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['verify', '--home', {str(home)!r}], standalone_mode=False)"
+    )
+    heavy = ("sqlalchemy", "alembic", "rich", "ssl", "cryptography", "rfc3161_client")
+    assert loaded_after(code, tmp_path, *heavy) == []

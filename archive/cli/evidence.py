@@ -8,13 +8,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from archive.cli.shared import HOME_OPTION, one_line_errors, parse_time, reading_session
+from archive.cli.shared import (
+    HOME_OPTION,
+    one_line_errors,
+    parse_time,
+    reading,
+    reading_session,
+)
 from archive.evidence.findings import VerifyReport
-from archive.evidence.package import build_package
-from archive.evidence.verify import ledger_head as current_ledger_head
-from archive.evidence.verify import verify as run_verify
 from archive.safe_text import echo
 
 HEX = frozenset("0123456789abcdef")
@@ -66,13 +68,22 @@ def verify(
       chalco-archive verify --ledger-head
       chalco-archive verify --tsa-ca tsa-ca.pem --known-head 10364:5f0c…
     """
+    from archive.evidence.verify import ledger_head as current_ledger_head
+    from archive.evidence.verify import verify as run_verify
+
     heads = [_known_head(value) for value in known_heads]
-    with reading_session(home) as (archive_home, session):
+    # Plain sqlite3 on SQLite: verify loads no SQLAlchemy there (archive.evidence.raw_rows).
+    with reading(home) as (archive_home, session):
         if ledger_head:
             click.echo(current_ledger_head(session))
             return
-        console = Console(stderr=True)
-        if console.is_terminal:
+        # rich only where a terminal may show progress (it costs a tenth of a second).
+        console = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            console = Console(stderr=True)
+        if console is not None and console.is_terminal:
             from archive.evidence.verify_progress import (
                 TerminalProgress,  # rich.progress: here only
             )
@@ -186,6 +197,7 @@ def package(
         raise click.UsageError("name the articles (--url) or a time window (--since/--until)")
     if signing_cert is not None and signing_key is None:
         raise click.UsageError("--signing-cert needs its --signing-key")
+    from archive.evidence.package import build_package
     from archive.evidence.package_signing import load_signer
 
     signer = load_signer(signing_key, signing_cert) if signing_key is not None else None

@@ -148,4 +148,3 @@ def row_hasher(
         return sha256(escape(text % values).replace(QUOTE, b'"')).digest()
 
     return selected, digest
-

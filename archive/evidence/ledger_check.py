@@ -14,12 +14,11 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select
-from sqlalchemy.orm import Session
-
 from archive.evidence.canonical_bytes import row_hasher
 from archive.evidence.findings import Problem, Progress, VerifyReport
+from archive.evidence.raw_rows import RawRows
 from archive.evidence.tree_check import TreeCheck
+from archive.read.sql import Reader, reader_for
 from archive.store import merkle
 from archive.store.ledger import (
     GENESIS,
@@ -28,23 +27,15 @@ from archive.store.ledger import (
     row_digest,
     version_files_row,
 )
-from archive.store.tables import (
-    ARTICLES,
-    CAPTURES,
-    FILES,
-    LEDGER,
-    LEDGER_HEADS,
-    VERSIONS,
-    WARC_FILES,
-)
 
+# The table of each kind that is one row of a table.
 TABLES = {
-    "capture": CAPTURES,
-    "version": VERSIONS,
-    "warc_file": WARC_FILES,
-    "file": FILES,
-    "article": ARTICLES,
-    "tree_head": LEDGER_HEADS,
+    "capture": "captures",
+    "version": "article_versions",
+    "warc_file": "warc_files",
+    "file": "files",
+    "article": "articles",
+    "tree_head": "ledger_heads",
 }
 # How problems name a ledger kind that is not one row of a table.
 LABELS = {
@@ -61,75 +52,17 @@ ENTRY_LATER = {"warc_file": "sha256", "file": "sha256"}
 BATCH = 2000
 
 
-def _stream(connection: Connection, sql: str) -> Iterator[Sequence[Any]]:
-    """Plain tuples of a query, a batch at a time (a server-side cursor on PostgreSQL)."""
-    result = connection.execution_options(stream_results=True).exec_driver_sql(sql)
-    while rows := result.fetchmany(BATCH):
-        yield from rows
-
-
-class _RawRows:
-    """Tuples of SQL text in the reader's own transaction (one snapshot). On SQLite, text
-    comes as its UTF-8 bytes, never decoded (the sqlite3 connection's text_factory, for
-    this pass only); on PostgreSQL, as str."""
-
-    def __init__(self, connection: Connection):
-        self.connection = connection
-        self.sqlite = connection.dialect.name == "sqlite"
-        self._dbapi: Any = connection.connection.driver_connection if self.sqlite else None
-        self._saved: Any = None
-
-    def __enter__(self) -> _RawRows:
-        if self.sqlite:
-            self._saved = self._dbapi.text_factory
-            self._dbapi.text_factory = bytes
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.sqlite:
-            self._dbapi.text_factory = self._saved
-
-    def stream(self, sql: str) -> Iterator[Sequence[Any]]:
-        if not self.sqlite:
-            yield from _stream(self.connection, sql)
-            return
-        cursor = self._dbapi.execute(sql)
-        try:
-            while rows := cursor.fetchmany(BATCH):
-                yield from rows
-        finally:
-            cursor.close()
-
-    def entries(self) -> Iterator[Sequence[Any]]:
-        """(id, kind, ref_id, digest, entry_hash, position) of every entry in order, the
-        text columns as ASCII bytes."""
-        sql = (
-            'SELECT "id", "kind", "ref_id", "digest", "entry_hash", "position"'
-            f' FROM {LEDGER.name} ORDER BY "id"'
-        )
-        if self.sqlite:
-            cursor = self._dbapi.execute(sql)
-            cursor.arraysize = BATCH
-            try:
-                yield from cursor  # one generator between the cursor and the loop
-            finally:
-                cursor.close()
-            return
-        for entry_id, kind, ref_id, digest, entry_hash, position in self.stream(sql):
-            yield entry_id, kind.encode(), ref_id, digest.encode(), entry_hash.encode(), position
-
-
 class _Counter:
     """Rows and entries checked, told to the progress every thousand."""
 
-    def __init__(self, session: Session, progress: Progress):
+    def __init__(self, raw: RawRows, progress: Progress):
         self.progress = progress
         self.done = 0
         # About what the pass reads: each covered row, then each ledger entry. The highest
         # id of each table for its count: count(*) would read the versions' bodies.
         self.total = sum(
-            session.scalar(select(func.max(table.c.id))) or 0
-            for table in (*TABLES.values(), LEDGER)
+            raw.scalar(f"SELECT max(id) FROM {table}") or 0
+            for table in (*TABLES.values(), "ledger")
         )
         progress.rows(0, self.total)
 
@@ -143,27 +76,40 @@ class _Counter:
         self.progress.rows(self.total, self.total)
 
 
+ENTRIES = "SELECT id, kind, ref_id, digest, entry_hash, position FROM ledger ORDER BY id"
+
+
+def _entries(raw: RawRows) -> Iterator[Sequence[Any]]:
+    """(id, kind, ref_id, digest, entry_hash, position) of every entry in order, the text
+    columns as ASCII bytes (undecoded on SQLite, encoded here on PostgreSQL)."""
+    if raw.undecoding:
+        yield from raw.stream(ENTRIES)
+        return
+    for entry_id, kind, ref_id, digest, entry_hash, position in raw.stream(ENTRIES):
+        yield entry_id, kind.encode(), ref_id, digest.encode(), entry_hash.encode(), position
+
+
 def _quoted(columns: Sequence[str]) -> str:
     return ", ".join(f'"{column}"' for column in columns)
 
 
 def _row_digests(
-    raw: _RawRows, counter: _Counter
+    raw: RawRows, counter: _Counter
 ) -> tuple[dict[str, dict[int, bytes]], dict[str, set[int]]]:
     """The digest of every row of a table the ledger covers, by kind and id, and the ids of
     rows whose entry comes later. Only the digests are kept (32 bytes a row)."""
     digests: dict[str, dict[int, bytes]] = {}
     later: dict[str, set[int]] = {}
     for kind, table in TABLES.items():
-        selected, digest = row_hasher(kind, text_as_bytes=raw.sqlite)
+        selected, digest = row_hasher(kind, text_as_bytes=raw.undecoding)
         # A version's cause is its own kind, hashed from the same read of its row: the
         # columns come after the bodies, so reading them alone reads the bodies again.
         also = kind == "version"
         layout = [*selected, *(["cause", "extractor_version"] if also else [])]
-        cause_digest = row_hasher("version_cause", raw.sqlite, layout)[1] if also else None
+        cause_digest = row_hasher("version_cause", raw.undecoding, layout)[1] if also else None
         marker = ENTRY_LATER.get(kind)
         at_id = selected.index("id")
-        sql = f"SELECT {_quoted([*layout, *([marker] if marker else [])])} FROM {table.name}"
+        sql = f"SELECT {_quoted([*layout, *([marker] if marker else [])])} FROM {table}"
         by_id = digests[kind] = {}
         causes = digests.setdefault("version_cause", {}) if also else {}
         waiting = later[kind] = set()
@@ -177,7 +123,7 @@ def _row_digests(
     return digests, later
 
 
-def _files_digests(connection: Connection) -> dict[str, dict[int, bytes]]:
+def _files_digests(raw: RawRows) -> dict[str, dict[int, bytes]]:
     """The digests of each version's list of files, by the ledger's rule for them."""
     return {
         kind: {
@@ -185,25 +131,27 @@ def _files_digests(connection: Connection) -> dict[str, dict[int, bytes]]:
             for version_id, row in canonical.items()
         }
         for kind, canonical in (
-            ("version_files", _versions_naming_later_bytes(connection)),
-            ("named_files", _named_files(connection)),
+            ("version_files", _versions_naming_later_bytes(raw)),
+            ("named_files", _named_files(raw)),
         )
     }
 
 
 def check_ledger(
-    session: Session,
+    database: Reader | Any,
     report: VerifyReport,
     progress: Progress,
     tree: TreeCheck | None = None,
 ) -> None:
-    """The chain, the rows against their entries, and (with `tree`) the Merkle tree."""
-    connection = session.connection()
-    counter = _Counter(session, progress)
-    tree = tree or TreeCheck(session)
-    files = _files_digests(connection)
+    """The chain, the rows against their entries, and the Merkle tree against its heads.
+    `database`: a reader (archive.read.sql), or a SQLAlchemy session or connection."""
+    reader = reader_for(database)
+    raw = RawRows(reader)
+    counter = _Counter(raw, progress)
+    tree = tree or TreeCheck(reader)
+    files = _files_digests(raw)
     mismatched: list[tuple[str, int, bool, bytes]] = []
-    with _RawRows(connection) as raw:
+    with raw.undecoded():
         rows, later = _row_digests(raw, counter)
         rows.update(files)
         by_kind = {kind.encode("ascii"): (kind, by_id) for kind, by_id in rows.items()}
@@ -217,7 +165,7 @@ def check_ledger(
         blocks = frontier.blocks  # the tree's perfect blocks, appended to here (see below)
         heads_at = tree.sizes()
         count = 0
-        for entry_id, kind, ref_id, digest, entry_hash, position in raw.entries():
+        for entry_id, kind, ref_id, digest, entry_hash, position in _entries(raw):
             computed = hexlify(sha256(head + digest).digest())
             if computed != entry_hash:
                 report.problems.append(
@@ -255,9 +203,9 @@ def check_ledger(
         if by_id.get(ref_id) != unhexlify(digest):
             mismatched.append((name, ref_id, ref_id in by_id, digest))
     for name, ref_id, exists, digest in mismatched:
-        if exists and _holds_by_the_rule(connection, name, ref_id, digest.decode("ascii")):
+        if exists and _holds_by_the_rule(reader, name, ref_id, digest.decode("ascii")):
             continue  # a string with a rare control character (canonical_bytes)
-        _mismatch(connection, report, name, ref_id, exists)
+        _mismatch(reader, report, name, ref_id, exists)
     for kind, by_id in rows.items():
         if kind in SUPERSEDED:
             continue
@@ -271,65 +219,63 @@ def check_ledger(
     counter.finish()
 
 
-def _holds_by_the_rule(connection: Connection, kind: str, ref_id: int, digest: str) -> bool:
-    """The row's digest by row_digest itself, read back as the models type it."""
+def _holds_by_the_rule(reader: Reader, kind: str, ref_id: int, digest: str) -> bool:
+    """The row's digest by row_digest itself, from the row as the reader gives it."""
     if kind not in TABLES and kind != "version_cause":
         return False  # the files of a version: already hashed by the rule
-    table = TABLES.get(kind, VERSIONS)
-    row = connection.execute(select(table).where(table.c.id == ref_id)).first()
-    return row is not None and row_digest(kind, dict(row._mapping)) == digest
+    row = reader.one(
+        f"SELECT * FROM {TABLES.get(kind, 'article_versions')} WHERE id = :id", id=ref_id
+    )
+    try:
+        return row is not None and row_digest(kind, row) == digest
+    except (TypeError, ValueError):  # a value no JSON holds (a BLOB where text belongs)
+        return False
 
 
-def _mismatch(
-    connection: Connection, report: VerifyReport, kind: str, ref_id: int, exists: bool
-) -> None:
+def _mismatch(reader: Reader, report: VerifyReport, kind: str, ref_id: int, exists: bool) -> None:
     what = f"{LABELS.get(kind, kind)} {ref_id}"
     if not exists:
         report.problems.append(Problem(f"{what} was deleted"))
     else:
-        report.problems.append(
-            Problem(f"{what} was edited", url=_name_of(connection, kind, ref_id))
-        )
+        report.problems.append(Problem(f"{what} was edited", url=_name_of(reader, kind, ref_id)))
 
 
-def _name_of(connection: Connection, kind: str, ref_id: int) -> str | None:
+def _name_of(reader: Reader, kind: str, ref_id: int) -> str | None:
     """What names a row in a problem's line: its URL or file name, a version's article."""
     if kind in ("capture", "file", "article"):
-        table = TABLES[kind]
-        return connection.scalar(select(table.c.url).where(table.c.id == ref_id))
-    if kind == "warc_file":
-        return connection.scalar(select(WARC_FILES.c.name).where(WARC_FILES.c.id == ref_id))
-    if kind == "tree_head":
+        sql = f"SELECT url FROM {TABLES[kind]} WHERE id = :id"
+    elif kind == "warc_file":
+        sql = "SELECT name FROM warc_files WHERE id = :id"
+    elif kind == "tree_head":
         return None
-    return connection.scalar(
-        select(ARTICLES.c.url)
-        .join(VERSIONS, VERSIONS.c.article_id == ARTICLES.c.id)
-        .where(VERSIONS.c.id == ref_id)
-    )
+    else:
+        sql = (
+            "SELECT a.url FROM articles a JOIN article_versions v ON v.article_id = a.id"
+            " WHERE v.id = :id"
+        )
+    row = reader.one(sql, id=ref_id)
+    return None if row is None else next(iter(row.values()))
 
 
-def _named_files(connection: Connection) -> dict[int, dict[str, Any]]:
+def _named_files(raw: RawRows) -> dict[int, dict[str, Any]]:
     """The canonical files rows of every version (an empty list for one naming none)."""
     files: dict[int, list[tuple[int, str, str | None, int, int | None]]] = {
-        row[0]: [] for row in _stream(connection, f'SELECT "id" FROM {VERSIONS.name}')
+        row[0]: [] for row in raw.stream("SELECT id FROM article_versions")
     }
-    for version_id, *named in _stream(
-        connection,
-        'SELECT "version_id", "file_id", "role", "name", "position", "capture_id"'
-        " FROM version_files",
+    for version_id, *named in raw.stream(
+        "SELECT version_id, file_id, role, name, position, capture_id FROM version_files"
     ):
         files.setdefault(version_id, []).append(tuple(named))  # type: ignore[arg-type]
     return {version_id: named_files_row(version_id, named) for version_id, named in files.items()}
 
 
-def _versions_naming_later_bytes(connection: Connection) -> dict[int, dict[str, Any]]:
+def _versions_naming_later_bytes(raw: RawRows) -> dict[int, dict[str, Any]]:
     """The canonical files rows of the versions that name a capture's bytes of a file."""
     files: dict[int, list[tuple[int, str, int, int | None]]] = {}
-    for version_id, *named in _stream(
-        connection,
-        'SELECT "version_id", "file_id", "role", "position", "capture_id" FROM version_files'
-        ' WHERE "version_id" IN (SELECT "version_id" FROM version_files'
-        ' WHERE "capture_id" IS NOT NULL)',
+    for version_id, *named in raw.stream(
+        "SELECT version_id, file_id, role, position, capture_id FROM version_files"
+        " WHERE version_id IN (SELECT version_id FROM version_files"
+        " WHERE capture_id IS NOT NULL)"
     ):
         files.setdefault(version_id, []).append(tuple(named))  # type: ignore[arg-type]
     return {version_id: version_files_row(version_id, named) for version_id, named in files.items()}

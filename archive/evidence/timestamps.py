@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -88,6 +86,9 @@ def load_roots(path: Path) -> list[Any]:
 
 def request_token(config: TsaConfig, message: bytes) -> Token:
     """Ask the authority for a token over `message`; checked before it is kept."""
+    import urllib.error  # here: urllib.request loads ssl and http, which verify never needs
+    import urllib.request
+
     from rfc3161_client import TimestampRequestBuilder
 
     request = (

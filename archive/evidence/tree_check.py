@@ -14,8 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from archive.evidence.findings import Problem, VerifyReport
 from archive.evidence.timestamps import TokenInvalid, check_token, load_roots
 from archive.store import ledger_tree, merkle
@@ -26,11 +24,12 @@ MAX_MISPLACED = 5
 
 
 class TreeCheck:
-    """What the ledger pass tells it as it rebuilds the tree, and the verdicts after."""
+    """What the ledger pass tells it as it rebuilds the tree, and the verdicts after.
+    `session`: what archive.store.ledger_tree reads through (a reader, a session)."""
 
     def __init__(
         self,
-        session: Session,
+        session: Any,
         known_heads: list[tuple[int, str]] | None = None,
         ca_bundle: Path | None = None,
     ):

@@ -1,25 +1,41 @@
 """The ledger's Merkle tree in the database: its nodes (`ledger_nodes`), its size, the
 frontier an append starts from, proofs read from the nodes, and its recorded heads.
 
-The rules (leaf, node, proofs) are archive.store.merkle's; this module only reads and writes
-the rows. It takes a Connection or a Session: the writer appends, the readers prove.
+The rules (leaf, node, proofs) are archive.store.merkle's; this module only reads the rows
+(the writer writes them, archive.store.writer). It reads with SQL text and imports no
+database library, so that `verify` on SQLite never loads SQLAlchemy: what it is handed is a
+plain sqlite3 connection, a reader (archive.read.sql), or a SQLAlchemy connection or session
+(the writer's, the package's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
-
 from archive.store import merkle
-from archive.store.tables import LEDGER, LEDGER_HEADS, LEDGER_NODES
+from archive.store.times import read_time
 
+NODES = "ledger_nodes"
+HEADS = "ledger_heads"
+HEAD_COLUMNS = "id, tree_size, root_hash, recorded_at, run_id, token, tsa_url, timestamped_at"
 # Keys per query when reading nodes (SQLite's bound-parameter limit is 32766).
 _KEYS_PER_QUERY = 400
+
+
+def rows(executor: Any, sql: str, params: dict[str, Any] | None = None) -> list[Sequence[Any]]:
+    """Plain tuples of SQL text with `:name` parameters, whatever `executor` is."""
+    params = params or {}
+    if isinstance(executor, sqlite3.Connection):
+        return executor.execute(sql, params).fetchall()
+    if hasattr(executor, "rows"):  # a reader: rows as dicts, in the columns' order
+        return [tuple(row.values()) for row in executor.rows(sql, **params)]
+    from sqlalchemy import text  # the caller holds a SQLAlchemy object: loaded already
+
+    return [tuple(row) for row in executor.execute(text(sql), params)]
 
 
 @dataclass(frozen=True)
@@ -44,29 +60,24 @@ def head_message(tree_size: int, root_hash: str) -> bytes:
 
 def tree_size(executor: Any) -> int:
     """Entries in the tree: one past the newest entry's position (0 for an empty ledger)."""
-    last = executor.execute(
-        select(LEDGER.c.position).order_by(LEDGER.c.id.desc()).limit(1)
-    ).scalar()
-    return 0 if last is None else int(last) + 1
+    found = rows(executor, "SELECT position FROM ledger ORDER BY id DESC LIMIT 1")
+    return 0 if not found or found[0][0] is None else int(found[0][0]) + 1
 
 
 def fetch_nodes(executor: Any, keys: Iterable[merkle.NodeKey]) -> dict[merkle.NodeKey, bytes]:
     """The stored nodes of `keys`, a few hundred to a query (a missing one is left out).
-
-    SQL text at the driver: building and compiling a SQLAlchemy expression of forty OR'd
-    pairs cost more than the query (a proof at a million entries took 3 ms, not 0.3)."""
-    connection = executor.connection() if isinstance(executor, Session) else executor
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    pair = f"(level = {marker} AND position = {marker})"
+    One statement of OR'd pairs: SQLite answers each from the primary key."""
     wanted = sorted(set(keys))
     found: dict[merkle.NodeKey, bytes] = {}
     for start in range(0, len(wanted), _KEYS_PER_QUERY):
         chunk = wanted[start : start + _KEYS_PER_QUERY]
-        sql = f"SELECT level, position, hash FROM {LEDGER_NODES.name} WHERE " + " OR ".join(
-            [pair] * len(chunk)
-        )
-        parameters = tuple(value for key in chunk for value in key)
-        for level, position, value in connection.exec_driver_sql(sql, parameters):
+        condition = " OR ".join(f"(level = :l{n} AND position = :p{n})" for n in range(len(chunk)))
+        params: dict[str, Any] = {}
+        for n, (level, position) in enumerate(chunk):
+            params[f"l{n}"], params[f"p{n}"] = level, position
+        for level, position, value in rows(
+            executor, f"SELECT level, position, hash FROM {NODES} WHERE {condition}", params
+        ):
             found[level, position] = bytes(value)
     return found
 
@@ -115,34 +126,33 @@ def consistency_proof(executor: Any, first: int, second: int) -> list[bytes]:
     return merkle.proof_hashes(ranges, _nodes(executor, merkle.nodes_needed(ranges)))
 
 
-def insert_nodes(executor: Any, made: list[tuple[int, int, bytes]]) -> None:
-    if made:
-        executor.execute(
-            insert(LEDGER_NODES),
-            [{"level": level, "position": position, "hash": h} for level, position, h in made],
-        )
+def _time(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return read_time(value.decode("ascii") if isinstance(value, bytes) else value)
 
 
-def _head(row: Any) -> HeadRow:
+def _head(row: Sequence[Any]) -> HeadRow:
+    head_id, size, root, recorded_at, run_id, token, tsa_url, timestamped_at = row
+    recorded = _time(recorded_at)
+    assert recorded is not None
     return HeadRow(
-        id=row.id,
-        tree_size=row.tree_size,
-        root_hash=row.root_hash,
-        recorded_at=row.recorded_at,
-        run_id=row.run_id,
-        token=None if row.token is None else bytes(row.token),
-        tsa_url=row.tsa_url,
-        timestamped_at=row.timestamped_at,
+        id=head_id,
+        tree_size=size,
+        root_hash=root.decode("ascii") if isinstance(root, bytes) else root,
+        recorded_at=recorded,
+        run_id=run_id,
+        token=None if token is None else bytes(token),
+        tsa_url=tsa_url.decode() if isinstance(tsa_url, bytes) else tsa_url,
+        timestamped_at=_time(timestamped_at),
     )
 
 
 def heads(executor: Any) -> list[HeadRow]:
     """Every recorded head, oldest first."""
-    return [
-        _head(row) for row in executor.execute(select(LEDGER_HEADS).order_by(LEDGER_HEADS.c.id))
-    ]
+    return [_head(row) for row in rows(executor, f"SELECT {HEAD_COLUMNS} FROM {HEADS} ORDER BY id")]
 
 
 def newest_head(executor: Any) -> HeadRow | None:
-    row = executor.execute(select(LEDGER_HEADS).order_by(LEDGER_HEADS.c.id.desc()).limit(1)).first()
-    return None if row is None else _head(row)
+    found = rows(executor, f"SELECT {HEAD_COLUMNS} FROM {HEADS} ORDER BY id DESC LIMIT 1")
+    return _head(found[0]) if found else None

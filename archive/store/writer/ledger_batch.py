@@ -12,7 +12,7 @@ from archive.store import ledger_tree, merkle
 from archive.store.db import LEDGER_LOCK
 from archive.store.ledger import GENESIS, chain, row_digest
 from archive.store.models import utc_now
-from archive.store.tables import LEDGER, WARC_FILES
+from archive.store.tables import LEDGER, LEDGER_NODES, WARC_FILES
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,11 @@ class LedgerBatch:
             )
             made.extend(frontier.append(leaf))
         self.connection.execute(insert(LEDGER), self.entries)
-        ledger_tree.insert_nodes(self.connection, made)
+        if made:
+            self.connection.execute(
+                insert(LEDGER_NODES),
+                [{"level": level, "position": position, "hash": h} for level, position, h in made],
+            )
         self.entries = []
         # Kept for the next batch; a commit that fails leaves the size behind it, and the
         # frontier is read again.
