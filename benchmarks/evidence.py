@@ -60,12 +60,17 @@ from archive.evidence.findings import Progress, VerifyReport
 from archive.evidence.ledger_check import check_ledger
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
-engine = open_reader(ArchiveHome.at(Path(sys.argv[1])))
-with session_factory(engine)() as session:
-    report = VerifyReport()
-    started = time.process_time()
-    check_ledger(session, report, Progress())
-    print(time.process_time() - started, report.ledger_entries)
+home = ArchiveHome.at(Path(sys.argv[1]))
+try:  # this release: what `verify` reads through on SQLite (plain sqlite3)
+    from archive.read.sql import open_sql_reader
+    import archive.evidence.raw_rows  # noqa: F401
+    database = open_sql_reader(home)
+except ImportError:  # the release before: a session
+    database = session_factory(open_reader(home))()
+report = VerifyReport()
+started = time.process_time()
+check_ledger(database, report, Progress())
+print(time.process_time() - started, report.ledger_entries)
 """
 
 
