@@ -41,9 +41,13 @@ def upgrade() -> None:
     # The positions and the heads are kept by a downgrade (see below).
     if "position" not in columns:
         op.add_column("ledger", sa.Column("position", sa.Integer(), nullable=True))
-    op.create_index("ix_ledger_kind_ref_id", "ledger", ["kind", "ref_id"])
-    if "ledger_heads" not in inspector.get_table_names():
+    if "ix_ledger_kind_ref_id" not in {index["name"] for index in inspector.get_indexes("ledger")}:
+        op.create_index("ix_ledger_kind_ref_id", "ledger", ["kind", "ref_id"])
+    tables = inspector.get_table_names()
+    if "ledger_heads" not in tables:
         _create_heads()
+    if "ledger_nodes" in tables:  # left by a partial downgrade: the tree is built anew
+        op.drop_table("ledger_nodes")
     op.create_table(
         "ledger_nodes",
         sa.Column("level", sa.Integer(), autoincrement=False, nullable=False),
