@@ -404,3 +404,20 @@ def test_verify_on_sqlite_loads_no_sqlalchemy(home, tmp_path):
     )
     heavy = ("sqlalchemy", "alembic", "rich", "ssl")
     assert loaded_after(code, tmp_path, *heavy) == []
+
+
+@pytest.mark.parametrize(
+    "proof",
+    [
+        b"not json",
+        b"[]",
+        b'{"format": "chalco-archive-proof/1", "heads": 5, "records": {"a": 1}}',
+        b'{"format": "chalco-archive-proof/1", "heads": [1, null], "consistency": 3,'
+        b' "records": [{"record_id": "x", "row": [], "entry": 1}]}',
+    ],
+)
+def test_a_damaged_proof_gets_problems_never_a_traceback(package, tsa, tmp_path, proof):
+    code, out = check(forged(package, tmp_path / "damaged.wacz", {PROOF_MEMBER: proof}), tsa)
+    assert code == 1
+    assert "Traceback" not in out
+    assert [line for line in out.splitlines() if line.startswith("PROBLEM ")]

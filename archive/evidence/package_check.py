@@ -29,6 +29,8 @@ from archive.store.ledger_tree import head_message
 # Where a WACZ keeps its WARC files.
 WARC_FOLDER = "archive/"
 PROVEN_TYPES = ("response", "revisit")
+# A package's JSON members are read whole; a proof is about 1.5 kB a record.
+MAX_JSON = 256 << 20
 
 
 class NoTrustedAuthority(ArchiveError):
@@ -92,12 +94,22 @@ def check_package(
     return report
 
 
+def _listed(value: Any) -> list[Any]:
+    """A proof's list, as written; anything else is no list (a forged or damaged proof)."""
+    return value if isinstance(value, list) else []
+
+
 def _read(package: zipfile.ZipFile, name: str, report: PackageReport) -> bytes | None:
+    """A JSON member, whole: refused past MAX_JSON (a ZIP member may inflate to anything)."""
     try:
-        return package.read(name)
+        info = package.getinfo(name)
     except KeyError:
         report.problem(f"the package has no {name}")
         return None
+    if info.file_size > MAX_JSON:
+        report.problem(f"{name} is larger than a proof can be ({info.file_size} bytes)")
+        return None
+    return package.read(info)
 
 
 def _check_signature(
@@ -143,8 +155,8 @@ def _check_members(
 def _check_heads(
     evidence: dict[str, Any], ca_bundle: Path | None, report: PackageReport
 ) -> dict[int, _Head]:
-    raw_heads = evidence.get("heads") or []
-    if any(head.get("token") for head in raw_heads) and ca_bundle is None:
+    raw_heads = _listed(evidence.get("heads"))
+    if any(isinstance(head, dict) and head.get("token") for head in raw_heads) and not ca_bundle:
         raise NoTrustedAuthority(
             "the package's tree heads carry timestamp tokens: name the CAs to trust with"
             " --tsa-ca FILE (or CHALCO_TSA_CA_BUNDLE)"
@@ -153,6 +165,8 @@ def _check_heads(
     heads: dict[int, _Head] = {}
     for raw in raw_heads:
         try:
+            if not isinstance(raw, dict):
+                raise TypeError(type(raw).__name__)
             size, root = int(raw["tree_size"]), str(raw["root_hash"])
             root_bytes = bytes.fromhex(root)
         except (KeyError, TypeError, ValueError):
@@ -186,7 +200,7 @@ def _check_consistency(
     """Consecutive heads are one history: the later extends the earlier."""
     proofs = {
         (item.get("first"), item.get("second")): item.get("proof") or []
-        for item in evidence.get("consistency") or []
+        for item in _listed(evidence.get("consistency"))
         if isinstance(item, dict)
     }
     sizes = sorted(heads)
@@ -215,7 +229,7 @@ def _check_records(
 
     proofs = {
         item.get("record_id"): item
-        for item in evidence.get("records") or []
+        for item in _listed(evidence.get("records"))
         if isinstance(item, dict)
     }
     seen: set[str] = set()
@@ -263,6 +277,8 @@ def _check_record(
     what = f"record {record_id} [{url}]"
     try:
         row, entry = item["row"], item["entry"]
+        if not isinstance(row, dict) or not isinstance(entry, dict):
+            raise TypeError("not objects")
         digest, position, size = str(entry["digest"]), int(entry["position"]), int(item["head"])
         path = [bytes.fromhex(h) for h in item["proof"]]
         computed = row_digest("capture", row)
