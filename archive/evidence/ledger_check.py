@@ -2,8 +2,9 @@
 entry for it (an edited, added or deleted row is found), and its Merkle tree rebuilt from
 the entries against every recorded tree head (archive.evidence.tree_check).
 
-Rows and entries are read as plain tuples with SQL text (`exec_driver_sql`), the same on
-SQLite and PostgreSQL: an ORM object or a typed row per entry cost several times the hashing.
+Rows and entries are read as plain tuples with SQL text (archive.evidence.raw_rows): an ORM
+object or a typed row per entry cost several times the hashing. On SQLite their text stays
+UTF-8 bytes and each row's canonical JSON is made from them (archive.evidence.canonical_bytes).
 Times are hashed as stored (the writer stores `stored_time`, the text `row_digest` makes).
 """
 

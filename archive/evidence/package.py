@@ -13,6 +13,11 @@ What goes in:
   both together: the versions of those articles first seen in the window;
 - with every capture, its request record, and for a revisit the capture holding the payload.
 One page is listed per article version packaged (one per article with URLs).
+
+Every record copied comes with its proof (archive.evidence.package_proof: the capture row,
+its ledger entry, the inclusion proof against a timestamped tree head), and the package is
+signed as the WACZ signing spec says (archive.evidence.package_signing), so that
+`check-package` needs nothing but the file (archive.evidence.package_check).
 """
 
 from __future__ import annotations
