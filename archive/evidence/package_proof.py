@@ -97,8 +97,9 @@ def build_proof(session: Session, captures: Sequence[Capture]) -> dict[str, Any]
     if unproven:
         raise UnprovenRecords(
             f"{len(unproven)} record(s) are not yet under a tree head (e.g. {unproven[0]}):"
-            " a crawl is running, or the archive has no head yet; run `chalco-archive attest`"
-            " (after the crawl) and package again"
+            " a crawl is running, or the archive has had no run since it was migrated; the"
+            " next crawl's end records a head (`chalco-archive attest` records and timestamps"
+            " one now), then package again"
         )
     proofs = ledger_tree.inclusion_proofs(
         session, [(entry.position, head.tree_size) for _, entry, head in records]
