@@ -421,3 +421,18 @@ def test_a_damaged_proof_gets_problems_never_a_traceback(package, tsa, tmp_path,
     assert code == 1
     assert "Traceback" not in out
     assert [line for line in out.splitlines() if line.startswith("PROBLEM ")]
+
+
+def test_records_under_no_tree_head_are_not_packaged_unproven(tmp_path):
+    small = build_small_archive(tmp_path / "small")
+    connection = sqlite3.connect(small.home / "archive.sqlite3")
+    connection.execute("delete from ledger_heads")  # as after migration 0018, before a run
+    connection.commit()
+    connection.close()
+    output = tmp_path / "p.wacz"
+    code, out = cli(
+        "package", "--home", str(small.home), "--url", small.edited_url, "-o", str(output)
+    )
+    assert code == 1
+    assert out.startswith("Error: ") and "not yet under a tree head" in out
+    assert len(out.strip().splitlines()) == 1 and not output.exists()
