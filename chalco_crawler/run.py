@@ -228,6 +228,8 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
     if summary.challenged:
         line = challenge_line(summary)
         console.print(terminal_text(line) if console.is_terminal else line, markup=False)
+    for note in summary.notes:
+        console.print(f"  note: {note}", markup=False)
 
 
 def challenge_line(summary: CrawlSummary) -> str:

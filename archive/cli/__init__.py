@@ -19,6 +19,11 @@ from archive.store.home import DB_ENV
 # name -> where its command is, and the one line `--help` shows (the command's own short
 # help, kept here so listing the verbs imports none; tests/test_startup.py keeps them equal).
 VERBS: dict[str, Verb] = {
+    "attest": Verb(
+        "archive.cli.evidence",
+        "attest",
+        "Record the ledger's tree head as it stands and timestamp it now (RFC 3161).",
+    ),
     "browse": Verb(
         "archive.read.browse",
         "browse",
@@ -30,6 +35,13 @@ VERBS: dict[str, Verb] = {
         "archive.cli.records",
         "captures",
         "List every capture of a URL: time, status, digests and WARC location.",
+    ),
+    "check-package": Verb(
+        "archive.cli.evidence",
+        "check_package",
+        "Check a package offline, with no archive at hand: every record's digests and"
+        " inclusion proof, the tree heads, their timestamp tokens against the trusted CAs, the"
+        " signature.",
     ),
     "crawl": Verb("archive.cli.crawling", "crawl", "Crawl the news sections into the archive."),
     "demo": Verb(
@@ -121,7 +133,8 @@ VERBS: dict[str, Verb] = {
         "archive.cli.evidence",
         "verify",
         "Audit the archive: WARC digests and framing, rows against records, every record"
-        " indexed, the ledger's hash chain.",
+        " indexed, the ledger's hash chain and Merkle tree against every tree head and its"
+        " timestamp token.",
     ),
     "versions": Verb(
         "archive.cli.records",

@@ -12,12 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
-
 from archive.evidence.findings import VerifyReport
+from archive.evidence.raw_rows import RawRows
+from archive.read.sql import in_list
 from archive.store.home import ArchiveHome
-from archive.store.models import Capture, CaptureLoss, WarcFile
+from archive.store.times import read_time
 from archive.store.warcstore import record_intact
 
 # Problems of a file that no lost capture can account for.
@@ -51,53 +50,55 @@ class Loss:
         )
 
 
-def losses_on_record(session: Session) -> dict[int, Loss]:
+LOSSES = (
+    "SELECT l.capture_id, l.found, l.replacement_id, lost.url, lost.payload_sha256,"
+    " replacement.fetched_at, replacement.payload_sha256 FROM capture_losses l"
+    " JOIN captures lost ON lost.id = l.capture_id"
+    " JOIN captures replacement ON replacement.id = l.replacement_id"
+    " ORDER BY l.capture_id"
+)
+
+
+def losses_on_record(raw: RawRows) -> dict[int, Loss]:
     """Every acknowledged loss, by the id of the lost capture."""
-    lost, replacement = aliased(Capture), aliased(Capture)
-    rows = session.execute(
-        select(
-            CaptureLoss.capture_id,
-            CaptureLoss.found,
-            CaptureLoss.replacement_id,
-            lost.url,
-            lost.payload_sha256,
-            replacement.fetched_at,
-            replacement.payload_sha256.label("replacement_sha256"),
-        )
-        .join(lost, lost.id == CaptureLoss.capture_id)
-        .join(replacement, replacement.id == CaptureLoss.replacement_id)
-        .order_by(CaptureLoss.capture_id)
-    )
     return {
-        row.capture_id: Loss(
-            row.capture_id,
-            row.url,
-            row.found,
-            row.payload_sha256,
-            row.replacement_id,
-            row.fetched_at,
-            row.payload_sha256 == row.replacement_sha256,
+        capture_id: Loss(
+            capture_id,
+            url,
+            found,
+            payload_sha256,
+            replacement_id,
+            read_time(fetched_at),
+            payload_sha256 == replacement_sha256,
         )
-        for row in rows
+        for (
+            capture_id,
+            found,
+            replacement_id,
+            url,
+            payload_sha256,
+            fetched_at,
+            replacement_sha256,
+        ) in raw.stream(LOSSES)
     }
 
 
-def acknowledge_losses(session: Session, home: ArchiveHome, report: VerifyReport) -> None:
+def acknowledge_losses(raw: RawRows, home: ArchiveHome, report: VerifyReport) -> None:
     """Turn the problems that acknowledged losses account for into notes."""
-    known = losses_on_record(session)
+    known = losses_on_record(raw)
     if not known:
         return
     damaged = {p.capture_id for p in report.problems if p.capture_id is not None}
     # A loss is made good only by a replacement that itself reads back whole.
     good = {cid: loss for cid, loss in known.items() if loss.replacement_id not in damaged}
+    ids, id_params = in_list("lost", list(good))
     # A revisit whose payload was in a lost record reads it from the replacement, when that
     # holds the same bytes (as `snapshot` does).
     read_through = {
         capture_id
-        for capture_id, refers_to, payload_sha256 in session.execute(
-            select(Capture.id, Capture.refers_to_id, Capture.payload_sha256).where(
-                Capture.refers_to_id.in_(list(good))
-            )
+        for capture_id, refers_to, payload_sha256 in raw.stream(
+            f"SELECT id, refers_to_id, payload_sha256 FROM captures WHERE refers_to_id IN {ids}",
+            id_params,
         )
         if refers_to is not None
         and good[refers_to].same_payload
@@ -114,7 +115,7 @@ def acknowledge_losses(session: Session, home: ArchiveHome, report: VerifyReport
         of_file = [p for p in kept if p.file == name and p.capture_id is None]
         if any(p.what in NOT_OF_LOSSES for p in of_file):
             continue
-        lost_here = _damage_explained(session, home, name, set(good))
+        lost_here = _damage_explained(raw, home, name, set(good))
         if lost_here:
             explained.add(name)
             report.notes.append(
@@ -130,31 +131,37 @@ def acknowledge_losses(session: Session, home: ArchiveHome, report: VerifyReport
         )
 
 
-def _damage_explained(session: Session, home: ArchiveHome, name: str, lost: set[int]) -> int:
+def _damage_explained(raw: RawRows, home: ArchiveHome, name: str, lost: set[int]) -> int:
     """How many acknowledged losses the file holds, if every byte of it as it was closed is
     a record that reads back whole or a record of such a loss; 0 otherwise."""
-    warc_file = session.scalar(select(WarcFile).where(WarcFile.name == name))
-    if warc_file is None or warc_file.size is None:
+    warc_file = next(
+        iter(raw.stream("SELECT id, size FROM warc_files WHERE name = :name", {"name": name})),
+        None,
+    )
+    if warc_file is None or warc_file[1] is None:
         return 0  # still open, or never closed: nothing to compare with
+    warc_file_id, closed_size = warc_file
     path = home.warc_dir / name
     spans: list[tuple[int, int, int, str | None, str | None]] = []
-    for capture in session.execute(
-        select(
-            Capture.id,
-            Capture.offset,
-            Capture.length,
-            Capture.request_offset,
-            Capture.request_length,
-            Capture.record_id,
-            Capture.record_type,
-            Capture.payload_sha256,
-        ).where(Capture.warc_file_id == warc_file.id)
+    for (
+        capture_id,
+        offset,
+        length,
+        request_offset,
+        request_length,
+        record_id,
+        record_type,
+        payload_sha256,
+    ) in raw.stream(
+        'SELECT id, "offset", "length", request_offset, request_length, record_id, record_type,'
+        " payload_sha256 FROM captures WHERE warc_file_id = :id",
+        {"id": warc_file_id},
     ):
-        if capture.request_offset is not None and capture.request_length is not None:
-            spans.append((capture.request_offset, capture.request_length, capture.id, None, None))
-        payload = capture.payload_sha256 if capture.record_type == "response" else None
-        spans.append((capture.offset, capture.length, capture.id, capture.record_id, payload))
-    if not spans or (path.exists() and path.stat().st_size > warc_file.size):
+        if request_offset is not None and request_length is not None:
+            spans.append((request_offset, request_length, capture_id, None, None))
+        payload = payload_sha256 if record_type == "response" else None
+        spans.append((offset, length, capture_id, record_id, payload))
+    if not spans or (path.exists() and path.stat().st_size > closed_size):
         return 0  # bytes added after it was closed: no loss accounts for them
     spans.sort()
     end = spans[0][0]  # the warcinfo record comes first
@@ -167,4 +174,4 @@ def _damage_explained(session: Session, home: ArchiveHome, name: str, lost: set[
         end = offset + length
         if capture_id not in lost and not record_intact(path, offset, length, record_id, payload):
             return 0
-    return len(lost_here) if end == warc_file.size and lost_here else 0
+    return len(lost_here) if end == closed_size and lost_here else 0

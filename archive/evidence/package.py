@@ -13,6 +13,11 @@ What goes in:
   both together: the versions of those articles first seen in the window;
 - with every capture, its request record, and for a revisit the capture holding the payload.
 One page is listed per article version packaged (one per article with URLs).
+
+Every record copied comes with its proof (archive.evidence.package_proof: the capture row,
+its ledger entry, the inclusion proof against a timestamped tree head), and the package is
+signed as the WACZ signing spec says (archive.evidence.package_signing), so that
+`check-package` needs nothing but the file (archive.evidence.package_check).
 """
 
 from __future__ import annotations
@@ -38,7 +43,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
 
 from archive.errors import ArchiveError, ArticleNotFound, SnapshotCorrupt, SnapshotNotFound
+from archive.evidence.package_proof import PROOF_MEMBER, build_proof
 from archive.evidence.package_reader import package_pages
+from archive.evidence.package_signing import Signer, anonymous_signer, seal_package
 from archive.output_file import whole_file
 from archive.store.home import ArchiveHome
 from archive.store.models import Article, ArticleVersion, Capture
@@ -69,6 +76,12 @@ class PackageSummary:
     """Attachments and images the packaged versions name but the archive never fetched."""
     oversize: list[str] = field(default_factory=list)
     """URLs of packaged captures flagged oversize (copied as received, never inflated)."""
+    signer: str = ""
+    """The SHA-256 fingerprint of the key that signed the package."""
+    heads: int = 0
+    """Tree heads the package's proofs lead to."""
+    untimestamped: int = 0
+    """Of those, heads without a timestamp token (no authority named or reached)."""
 
 
 @dataclass(frozen=True)
@@ -343,6 +356,7 @@ def build_package(
     since: datetime | None = None,
     until: datetime | None = None,
     title: str | None = None,
+    signer: Signer | None = None,
 ) -> PackageSummary:
     """Write a WACZ file at `output` holding the pages asked for, with their attachments and
     images (see the module's docstring for what is selected). The file is written beside
@@ -381,6 +395,8 @@ def build_package(
                 file_captures[held.id] = held
     captures = _with_originals(session, [*page_captures, *file_captures.values()])
     description = _describe(urls, since, until, len(lines))
+    proof = build_proof(session, captures)  # before any work: every record must be proven
+    signer = signer or anonymous_signer()
 
     with whole_file(output) as partial:
         with TemporaryDirectory(prefix="chalco-package-") as work:
@@ -407,6 +423,12 @@ def build_package(
                     str(warc_path),
                 ]
             )
+        seal_package(
+            partial,
+            {PROOF_MEMBER: json.dumps(proof, ensure_ascii=False).encode("utf-8")},
+            signer,
+            _software(),
+        )
         listed = _listed_pages(partial)
         if listed != len(lines):
             raise PackageError(
@@ -422,4 +444,13 @@ def build_package(
         sha256=sha256,
         missing=list(missing),
         oversize=list(dict.fromkeys(c.url for c in captures if c.oversize)),
+        signer=signer.fingerprint,
+        heads=len(proof["heads"]),
+        untimestamped=sum(1 for head in proof["heads"] if head["token"] is None),
     )
+
+
+def _software() -> str:
+    from importlib.metadata import version
+
+    return f"chalco-archive {version('chalco-archive')}"

@@ -1,36 +1,56 @@
 """Fixity audit: WARC files against their digests and framing, database rows against the
-records they point at, every record indexed, and the ledger's hash chain."""
+records they point at, every record indexed, the ledger's hash chain and its Merkle tree
+against every recorded head and timestamp token.
+
+It reads with SQL text (archive.evidence.raw_rows): on SQLite through the standard library's
+sqlite3 alone, so that `chalco-archive verify` never loads SQLAlchemy there.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from archive.errors import SnapshotCorrupt
 from archive.evidence.findings import Problem, Progress, VerifyReport
 from archive.evidence.ledger_check import check_ledger
 from archive.evidence.losses import acknowledge_losses
+from archive.evidence.raw_rows import RawRows
+from archive.evidence.tree_check import TreeCheck
 from archive.evidence.warc_check import StoredRecord
 from archive.evidence.warc_files import check_files
+from archive.read.sql import Reader, reader_for
 from archive.store.home import ArchiveHome
-from archive.store.ledger import (
-    GENESIS,
-)
-from archive.store.models import (
-    Capture,
-    File,
-    LedgerEntry,
-    WarcFile,
-)
-from archive.store.recovery import QUARANTINE_DIR
+from archive.store.ledger import GENESIS
+from archive.store.times import stored_time
+from archive.store.warc_names import QUARANTINE_DIR
 from archive.store.warcstore import read_record
+
+CAPTURES = (
+    'SELECT c.id, c.url, c.record_id, c."offset", c."length", c.payload_sha256, c.record_type,'
+    " c.oversize, c.refers_to_id, w.name FROM captures c"
+    " JOIN warc_files w ON w.id = c.warc_file_id"
+)
+
+
+class _Capture(NamedTuple):
+    """A capture's columns as the check reads them (a tuple, not an ORM object)."""
+
+    id: int
+    url: str
+    record_id: str
+    offset: int
+    length: int
+    payload_sha256: str
+    record_type: str
+    oversize: Any
+    refers_to_id: int | None
+    name: str
 
 
 def _check_captures(
-    session: Session,
+    raw: RawRows,
     home: ArchiveHome,
     contents: dict[str, dict[int, StoredRecord]],
     since: datetime | None,
@@ -40,27 +60,17 @@ def _check_captures(
     # (saying so on stderr) or stop, and a record it did not give back may be whole.
     damaged_files: set[str | None] = {p.file for p in report.problems if p.file is not None}
     missing = {p.file for p in report.problems if p.what == "WARC file missing"}
-    open_files = set(session.scalars(select(WarcFile.name).where(WarcFile.closed_at.is_(None))))
-    # Columns, not ORM objects: an object per capture costs more than the check of it.
-    query = select(
-        Capture.id,
-        Capture.url,
-        Capture.record_id,
-        Capture.offset,
-        Capture.length,
-        Capture.payload_sha256,
-        Capture.record_type,
-        Capture.oversize,
-        Capture.refers_to_id,
-        WarcFile.name,
-    ).join(WarcFile, WarcFile.id == Capture.warc_file_id)
+    open_files = {
+        name for (name,) in raw.stream("SELECT name FROM warc_files WHERE closed_at IS NULL")
+    }
+    query, params = CAPTURES, {}
     if since is not None:
-        query = query.where(Capture.fetched_at >= since)
+        query, params = query + " WHERE c.fetched_at >= :since", {"since": stored_time(since)}
     indexed: dict[str, set[str]] = {}
     damaged: set[int] = set()  # captures whose record cannot be read back
-    # In batches: the result would otherwise hold every capture of the archive at once.
-    batches = query.order_by(Capture.id).execution_options(yield_per=1000)
-    for capture in session.execute(batches):
+    # Streamed: the result would otherwise hold every capture of the archive at once.
+    for row in raw.stream(query + " ORDER BY c.id", params):
+        capture = _Capture(*row)
         name = capture.name
         report.captures += 1
         if capture.oversize and capture.record_type == "response":
@@ -97,7 +107,7 @@ def _check_captures(
 
 def _capture_damage(
     home: ArchiveHome,
-    capture: Any,  # a row of the query above
+    capture: _Capture,
     contents: dict[str, dict[int, StoredRecord]],
     damaged_files: set[str | None],
     missing: set[str | None],
@@ -126,23 +136,13 @@ def _capture_damage(
     return None
 
 
-def _check_file_rows(session: Session, report: VerifyReport) -> None:
+def _check_file_rows(raw: RawRows, report: VerifyReport) -> None:
     """An attachment's or image's digest, size and type are copies of its capture's, which
     the ledger covers: a copy that differs was edited (exports and `show` read it)."""
-    rows = session.execute(
-        select(
-            File.id,
-            File.url,
-            File.sha256,
-            File.size,
-            File.media_type,
-            Capture.content_sha256,
-            Capture.content_size,
-            Capture.media_type.label("capture_media_type"),
-        )
-        .join(Capture, Capture.id == File.capture_id)
-        .where(File.sha256.is_not(None))
-        .execution_options(yield_per=1000)
+    rows = raw.stream(
+        "SELECT f.id, f.url, f.sha256, f.size, f.media_type, c.content_sha256, c.content_size,"
+        " c.media_type FROM files f JOIN captures c ON c.id = f.capture_id"
+        " WHERE f.sha256 IS NOT NULL"
     )
     for file_id, url, sha256, size, media_type, *of_capture in rows:
         if [sha256, size, media_type] != of_capture:
@@ -151,28 +151,38 @@ def _check_file_rows(session: Session, report: VerifyReport) -> None:
             )
 
 
-def ledger_head(session: Session) -> str:
-    last = session.scalar(select(LedgerEntry.entry_hash).order_by(LedgerEntry.id.desc()).limit(1))
+def ledger_head(database: Reader | Any) -> str:
+    last = RawRows(reader_for(database)).scalar(
+        "SELECT entry_hash FROM ledger ORDER BY id DESC LIMIT 1"
+    )
     return last or GENESIS
 
 
 def verify(
-    session: Session,
+    database: Reader | Any,
     home: ArchiveHome,
     since: datetime | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    *,
+    known_heads: list[tuple[int, str]] | None = None,
+    ca_bundle: Path | None = None,
 ) -> VerifyReport:
     """Audit the archive; `since` reads only WARC files and captures written after it (the
-    ledger chain is always checked whole: it is cheap). `jobs` worker processes check the
-    WARC files, several at a time."""
+    ledger chain and tree are always checked whole: they are cheap). `jobs` worker
+    processes check the WARC files, several at a time. `known_heads`: (size, root hex) of
+    tree heads held elsewhere, which the ledger must still match; `ca_bundle`: the CAs the
+    heads' timestamp tokens must chain to. `database`: a reader (archive.read.sql), or a
+    SQLAlchemy session or connection."""
+    reader = reader_for(database)
+    raw = RawRows(reader)
     report = VerifyReport()
     progress = progress or Progress()
-    contents = check_files(session, home, since, report, progress, jobs)
-    _check_captures(session, home, contents, since, report)
-    check_ledger(session, report, progress)
-    _check_file_rows(session, report)
-    acknowledge_losses(session, home, report)  # what `repair` made good: notes
+    contents = check_files(reader, home, since, report, progress, jobs)
+    _check_captures(raw, home, contents, since, report)
+    check_ledger(reader, report, progress, TreeCheck(reader, known_heads, ca_bundle))
+    _check_file_rows(raw, report)
+    acknowledge_losses(raw, home, report)  # what `repair` made good: notes
     quarantine = home.warc_dir / QUARANTINE_DIR
     if quarantine.exists():
         for tail in sorted(quarantine.iterdir()):

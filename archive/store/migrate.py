@@ -1,5 +1,6 @@
 """Copying an archive's database to another (SQLite to PostgreSQL): every row with its id,
-so the WARC index, the versions and the ledger's chain stay exactly as they were."""
+so the WARC index, the versions, the ledger's chain, its Merkle tree and its timestamped
+heads stay exactly as they were."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from archive.store.models import (
     CrawlRun,
     File,
     LedgerEntry,
+    LedgerNode,
     Listing,
+    TreeHead,
     VersionCapture,
     VersionFile,
     WarcFile,
@@ -44,6 +47,8 @@ TABLES: list[Table] = [
         File,
         VersionFile,
         LedgerEntry,
+        LedgerNode,
+        TreeHead,
     )
 ]
 BATCH = 1000

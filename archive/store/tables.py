@@ -16,7 +16,9 @@ from archive.store.models import (
     CrawlRun,
     File,
     LedgerEntry,
+    LedgerNode,
     Listing,
+    TreeHead,
     VersionCapture,
     VersionFile,
     WarcFile,
@@ -33,3 +35,5 @@ VERSION_CAPTURES: Table = VersionCapture.__table__  # type: ignore[assignment]
 VERSION_FILES: Table = VersionFile.__table__  # type: ignore[assignment]
 WARC_FILES: Table = WarcFile.__table__  # type: ignore[assignment]
 LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
+LEDGER_NODES: Table = LedgerNode.__table__  # type: ignore[assignment]
+LEDGER_HEADS: Table = TreeHead.__table__  # type: ignore[assignment]
