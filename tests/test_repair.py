@@ -95,7 +95,7 @@ def damage(home: Path) -> tuple[int, str]:
         home,
         "select c.id, c.url, c.offset + c.length / 2 from captures c"
         " join warc_files w on w.id = c.warc_file_id where w.name = ?"
-        " and c.record_type = 'response' and c.media_type like 'text/html%'"
+        " and c.record_type = 'response' and c.status = 200 and c.media_type like 'text/html%'"
         " and c.offset + c.length < ? order by c.offset desc limit 1",
         path.name,
         size // 2,
