@@ -17,9 +17,10 @@ from rich.console import Console
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task
 
-from archive.errors import ArchiveLocked, ArchiveMoved, StorageFailed
+from archive.errors import ArchiveError, ArchiveLocked, ArchiveMoved, StorageFailed
 from archive.safe_text import terminal_text
 from archive.store.home import ArchiveHome
 from archive.store.recovery import safe_name
@@ -27,6 +28,7 @@ from chalco_crawler.fleet import FleetError, default_worker_name
 from chalco_crawler.profile import PROFILE_DIR_NAME
 from chalco_crawler.session import (
     EXIT_LOCKED,
+    EXIT_PARTIAL,
     EXIT_STORAGE,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
@@ -87,7 +89,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="revisit: only articles seen or published in the last N days",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    fleet = parser.add_argument_group("distributed crawl (README: Several workers)")
+    fleet = parser.add_argument_group("distributed crawl (docs/archivists/fleet.md)")
     fleet.add_argument(
         "--workers-redis",
         metavar="URL",
@@ -228,6 +230,8 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
     if summary.challenged:
         line = challenge_line(summary)
         console.print(terminal_text(line) if console.is_terminal else line, markup=False)
+    for note in summary.notes:
+        console.print(f"  note: {note}", markup=False)
 
 
 def fleet_line(fleet: dict[str, Any]) -> str:
@@ -338,6 +342,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"Error: cannot write to the archive in {home.root}: {error}", markup=False
             )
             return EXIT_STORAGE
+        if isinstance(error, ArchiveError):  # a schema of a newer release: refused untouched
+            errors.print(f"Error: {error}", markup=False)
+            return EXIT_PARTIAL
+        if isinstance(error, SQLAlchemyError):  # not an SQLite file, a truncated one
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            errors.print(f"Error: cannot use the database of {home.root}: {reason}", markup=False)
+            return EXIT_STORAGE
         raise error
     session = CrawlSession.of(crawler)
     session.finish_after_forced_stop()
@@ -346,9 +357,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors.print(f"Error: {summary.storage_error}", markup=False)
         return summary.exit_code
     if summary.exit_code == EXIT_UNREACHABLE and not args.json:
-        reason = summary.failures[0]["reason"] if summary.failures else "no answer"
+        # Which URL did not answer, and where this failed run is kept (on a first crawl
+        # the home was made for it: a newcomer should know where).
+        failure = summary.failures[0] if summary.failures else None
+        reason = failure["reason"] if failure else "site unreachable: no answer"
+        where = failure["url"] if failure else ", ".join(args.base_url) or "the live site"
         errors.print(
-            f"Error: {reason} ({', '.join(args.base_url) or 'the live site'})", markup=False
+            f"Error: {reason} ({where}); the failed run is recorded in {home.root}"
+            " (see `chalco-archive runs`)",
+            markup=False,
         )
         return summary.exit_code
     if args.json:

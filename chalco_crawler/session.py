@@ -15,6 +15,7 @@ from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.exc import OperationalError
 
 from archive.errors import DatabaseUnreachable, StorageFailed, one_line
+from archive.evidence.timestamps import TsaConfig, stamp_newest_head
 from archive.store.home import ArchiveHome
 from archive.store.writer import ArchiveWriter
 from chalco_crawler import signals as project_signals
@@ -93,6 +94,11 @@ class CrawlSummary:
     fleet: dict[str, Any] | None = None
     """A worker of a fleet: its fleet run, whether the fleet's crawl was complete, what it
     put back in the queue and from whom (chalco_crawler.fleet_frontier.FleetReport)."""
+    tree_head: dict[str, Any] | None = None
+    """The ledger's Merkle tree head recorded at the run's end: id, size, root, and the
+    time its timestamp token proves (null without one)."""
+    notes: list[str] = field(default_factory=list)
+    """What is worth knowing and is no failure (a time-stamping authority out of reach)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -117,6 +123,8 @@ class CrawlSummary:
             "challenged": self.challenged,
             "challenges": self.challenges,
             "fleet": self.fleet,
+            "tree_head": self.tree_head,
+            "notes": self.notes,
         }
 
 
@@ -162,6 +170,13 @@ class CrawlSession:
                 self.fleet.name, self.fleet.generation
             )
         self.dead_links_fail = settings.getbool("DEAD_LINKS_FAIL", False)
+        # Off by default: a head is recorded at every run's end, timestamped only when an
+        # authority is named (TSA_URL, else $CHALCO_TSA_URL).
+        self.tsa = TsaConfig.from_values(
+            settings.get("TSA_URL"),
+            settings.get("TSA_CA_BUNDLE"),
+            settings.getfloat("TSA_TIMEOUT", 0) or None,
+        )
         self.summary = CrawlSummary()
         self._committed_counts = self._counts()
         self.writer.commit_listeners.append(self.committed)
@@ -291,6 +306,31 @@ class CrawlSession:
         if self.summary.status == "running":
             self._spider_closed(None, FORCED_STOP_REASON)
 
+    def _record_tree_head(self, summary: CrawlSummary) -> None:
+        """The ledger's head at the run's end, timestamped when an authority is named; one
+        out of reach leaves a note and the run's status as it was."""
+        self.writer.close_run_files()
+        try:
+            outcome = stamp_newest_head(self.writer, self.tsa)
+        except StorageFailed:
+            raise
+        except Exception as error:  # the head is evidence about the archive, never its cost
+            logger.exception("no tree head recorded")
+            summary.notes.append(f"no tree head recorded at the run's end: {error}")
+            return
+        head = outcome.head
+        summary.tree_head = {
+            "id": head.id,
+            "size": head.tree_size,
+            "root": head.root_hash,
+            "timestamped_at": (
+                outcome.timestamped_at.isoformat() if outcome.timestamped_at else None
+            ),
+        }
+        if outcome.note is not None:
+            logger.warning("%s", outcome.note)
+            summary.notes.append(outcome.note)
+
     def _spider_closed(self, spider: Spider | None, reason: str) -> None:
         summary = self.summary
         summary.close_reason = reason
@@ -330,6 +370,8 @@ class CrawlSession:
         else:
             summary.status, summary.exit_code = "ok", EXIT_OK
         try:
+            if summary.storage_error is None:
+                self._record_tree_head(summary)
             self.writer.finish_run(summary.status, summary.exit_code, summary.as_dict())
         except StorageFailed as error:
             summary.storage_error = summary.storage_error or str(error)

@@ -62,7 +62,7 @@ MAX_LIST_PAGES = 2000
 # dead links fail the run (partial, exit 1) as failures do.
 DEAD_LINKS_FAIL = False
 
-# A distributed crawl when FLEET_REDIS_URL is set (README: Several workers).
+# A distributed crawl when FLEET_REDIS_URL is set (docs/archivists/fleet.md).
 # The garbage collector tuned for a long crawl (chalco_crawler/gc_tuning.py).
 EXTENSIONS = {"chalco_crawler.gc_tuning.GcTuning": 0}
 GC_TUNING_ENABLED = True
@@ -86,6 +86,12 @@ ITEM_PIPELINES = {
 ARCHIVE_HOME = None
 ARCHIVE_COMMIT_EVERY = 200
 ARCHIVE_COMMIT_SECONDS = 2.0
+# An RFC 3161 time-stamping authority for the ledger's tree head at each run's end; off
+# (None) unless set here or in $CHALCO_TSA_URL. TSA_CA_BUNDLE: the PEM CAs its tokens must
+# chain to ($CHALCO_TSA_CA_BUNDLE). An authority out of reach leaves a note, never a failure.
+TSA_URL = None
+TSA_CA_BUNDLE = None
+TSA_TIMEOUT = 10.0
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

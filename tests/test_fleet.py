@@ -211,8 +211,9 @@ def test_a_second_worker_of_the_same_name_is_refused(
 
 
 def test_the_fleet_is_documented_with_its_systemd_unit():
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    assert "--workers-redis" in readme and "chalco-archive-worker@.service" in readme
+    page = Path(__file__).parent.parent / "docs" / "archivists" / "fleet.md"
+    text = page.read_text(encoding="utf-8")
+    assert "--workers-redis" in text and "chalco-archive-worker@.service" in text
 
 
 def test_the_shared_queue_gives_list_pages_first_then_the_hosts_in_turn(redis_url):

@@ -193,6 +193,27 @@ class Capture(Base):
     refers_to: Mapped[Capture | None] = relationship(remote_side=[id])
 
 
+class CaptureLoss(Base):
+    """A capture whose WARC record was found missing or damaged, and the capture `repair`
+    fetched from the site to replace it. The lost capture's row and record stay as they are
+    (nothing archived is rewritten); this row, covered by the ledger, says the loss is known
+    and where the bytes are now (`verify` notes it; `snapshot` serves the replacement)."""
+
+    __tablename__ = "capture_losses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capture_id: Mapped[int] = mapped_column(
+        ForeignKey("captures.id"), unique=True, doc="the capture whose record was lost"
+    )
+    record_id: Mapped[str] = mapped_column(String(64), doc="the lost record's WARC-Record-ID")
+    found: Mapped[str] = mapped_column(Text, doc="what verify found wrong with it")
+    replacement_id: Mapped[int] = mapped_column(
+        ForeignKey("captures.id"), doc="the capture fetched again to replace it"
+    )
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), doc="the repair run")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class Listing(Base):
     """An article link seen on a section's list page: how the article's sections are known."""
 
@@ -364,6 +385,7 @@ class LedgerEntry(Base):
     entry (`chalco-archive verify`; archive.store.ledger)."""
 
     __tablename__ = "ledger"
+    __table_args__ = (Index("ix_ledger_kind_ref_id", "kind", "ref_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(
@@ -378,3 +400,41 @@ class LedgerEntry(Base):
         String(64), doc="SHA-256 of the previous entry_hash and this digest"
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    position: Mapped[int | None] = mapped_column(
+        Integer, doc="its leaf's place in the ledger's Merkle tree, from 0 (migration 0018)"
+    )
+
+
+class LedgerNode(Base):
+    """A node of the ledger's Merkle tree (RFC 9162): the hash of the perfect subtree of
+    2**level leaves from leaf position * 2**level. Written as the ledger grows, never
+    changed; what inclusion and consistency proofs are read from (archive.store.merkle)."""
+
+    __tablename__ = "ledger_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32), doc="SHA-256, 32 bytes")
+
+
+class TreeHead(Base):
+    """The ledger's Merkle tree as it stood at the end of a run (or an `attest`): its size
+    and root, and the RFC 3161 timestamp token an authority gave for it, if any."""
+
+    __tablename__ = "ledger_heads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tree_size: Mapped[int] = mapped_column(Integer, doc="ledger entries under the root")
+    root_hash: Mapped[str] = mapped_column(String(64), doc="the tree's root, hex")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, doc="our clock, not proof")
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id"), doc="the run it ends; null: recorded by attest"
+    )
+    token: Mapped[bytes | None] = mapped_column(
+        LargeBinary, doc="the authority's TimeStampResp (DER), over the head's message"
+    )
+    token_sha256: Mapped[str | None] = mapped_column(String(64), doc="of the token")
+    tsa_url: Mapped[str | None] = mapped_column(Text, doc="the authority that gave it")
+    timestamped_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, doc="the token's genTime: the head existed by then"
+    )

@@ -29,7 +29,12 @@ from archive.store.writer.ledger_batch import LedgerBatch
 
 LOCK_NAME = ".lock"
 # Tables whose rows the ledger covers, by the entry kind that names them.
-LEDGER_KINDS = {"captures": "capture", "article_versions": "version", "articles": "article"}
+LEDGER_KINDS = {
+    "captures": "capture",
+    "article_versions": "version",
+    "articles": "article",
+    "capture_losses": "capture_loss",
+}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
