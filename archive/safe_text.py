@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+from html import escape
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -74,6 +75,13 @@ def terminal_text(text: str) -> str:
     return _UNSAFE_TEXT.sub(_escape, text)
 
 
+def html_text(text: object) -> str:
+    """Archived text for an HTML page (the report): markup escaped, and what would reorder
+    or hide what a reader sees (bidi overrides, controls) shown as escapes, as on a
+    terminal, so that "gnp.exe" behind a U+202E never displays as "exe.png"."""
+    return escape(terminal_text(str(text)), quote=True)
+
+
 def _escape_bytes(match: re.Match[bytes]) -> bytes:
     return b"".join(b"\\x%02x" % byte for byte in match.group())
 
@@ -119,3 +127,4 @@ class TerminalWriter:
 def for_terminal(stream: IO[str]) -> IO[str]:
     """`stream` itself, or wrapped in a TerminalWriter when it is a terminal."""
     return TerminalWriter(stream) if is_terminal(stream) else stream  # type: ignore[return-value]
+

@@ -24,6 +24,9 @@ from chalco_crawler.spooled import PENDING_PAGE_META_KEY, PendingPage
 # The meta key under which a response's capture (archive.store.writer.values.CaptureInfo) is
 # passed on.
 CAPTURE_META_KEY = "archive_capture"
+# A request whose response is to be stored as a whole response record in any case, never a
+# revisit (`repair`: a replacement holds its bytes itself).
+WHOLE_META_KEY = "archive_whole"
 
 
 def _header_pairs(headers: object) -> list[tuple[str, str]]:
@@ -90,7 +93,9 @@ class WarcCaptureMiddleware:
         )
         limit = request.meta.get("download_maxsize", self.max_size)
         try:
-            capture = self.session.writer.record_exchange(exchange, max_decoded=limit)
+            capture = self.session.writer.record_exchange(
+                exchange, max_decoded=limit, whole=request.meta.get(WHOLE_META_KEY, False)
+            )
         except StorageFailed as error:
             # Nothing more can be archived: stop the crawl rather than fetch in vain.
             self.session.storage_failed(str(error))

@@ -17,9 +17,10 @@ from rich.console import Console
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
+from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task
 
-from archive.errors import ArchiveLocked, ArchiveMoved
+from archive.errors import ArchiveError, ArchiveLocked, ArchiveMoved, StorageFailed
 from archive.safe_text import terminal_text
 from archive.store.home import ArchiveHome
 from archive.store.recovery import safe_name
@@ -31,6 +32,7 @@ from chalco_crawler.profile import PROFILE_DIR_NAME, SiteProfile
 from chalco_crawler.session import (
     EXIT_LOCKED,
     EXIT_MISREAD,
+    EXIT_PARTIAL,
     EXIT_STORAGE,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
@@ -96,7 +98,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="a first crawl into an empty home: skip the probe that checks the profile fits",
     )
-    fleet = parser.add_argument_group("distributed crawl (README: Several workers)")
+    fleet = parser.add_argument_group("distributed crawl (docs/archivists/fleet.md)")
     fleet.add_argument(
         "--workers-redis",
         metavar="URL",
@@ -222,6 +224,8 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
             " with migrate-db (then pass --db)",
             markup=False,
         )
+    if summary.fleet is not None:
+        console.print(fleet_line(summary.fleet), markup=False)
     for failure in summary.failures:
         # A reason can quote the site (a redirect's Location): inert on a terminal.
         line = f"  failed {failure['url']}: {failure['reason']}"
@@ -244,6 +248,8 @@ def print_summary(summary: CrawlSummary, console: Console, home: ArchiveHome) ->
         console.print(terminal_text(line) if console.is_terminal else line, markup=False)
     if summary.misread:
         console.print(misread_line(summary), markup=False)
+    for note in summary.notes:
+        console.print(f"  note: {note}", markup=False)
 
 
 def misread_line(summary: CrawlSummary) -> str:
@@ -254,6 +260,30 @@ def misread_line(summary: CrawlSummary) -> str:
         " (MISREAD_SHARE): the site's template may have changed; run `chalco-archive probe`,"
         " fix the site profile, then `chalco-archive reextract` (exit 7)"
     )
+
+
+def fleet_line(fleet: dict[str, Any]) -> str:
+    """What a worker saw of the fleet's crawl: complete or not, and what went back to the
+    queue from whom."""
+    said = [
+        f"  fleet {fleet['fleet']} (fleet run {fleet['fleet_run']}):"
+        f" {'crawl complete' if fleet['complete'] else 'crawl unfinished'}"
+    ]
+    for worker, count in sorted(fleet["requeued_from"].items()):
+        said.append(f"queued again {count} requests of worker {worker} (its heartbeat lapsed)")
+    if fleet["returned"]:
+        said.append(f"put back {fleet['returned']} requests it could not commit")
+    if fleet["redis_lost"]:
+        said.append("Redis restarted empty")
+    if fleet["database_lost"]:
+        said.append("the database went away (its lost batch fetched again)")
+    if fleet["recovered"]:
+        said.append(f"{fleet['recovered']} requests lost with Redis queued again from the archive")
+    if fleet["carried_over"]:
+        said.append(f"{fleet['carried_over']} requests left unfinished by an earlier fleet run")
+    if fleet["superseded"]:
+        said.append("another worker started a new crawl of the fleet while Redis was away")
+    return "; ".join(said)
 
 
 def challenge_line(summary: CrawlSummary) -> str:
@@ -403,6 +433,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, FleetError):
             errors.print(f"Error: {error}", markup=False)
             return error.exit_code
+        if isinstance(error, StorageFailed):  # e.g. the database server does not answer
+            errors.print(f"Error: {error}", markup=False)
+            return EXIT_STORAGE
         if isinstance(error, LookupError | ValueError):
             errors.print(f"Error: {error}", markup=False)
             return EXIT_USAGE
@@ -410,6 +443,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             errors.print(
                 f"Error: cannot write to the archive in {home.root}: {error}", markup=False
             )
+            return EXIT_STORAGE
+        if isinstance(error, ArchiveError):  # a schema of a newer release: refused untouched
+            errors.print(f"Error: {error}", markup=False)
+            return EXIT_PARTIAL
+        if isinstance(error, SQLAlchemyError):  # not an SQLite file, a truncated one
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            errors.print(f"Error: cannot use the database of {home.root}: {reason}", markup=False)
             return EXIT_STORAGE
         raise error
     if misfit:
@@ -423,9 +463,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         errors.print(f"Error: {summary.storage_error}", markup=False)
         return summary.exit_code
     if summary.exit_code == EXIT_UNREACHABLE and not args.json:
-        reason = summary.failures[0]["reason"] if summary.failures else "no answer"
+        # Which URL did not answer, and where this failed run is kept (on a first crawl
+        # the home was made for it: a newcomer should know where).
+        failure = summary.failures[0] if summary.failures else None
+        reason = failure["reason"] if failure else "site unreachable: no answer"
+        where = failure["url"] if failure else ", ".join(args.base_url) or "the live site"
         errors.print(
-            f"Error: {reason} ({', '.join(args.base_url) or 'the live site'})", markup=False
+            f"Error: {reason} ({where}); the failed run is recorded in {home.root}"
+            " (see `chalco-archive runs`)",
+            markup=False,
         )
         return summary.exit_code
     if args.json:

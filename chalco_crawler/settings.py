@@ -83,7 +83,7 @@ DEAD_LINKS_FAIL = False
 MISREAD_SHARE = 0.2
 MISREAD_MIN_ARTICLES = 5
 
-# A distributed crawl when FLEET_REDIS_URL is set (README: Several workers).
+# A distributed crawl when FLEET_REDIS_URL is set (docs/archivists/fleet.md).
 # The garbage collector tuned for a long crawl (chalco_crawler/gc_tuning.py).
 EXTENSIONS = {"chalco_crawler.gc_tuning.GcTuning": 0}
 GC_TUNING_ENABLED = True
@@ -93,6 +93,8 @@ FLEET_REDIS_URL = None
 FLEET_NAME = "default"
 FLEET_WORKER = None  # default: HOSTNAME-PID
 FLEET_HEARTBEAT_TTL = 15.0
+# How long a worker keeps trying an unreachable Redis or database before it stops (exit 5).
+FLEET_RETRY_SECONDS = 60.0
 
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,
@@ -105,6 +107,12 @@ ITEM_PIPELINES = {
 ARCHIVE_HOME = None
 ARCHIVE_COMMIT_EVERY = 200
 ARCHIVE_COMMIT_SECONDS = 2.0
+# An RFC 3161 time-stamping authority for the ledger's tree head at each run's end; off
+# (None) unless set here or in $CHALCO_TSA_URL. TSA_CA_BUNDLE: the PEM CAs its tokens must
+# chain to ($CHALCO_TSA_CA_BUNDLE). An authority out of reach leaves a note, never a failure.
+TSA_URL = None
+TSA_CA_BUNDLE = None
+TSA_TIMEOUT = 10.0
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

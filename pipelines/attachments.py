@@ -20,6 +20,7 @@ import asyncio
 import time
 from typing import Any
 
+import redis
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, IgnoreRequest
@@ -49,6 +50,10 @@ class AttachmentsPipeline:
         self.wait = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 30) * 4
         # One fetch per URL even when two articles name the same file at once.
         self._fetches: dict[str, asyncio.Future[FetchedFile]] = {}
+        # A fleet worker's writer that reconnects loses its batch: the files fetched in it
+        # are fetched again, with the article that names them, by whichever worker.
+        self._claimed: set[str] = set()
+        session.writer.reconnect_listeners.append(self._batch_lost)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AttachmentsPipeline:
@@ -130,7 +135,7 @@ class AttachmentsPipeline:
     async def _fetch(self, url: str, role: str) -> FetchedFile:
         archived = self.session.writer.file_by_url(url)
         fleet = self.session.fleet
-        if archived is None and fleet is not None and not fleet.claim(f"file {url}", self.wait):
+        if archived is None and fleet is not None and not self._claim(url):
             # Another worker of the fleet fetches this file: its row tells the outcome.
             archived = await self._file_saved_elsewhere(url)
         if archived is not None and (archived.sha256 is not None or fleet is not None):
@@ -212,14 +217,52 @@ class AttachmentsPipeline:
             capture.media_type,
         )
 
+    def _claim(self, url: str) -> bool:
+        """Is this worker the fleet's one to fetch the file? (Yes when Redis cannot say: a
+        file fetched twice is stored once.)"""
+        fleet = self.session.fleet
+        assert fleet is not None
+        try:
+            claimed = fleet.claim(f"file {url}", self.wait)
+        except redis.RedisError:
+            return True
+        if claimed:
+            self._claimed.add(url)
+        return claimed
+
+    def _batch_lost(self) -> None:
+        """The writer reconnected: every file this worker claimed and did not commit is
+        given up, so that no worker waits for a row that will not come."""
+        self._fetches.clear()
+        fleet = self.session.fleet
+        lost = {url for url in self._claimed if self.session.writer.file_by_url(url) is None}
+        try:
+            for url in lost:
+                if fleet is not None:
+                    fleet.unclaim(f"file {url}")
+        except redis.RedisError:
+            pass  # the claims lapse on their own
+        self._claimed -= lost
+
     async def _file_saved_elsewhere(self, url: str) -> FileRecord | None:
         """Wait (without blocking the crawl) for another worker's row of this file; None
-        when it does not come in time, e.g. because that worker was killed."""
+        when it does not come in time, or the worker fetching it is gone (killed: its
+        heartbeat lapsed), so that this one fetches it."""
+        fleet = self.session.fleet
+        assert fleet is not None
         deadline = time.monotonic() + self.wait
         while time.monotonic() < deadline:
+            if self.session.writer.failed is not None:
+                return None  # the database is away: the article is fetched again
             archived = self.session.writer.file_by_url(url)
             if archived is not None:
                 return archived
+            try:
+                holder = fleet.claimant(f"file {url}")
+                if holder is None or fleet.is_gone(holder):
+                    return None
+            except redis.RedisError:
+                return None
             await asyncio.sleep(FILE_POLL_SECONDS)
         return None
 

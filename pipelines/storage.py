@@ -59,8 +59,12 @@ class StoragePipeline:
             crawler.signals.connect(self._store_file, signal=project_signals.file_fetched)
         # Listed URL → the URL that answered, for articles reached through a redirect.
         self._final_url: dict[str, str] = {}
-        # Article URL → what this run counted it as (new, updated, unchanged, gone).
+        # Article URL → what this run counted it as (new, updated, unchanged, gone): as of
+        # the last commit, and since (dropped when a fleet worker's batch is lost).
         self._outcomes: dict[str, str] = {}
+        self._outcomes_since_commit: dict[str, str] = {}
+        self.writer.commit_listeners.append(self._committed)
+        self.writer.reconnect_listeners.append(self._outcomes_since_commit.clear)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -166,14 +170,18 @@ class StoragePipeline:
     def _count(self, article_url: str, outcome: str, flagged: bool = False) -> None:
         """Count each article once a run: a revisit may see its page unchanged (304) and a
         file it names changed, in either order; then it was updated."""
-        previous = self._outcomes.get(article_url)
+        previous = self._outcomes_since_commit.get(article_url, self._outcomes.get(article_url))
         if previous is None:
             self.session.count(outcome, flagged)
         elif previous == "unchanged" and outcome == "updated":
             self.session.recount("unchanged", "updated")
         else:
             return
-        self._outcomes[article_url] = outcome
+        self._outcomes_since_commit[article_url] = outcome
+
+    def _committed(self) -> None:
+        self._outcomes.update(self._outcomes_since_commit)
+        self._outcomes_since_commit.clear()
 
     def close_spider(self) -> None:
         self.writer.commit()

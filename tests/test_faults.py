@@ -1,5 +1,5 @@
 """Hostile and broken input: one crawl of the fault-mode server, then one test per case
-asserting the outcome the README's table documents. The crawl ends "partial" with every
+asserting the outcome docs/robustness.md documents. The crawl ends "partial" with every
 good article archived; nothing is written outside the home; nothing already archived is
 lost. Its decompression bombs (a page, an attachment and an image in each of gzip, deflate,
 br and zstd) inflate to 512 MiB each: the crawl and every read command stay within a memory

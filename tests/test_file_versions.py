@@ -418,7 +418,14 @@ def test_an_archive_from_before_causes_gets_them_from_migration_0014(tmp_path):
     exercise(home)
     connection = sqlite3.connect(home.database_path)
     # The archive as the older release left it: no such columns, no such entries.
-    connection.execute("delete from ledger where kind = 'version_cause'")
+    connection.execute("delete from ledger where kind in ('version_cause', 'tree_head')")
+    for statement in (  # nor what migration 0018 added
+        "drop table ledger_nodes",
+        "drop table ledger_heads",
+        "drop index ix_ledger_kind_ref_id",
+        "alter table ledger drop column position",
+    ):
+        connection.execute(statement)
     head = "0" * 64
     for entry_id, digest in connection.execute(
         "select id, digest from ledger order by id"

@@ -12,87 +12,33 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from archive.cli import main
 from replica.server import ReplicaServer
-from tests.conftest import REDIS_URL, crawl_command, postgresql_database, run_crawl, skip_without
-
-# Workers of these tests beat often and lapse fast, so that a killed one is soon gone.
-FLEET_FAST = ["-s", "FLEET_HEARTBEAT_TTL=2"]
+from tests.conftest import postgresql_database, run_crawl
+from tests.fleet_workers import (
+    cli,
+    comparable,
+    export,
+    fetched_paths,
+    finish,
+    shared_redis_url,
+    start_worker,
+)
 
 
 @pytest.fixture(scope="module")
 def redis_url() -> str:
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        skip_without("Redis on 127.0.0.1:6379", error)
-    return REDIS_URL
+    return shared_redis_url()
 
 
 @pytest.fixture
 def database_url():
     with postgresql_database() as url:
         yield url
-
-
-def start_worker(
-    home: Path, base_url: str, redis_url: str, database: str, worker: str, *extra: str
-) -> subprocess.Popen[str]:
-    """One worker process of the fleet named after the test's database."""
-    fleet = database.rsplit("/", 1)[1]
-    return subprocess.Popen(
-        crawl_command(
-            home,
-            base_url,
-            "--workers-redis",
-            redis_url,
-            "--fleet",
-            fleet,
-            "--worker",
-            worker,
-            *FLEET_FAST,
-            *extra,
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ | {"CHALCO_ARCHIVE_DB": database},
-    )
-
-
-def finish(process: subprocess.Popen[str], timeout: float = 240) -> dict[str, Any]:
-    stdout, stderr = process.communicate(timeout=timeout)
-    assert stdout.strip().startswith("{"), stderr
-    return json.loads(stdout)
-
-
-def cli(database: str, *args: str) -> Any:
-    return CliRunner().invoke(main, ["--db", database, *args])
-
-
-def export(home: Path, database: str) -> dict[str, dict[str, Any]]:
-    result = CliRunner().invoke(main, ["--db", database, "export", "--home", str(home)])
-    assert result.exit_code == 0, result.output
-    return {r["url"]: r for r in map(json.loads, result.stdout.splitlines())}
-
-
-def comparable(record: dict[str, Any]) -> dict[str, Any]:
-    """An article as both crawls must agree on: all but the times of the crawls."""
-    kept = {k: v for k, v in record.items() if k not in ("first_seen", "last_seen", "snapshot")}
-    return kept | {"snapshot": record["snapshot"]["sha256"]}
-
-
-def fetched_paths(server: ReplicaServer) -> Counter[str]:
-    """What the site served, robots.txt aside (every worker reads it for itself)."""
-    return Counter(r.path for r in server.requests if r.path != "/robots.txt")
 
 
 def test_two_workers_archive_what_one_process_archives_fetching_each_page_once(
@@ -131,8 +77,13 @@ def test_two_workers_archive_what_one_process_archives_fetching_each_page_once(
     result = cli(database_url, "verify", "--home", str(home))
     assert result.exit_code == 0, result.output
     runs = cli(database_url, "runs", "--home", str(home), "--format", "jsonl")
-    workers_of_runs = sorted(json.loads(line)["worker"] for line in runs.stdout.splitlines())
-    assert workers_of_runs == ["w1", "w2"]
+    (fleet_run,) = [json.loads(line) for line in runs.stdout.splitlines()]  # one row
+    assert fleet_run["status"] == "ok" and fleet_run["unfinished"] == 0
+    assert sorted((w["worker"], w["status"]) for w in fleet_run["workers"]) == [
+        ("w1", "ok"),
+        ("w2", "ok"),
+    ]
+    assert fleet_run["new"] == len(replica_site.live_articles())
     warc_names = sorted(p.name for p in (home / "warc").glob("*.warc.gz"))
     assert any("-w1-" in name for name in warc_names) and any("-w2-" in name for name in warc_names)
 
@@ -179,7 +130,11 @@ def test_a_worker_killed_half_way_loses_nothing_after_the_other_and_a_rerun(
     result = cli(database_url, "verify", "--home", str(home))
     assert result.exit_code == 0, result.output
     runs = cli(database_url, "runs", "--home", str(home), "--format", "jsonl")
-    status = {json.loads(r)["worker"]: json.loads(r)["status"] for r in runs.stdout.splitlines()}
+    status = {
+        worker["worker"]: worker["status"]
+        for row in map(json.loads, runs.stdout.splitlines())
+        for worker in row["workers"]
+    }
     assert status["victim"] == "interrupted"
 
 
@@ -256,8 +211,9 @@ def test_a_second_worker_of_the_same_name_is_refused(
 
 
 def test_the_fleet_is_documented_with_its_systemd_unit():
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    assert "--workers-redis" in readme and "chalco-archive-worker@.service" in readme
+    page = Path(__file__).parent.parent / "docs" / "archivists" / "fleet.md"
+    text = page.read_text(encoding="utf-8")
+    assert "--workers-redis" in text and "chalco-archive-worker@.service" in text
 
 
 def test_the_shared_queue_gives_list_pages_first_then_the_hosts_in_turn(redis_url):
@@ -267,7 +223,7 @@ def test_the_shared_queue_gives_list_pages_first_then_the_hosts_in_turn(redis_ur
     from scrapy import Request, Spider
 
     from chalco_crawler.fleet import Fleet
-    from chalco_crawler.fleet_worker import FleetQueue
+    from chalco_crawler.fleet_queue import FleetQueue
 
     fleet = Fleet(redis_url, f"queue-{os.getpid()}", "q1", ttl=5)
     queue = FleetQueue(fleet.redis, Spider("news"), fleet.queue_key)
@@ -294,7 +250,7 @@ def test_a_hosts_line_serves_the_highest_priority_first_then_in_order():
     arrives late goes before the articles already waiting."""
     import asyncio
 
-    from chalco_crawler.fleet_worker import HostLine
+    from chalco_crawler.fleet_pace import HostLine
 
     async def crawl() -> list[str]:
         line, served, gate = HostLine(), [], asyncio.Event()

@@ -336,3 +336,22 @@ def test_after_migrate_db_the_old_sqlite_file_is_not_used_unasked(
         code, out = cli("--db", url, "verify", "--home", str(home))
         problems = [line for line in out.splitlines() if line.startswith("PROBLEM")]
         assert len(problems) == 1 and "WARC file not in the database" in problems[0], out
+
+
+def test_a_package_of_an_archive_on_postgresql_checks_clean(pg_home, tmp_path):
+    """The tree, its head and the package's proofs on PostgreSQL; `attest` there too."""
+    from tests.tsa_authority import TimeStampAuthority
+
+    with TimeStampAuthority(tmp_path / "tsa") as tsa:
+        code, out = cli("attest", "--home", str(pg_home), "--tsa-url", tsa.url)
+        assert code == 0, out
+        output = tmp_path / "pg.wacz"
+        code, out = cli(
+            "package", "--home", str(pg_home), "--since", "2000-01-01", "-o", str(output)
+        )
+        assert code == 0, out
+        code, out = cli("check-package", str(output), "--tsa-ca", str(tsa.ca_pem))
+        assert code == 0, out
+        code, out = cli("verify", "--home", str(pg_home), "--tsa-ca", str(tsa.ca_pem))
+        assert code == 0, out
+        assert ", 1 timestamped (the first" in out

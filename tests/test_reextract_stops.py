@@ -57,9 +57,7 @@ def reextracted(home: Path) -> int:
     return query(home, "select count(*) from article_versions where cause = 'reextract'")[0][0]
 
 
-def stop_inside_a_run(
-    larger: Larger, home: Path, signum: int
-) -> subprocess.CompletedProcess[str]:
+def stop_inside_a_run(larger: Larger, home: Path, signum: int) -> subprocess.CompletedProcess[str]:
     """Copy the archive to `home`, start a run in small batches and send it `signum` once
     its first batch committed. On a busy machine the whole run can end before the signal
     is sent: then it is tried again on a fresh copy (at most three times)."""

@@ -4,6 +4,7 @@ records warcio reads, and for nothing warcio would find fault with."""
 from __future__ import annotations
 
 import gzip
+import re
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -222,3 +223,15 @@ def test_a_record_without_its_target_uri_is_named_not_a_traceback(written, tmp_p
     check = check_warc_file(path, None, being_written=False)
     assert check.read_by_warcio
     assert [problem.what.split(":")[0] for problem in check.problems] == ["unreadable from here on"]
+
+
+def test_a_problem_quoting_raw_bytes_shows_a_short_hex_excerpt(written, tmp_path):
+    """A record gzipped twice: warcio quotes the inner gzip's bytes as the record's first
+    line. The problem line shows them as hex (1f 8b 08 …), never as raw bytes."""
+    records = members(written)
+    records[1] = gzip.compress(records[1])
+    path = rewritten(written, records, tmp_path / written.name)
+    check = check_warc_file(path, None, being_written=False)
+    (problem,) = [p.what for p in check.problems if p.what.startswith("unreadable")]
+    assert "1f 8b 08" in problem and "(hex" in problem, problem
+    assert not re.search("[\x00-\x1f\x7f-\xff]", problem), problem

@@ -19,6 +19,11 @@ from archive.store.home import DB_ENV
 # name -> where its command is, and the one line `--help` shows (the command's own short
 # help, kept here so listing the verbs imports none; tests/test_startup.py keeps them equal).
 VERBS: dict[str, Verb] = {
+    "attest": Verb(
+        "archive.cli.evidence",
+        "attest",
+        "Record the ledger's tree head as it stands and timestamp it now (RFC 3161).",
+    ),
     "browse": Verb(
         "archive.read.browse",
         "browse",
@@ -30,6 +35,13 @@ VERBS: dict[str, Verb] = {
         "archive.cli.records",
         "captures",
         "List every capture of a URL: time, status, digests and WARC location.",
+    ),
+    "check-package": Verb(
+        "archive.cli.evidence",
+        "check_package",
+        "Check a package offline, with no archive at hand: every record's digests and"
+        " inclusion proof, the tree heads, their timestamp tokens against the trusted CAs, the"
+        " signature.",
     ),
     "crawl": Verb("archive.cli.crawling", "crawl", "Crawl the news sections into the archive."),
     "demo": Verb(
@@ -74,6 +86,13 @@ VERBS: dict[str, Verb] = {
         "Rebuild the search index from every stored version (it is kept in step as versions"
         " are stored; this is for repairs and upgrades).",
     ),
+    "repair": Verb(
+        "archive.cli.repair",
+        "repair",
+        "Fetch again from the site every capture whose WARC record verify finds missing or"
+        " damaged, store it whole, and put the loss on record (a ledger entry naming the lost"
+        " record and its replacement).",
+    ),
     "replica": Verb(
         "archive.cli.offline",
         "replica",
@@ -114,7 +133,8 @@ VERBS: dict[str, Verb] = {
         "archive.cli.evidence",
         "verify",
         "Audit the archive: WARC digests and framing, rows against records, every record"
-        " indexed, the ledger's hash chain.",
+        " indexed, the ledger's hash chain and Merkle tree against every tree head and its"
+        " timestamp token.",
     ),
     "versions": Verb(
         "archive.cli.records",
@@ -147,8 +167,10 @@ def main(ctx: click.Context, db: str | None) -> None:
     """Crawl and archive the news of Chalco (中国铝业) and the 中铝网站群.
 
     \b
-    Quick start, offline:   chalco-archive demo
-    Crawl the live site:    chalco-archive crawl --home ~/chalco
+    Examples:
+      chalco-archive demo                    # offline: the replica, crawled
+      chalco-archive crawl --home ~/chalco   # the live site
+      chalco-archive VERB --help             # a verb's options and examples
     """
     if db:
         # Every verb, and the crawl's own process, open the archive through ArchiveHome,

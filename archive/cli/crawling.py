@@ -14,6 +14,7 @@ import click
 
 from archive.child import exec_python_module
 from archive.cli.shared import HOME_OPTION, LIST_FORMAT, emit
+from archive.cli.tables import Column
 from archive.store.home import ArchiveHome
 
 
@@ -202,9 +203,12 @@ def sites(home: Path | None, fmt: str | None) -> None:
     for row in rows:
         row["news_roots"] = ", ".join(row["news_roots"])
         row["extra_sections"] = ", ".join(row["extra_sections"])
-    emit(
-        rows,
-        ["name", "title", "base_url", "news_roots", "extra_sections", "profile"],
-        fmt,
-        "site profiles",
-    )
+    columns = [
+        Column("name", "id"),
+        Column("title", "prose"),
+        Column("base_url", "id"),
+        Column("news_roots", "prose"),
+        Column("extra_sections", "prose"),
+        Column("profile", "id"),
+    ]
+    emit(rows, columns, fmt, "site profiles")

@@ -6,6 +6,7 @@ takes longer than most commands run; `--help` and `--version` import none of the
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from collections.abc import Mapping
@@ -52,6 +53,24 @@ class ArchiveGroup(click.Group):
             self.add_command(self.verbs[cmd_name].load(), cmd_name)
         return self.commands.get(cmd_name)
 
+    def resolve_every_verb(self) -> None:
+        """Import every verb's command, for what reads the group's `commands` whole (the
+        generated CLI reference, archive/cli/reference.py)."""
+        for name in self.verbs:
+            self.get_command(click.Context(self), name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = click.utils.make_str(args[0])
+        if self.get_command(ctx, name) is None and not ctx.resilient_parsing:
+            # As a mistyped option gets it from click: the nearest verbs, if any is near.
+            near = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.6)
+            if near:
+                hint = " or ".join(f"'{verb}'" for verb in near)
+                ctx.fail(f"No such command {name!r}. Did you mean {hint}?")
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # As click.Group lays the list out, but from the registry's short help: listing the
         # verbs would otherwise import every one of them. A stand-in command with that text
@@ -72,6 +91,10 @@ class ArchiveGroup(click.Group):
         kwargs["standalone_mode"] = False
         try:
             return super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as error:
+            # Bare `chalco-archive`: its help, as git and click's own groups print it.
+            click.echo(error.ctx.get_help() if error.ctx else self.get_help(click.Context(self)))
+            sys.exit(0)
         except click.UsageError as error:
             # One line, as every error here: the usage text is one --help away.
             verb = error.ctx.command_path if error.ctx else "chalco-archive"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -19,6 +20,7 @@ from archive.cli.shared import (
     parse_time,
     reading,
 )
+from archive.cli.tables import Column
 from archive.errors import ContentOversize
 from archive.read.articles import get_article
 from archive.read.captures import captures as capture_list
@@ -86,12 +88,27 @@ def versions(url: str, home: Path | None, fmt: str | None) -> None:
     """
     with reading(home) as (_home, session):
         rows = version_history(session, url)
+    columns: list[str | Column] = [
+        "version",
+        "cause",
+        "content_sha256",
+        "first_seen",
+        "last_seen",
+        "captures",
+    ]
     if list_format(fmt) == "table":
+        # The captures' times are `captures URL`'s to show whole: here, how many and what.
         for row in rows:
-            row["captures"] = ", ".join(
-                f"{c['fetched_at']} {c['status']} {c['record_type']}" for c in row["captures"]
-            )
-    columns = ["version", "cause", "content_sha256", "first_seen", "last_seen", "captures"]
+            kinds = Counter(f"{c['status']} {c['record_type']}" for c in row["captures"])
+            row["captures"] = ", ".join(f"{count} × {kind}" for kind, count in kinds.items())
+        columns = [
+            Column("version", "number"),
+            Column("cause", "label"),
+            Column("content_sha256", "id"),
+            Column("first_seen", "time"),
+            Column("last_seen", "time"),
+            Column("captures", "prose"),
+        ]
     emit(rows, columns, fmt, url)
 
 
@@ -136,13 +153,13 @@ def captures(url: str, home: Path | None, fmt: str | None) -> None:
     if not rows:
         raise click.ClickException(f"no capture of {url}")
     columns = [
-        "fetched_at",
-        "status",
-        "record_type",
-        "content_sha256",
-        "warc_file",
-        "offset",
-        "length",
+        Column("fetched_at", "time"),
+        Column("status", "number"),
+        Column("record_type", "label"),
+        Column("content_sha256", "id"),
+        Column("warc_file", "id"),
+        Column("offset", "number"),
+        Column("length", "number"),
     ]
     emit(rows, columns, fmt, url)
 
@@ -166,7 +183,9 @@ def snapshot(
     """Write a page exactly as it was received (payload after content decoding).
 
     A payload that decodes past --max-size (a decompression bomb) is not inflated: one line
-    says so and where its bytes as received are, and the exit code is 1.
+    says so and where its bytes as received are, and the exit code is 1. A capture whose
+    record was lost and replaced by `repair` is served from its replacement, with a note
+    saying the original capture was lost.
 
     \b
     Example:
@@ -179,6 +198,14 @@ def snapshot(
         except ContentOversize as error:
             hint = "" if max_size is not None else "; --max-size BYTES decodes it anyway"
             raise click.ClickException(f"{error}{hint}") from error
+    if found.lost is not None:
+        lost = found.lost
+        echo(
+            f"note: the original capture of {url} ({lost.lost_fetched_at.isoformat()}) was"
+            f" lost ({lost.found}); this is its replacement, fetched again from the site on"
+            f" {found.capture.fetched_at.isoformat()} by repair",
+            err=True,
+        )
     # On a terminal the bytes as received would be acted on: their control bytes are shown.
     to_terminal = output == "-" and is_terminal(sys.stdout)
     with output_stream(output, binary=True) as handle:

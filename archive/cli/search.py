@@ -10,9 +10,10 @@ from typing import Any
 import click
 
 from archive.cli.shared import HOME_OPTION, LIST_FORMAT, emit, list_format, one_line_errors, reading
+from archive.cli.tables import Column, one_line, print_listing
+from archive.read.search import COUNT_AT_MOST, count_matches
 from archive.read.search import search as run_search
 from archive.read.search.hits import hit_record
-from archive.safe_text import terminal_text
 
 # A search hit's snippet marks each occurrence with [ ] (archive.read.search.hits.SNIPPET_OPEN).
 SNIPPET_MARK = re.compile(r"(\[[^\[\]]*\])")
@@ -80,29 +81,50 @@ def search_command(
         ]
         emit(rows, columns, fmt, "")
         return
-    print_hits(rows, query)
+    total = len(rows)
+    if limit and total == limit:  # there may be more: say how many, as a person asks
+        with reading(home) as (_home, session):
+            total = count_matches(
+                session,
+                query,
+                section=section,
+                since=since,
+                until=until,
+                source=source,
+                site=site,
+                all_versions=all_versions,
+                at_most=COUNT_AT_MOST,
+            )
+    print_hits(rows, query, total)
 
 
-def print_hits(rows: list[dict[str, Any]], query: str) -> None:
-    """The hits as a table, each occurrence in the snippet highlighted."""
-    from rich.console import Console  # a terminal's table only: scripts never pay for rich
-    from rich.table import Table
+def caption(shown: int, total: int, query: str) -> str:
+    """`3 of 33 articles containing 中铝股份`, or `50 of more than 10,000 …`."""
+    noun = "article" if total == 1 else "articles"
+    if total > COUNT_AT_MOST:
+        return f"{shown:,} of more than {COUNT_AT_MOST:,} {noun} containing {query}"
+    if shown < total:
+        return f"{shown:,} of {total:,} {noun} containing {query} (--limit 0 shows all)"
+    return f"{total:,} {noun} containing {query}"
+
+
+def print_hits(rows: list[dict[str, Any]], query: str, total: int) -> None:
+    """The hits as a listing (identifiers whole), each occurrence in the snippet marked."""
     from rich.text import Text
 
-    table = Table(title=f"{len(rows)} articles containing {query}")
-    for column in ("published", "title", "snippet", "url"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
+    def marked(row: dict[str, Any]) -> Text:
         snippet = Text()
         for part in SNIPPET_MARK.split(row["snippet"] or ""):
             if part.startswith("[") and part.endswith("]"):
-                snippet.append(terminal_text(part[1:-1]), style="bold black on yellow")
+                snippet.append(one_line(part[1:-1]), style="bold black on yellow")
             else:
-                snippet.append(terminal_text(part))
-        table.add_row(
-            Text(terminal_text(row["published"] or "")),
-            Text(terminal_text(row["title"] or "")),
-            snippet,
-            Text(terminal_text(row["url"])),
-        )
-    Console().print(table)
+                snippet.append(one_line(part))
+        return snippet
+
+    columns = [
+        Column("published", "time"),
+        Column("title", "prose"),
+        Column("snippet", "prose"),
+        Column("url", "id"),
+    ]
+    print_listing(rows, columns, caption(len(rows), total, query), styled={"snippet": marked})

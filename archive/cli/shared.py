@@ -11,7 +11,7 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import wraps
@@ -20,13 +20,15 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from archive.errors import ArchiveError
-from archive.safe_text import csv_cell, for_terminal, terminal_text
+from archive.errors import ArchiveError, ArchiveLocked
+from archive.output_file import open_whole
+from archive.safe_text import csv_cell, for_terminal
 from archive.store.home import HOME_ENV, ArchiveHome
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from archive.cli.tables import Column
     from archive.read.sql import Reader
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,6 +42,7 @@ HOME_OPTION = click.option(
 )
 
 
+EXIT_LOCKED = 3  # as `crawl` says it: another process holds the home
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a process killed by SIGPIPE
 
 
@@ -54,13 +57,29 @@ def _is_database_error(error: Exception) -> bool:
     return False
 
 
+class HomeInUse(click.ClickException):
+    """Another process holds the home: exit 3, as `crawl` says it."""
+
+    exit_code = EXIT_LOCKED
+
+
+def os_error_line(error: OSError) -> str:
+    """`No space left on device: /path/of/the/file`, or the reason alone when no file is
+    named (never `: None`)."""
+    reason = error.strerror or str(error)
+    return f"{reason}: {error.filename}" if error.filename is not None else reason
+
+
 def one_line_errors(command: F) -> F:
-    """Turn the archive's named errors into a one-line message and exit code 1."""
+    """Turn the archive's named errors into a one-line message and exit code 1 (3 when the
+    home is in use, as for `crawl`)."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except ArchiveLocked as error:
+            raise HomeInUse(str(error)) from error
         except ArchiveError as error:
             raise click.ClickException(str(error)) from error
         except BrokenPipeError:
@@ -68,7 +87,7 @@ def one_line_errors(command: F) -> F:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_BROKEN_PIPE)
         except OSError as error:  # an output file that cannot be written, a missing folder
-            raise click.ClickException(f"{error.strerror}: {error.filename}") from error
+            raise click.ClickException(os_error_line(error)) from error
         except Exception as error:
             if not _is_database_error(error):
                 raise
@@ -113,11 +132,12 @@ def output_stream(path: str, *, binary: bool = False, bom: bool = False) -> Iter
                 sys.stdout.buffer.write("\ufeff".encode())
             yield for_terminal(sys.stdout)
         return
+    # Written beside the file and renamed when complete: a full disk leaves no cut-off file.
     if binary:
-        with open(path, "wb") as handle:
+        with open_whole(path, "wb") as handle:
             yield handle
     else:
-        with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        with open_whole(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
             yield handle
 
 
@@ -148,25 +168,6 @@ def write_records(
     return count
 
 
-def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
-    from rich.console import Console  # tables only: scripts asking for JSON Lines never pay
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=title)
-    for column in columns:
-        # Fold rather than cut: a narrow terminal still shows whole times and digests.
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        # Text, not markup: an archived "[link=…]" is shown, never made a terminal link.
-        table.add_row(*(Text(terminal_text(_cell_text(row.get(c)))) for c in columns))
-    Console().print(table)
-
-
-def _cell_text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
 LIST_FORMAT = click.option(
     "--format",
     "fmt",
@@ -181,16 +182,24 @@ def list_format(fmt: str | None) -> str:
     return fmt or ("table" if sys.stdout.isatty() else "jsonl")
 
 
-def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str | None, title: str) -> None:
-    """Print a listing the same way in every verb: a table for people, JSON Lines or CSV
-    (with every field) for scripts."""
+def emit(
+    rows: list[dict[str, Any]], columns: Sequence[str | Column], fmt: str | None, title: str
+) -> None:
+    """Print a listing the same way in every verb: a table for people (archive.cli.tables:
+    identifiers whole, prose shortened), JSON Lines or CSV (with every field) for scripts."""
+    from archive.cli.tables import Column
+
     fmt = list_format(fmt)
+    laid_out = [c if isinstance(c, Column) else Column(c) for c in columns]
     if fmt == "table":
-        print_table(rows, columns, title=title)
+        from archive.cli.tables import print_listing
+
+        print_listing(rows, laid_out, title=title)
         return
     if fmt == "csv":
         sys.stdout.write("\ufeff")  # UTF-8 BOM: Excel then reads the Chinese right
-    write_records(rows, fmt, for_terminal(sys.stdout), list(rows[0]) if rows else columns)
+    fields = list(rows[0]) if rows else [c.field for c in laid_out]
+    write_records(rows, fmt, for_terminal(sys.stdout), fields)
 
 
 def database_url(value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from archive.store.ledger import GENESIS
 
@@ -15,6 +16,8 @@ class Problem:
     file: str | None = None
     offset: int | None = None
     url: str | None = None
+    capture_id: int | None = None
+    """The capture whose bytes cannot be read back because of it (`repair` fetches it)."""
 
     def line(self) -> str:
         where = []
@@ -38,6 +41,16 @@ class VerifyReport:
     """Things worth knowing that are not damage (bytes set aside after a killed crawl)."""
     files_read_by_warcio: int = 0
     """Files the fast pass did not vouch for (damaged, or not of the writer's shape)."""
+    tree_size: int = 0
+    """Entries under the ledger's Merkle tree, rebuilt from them."""
+    tree_root: str = ""
+    """That tree's root, hex (what `verify --known-head SIZE:ROOT` compares later)."""
+    tree_heads: int = 0
+    timestamped_heads: int = 0
+    """Heads whose token holds (against the trusted CAs when a bundle is given)."""
+    proven_at: datetime | None = None
+    """The newest time a token proves, and the size of the head it proves."""
+    proven_size: int = 0
 
     @property
     def ok(self) -> bool:

@@ -1,216 +1,289 @@
-"""Checking the ledger: its hash chain whole, and every covered row's digest against the
-newest entry for it (an edited, added or deleted row is found)."""
+"""Checking the ledger: its hash chain whole, every covered row's digest against the newest
+entry for it (an edited, added or deleted row is found), and its Merkle tree rebuilt from
+the entries against every recorded tree head (archive.evidence.tree_check).
+
+Rows and entries are read as plain tuples with SQL text (archive.evidence.raw_rows): an ORM
+object or a typed row per entry cost several times the hashing. On SQLite their text stays
+UTF-8 bytes and each row's canonical JSON is made from them (archive.evidence.canonical_bytes).
+Times are hashed as stored (the writer stores `stored_time`, the text `row_digest` makes).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import binascii
+import hashlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Table, func, select
-from sqlalchemy.orm import Session
-
+from archive.evidence.canonical_bytes import row_hasher
 from archive.evidence.findings import Problem, Progress, VerifyReport
+from archive.evidence.raw_rows import RawRows
+from archive.evidence.tree_check import TreeCheck
+from archive.read.sql import Reader, reader_for
+from archive.store import merkle
 from archive.store.ledger import (
-    COVERED_COLUMNS,
     GENESIS,
     HISTORY_KINDS,
-    chain,
     named_files_row,
     row_digest,
     version_files_row,
 )
-from archive.store.models import (
-    Article,
-    ArticleVersion,
-    Capture,
-    File,
-    LedgerEntry,
-    VersionFile,
-    WarcFile,
-)
 
-LEDGER: Table = LedgerEntry.__table__  # type: ignore[assignment]
-TABLES: dict[str, Any] = {
-    "capture": Capture.__table__,
-    "version": ArticleVersion.__table__,
-    "warc_file": WarcFile.__table__,
-    "file": File.__table__,
-    "article": Article.__table__,
+# The table of each kind that is one row of a table.
+TABLES = {
+    "capture": "captures",
+    "version": "article_versions",
+    "warc_file": "warc_files",
+    "file": "files",
+    "article": "articles",
+    "tree_head": "ledger_heads",
+    "capture_loss": "capture_losses",
 }
 # How problems name a ledger kind that is not one row of a table.
 LABELS = {
     "version_files": "the files named by version",
     "named_files": "the files named by version",
     "version_cause": "the cause and extractor of version",
+    "tree_head": "tree head",
+    "capture_loss": "the acknowledged loss",
 }
 # Kinds whose entries are checked where they exist, but that no row must have: written
 # before migration 0012, whose `named_files` cover the same rows.
 SUPERSEDED = frozenset({"version_files"})
-
-
-@dataclass(frozen=True)
-class _RowDigest:
-    """What the ledger check keeps of a row: not the row (the versions' bodies would all be
-    in memory at once), its digest and what names it in a problem's line."""
-
-    digest: str
-    name: str | None
-    needs_entry: bool = True
-    """False for a WARC file still open and a file without bytes: their entries come later."""
-
-
-def _row_digests(session: Session, counter: _Counter) -> dict[str, dict[int, _RowDigest]]:
-    """The digest of every row the ledger covers, by kind and id, the rows read in batches."""
-    # The article URL that names a version in a problem's line.
-    version_urls: dict[int, str] = {
-        version_id: url
-        for version_id, url in session.execute(
-            select(ArticleVersion.id, Article.url).join(
-                Article, Article.id == ArticleVersion.article_id
-            )
-        )
-    }
-    digests: dict[str, dict[int, _RowDigest]] = {}
-    for kind, table in TABLES.items():
-        by_id = digests[kind] = {}
-        rows = session.execute(select(table).execution_options(yield_per=1000))
-        for row in rows.mappings():
-            name = row.get("url") or row.get("name") or version_urls.get(row["id"])
-            needs_entry = kind not in ("warc_file", "file") or row["sha256"] is not None
-            by_id[row["id"]] = _RowDigest(row_digest(kind, dict(row)), name, needs_entry)
-            counter.step()
-    digests["version_cause"] = {
-        row.id: _RowDigest(
-            row_digest("version_cause", dict(row._mapping)), version_urls.get(row.id)
-        )
-        for row in session.execute(
-            select(ArticleVersion.id, ArticleVersion.cause, ArticleVersion.extractor_version)
-        )
-    }
-    for kind, canonical in (
-        ("version_files", _versions_naming_later_bytes(session)),
-        ("named_files", _named_files(session)),
-    ):
-        digests[kind] = {
-            version_id: _RowDigest(row_digest(kind, row), version_urls.get(version_id))
-            for version_id, row in canonical.items()
-        }
-    return digests
+# Rows whose entry comes later: a WARC file still open, a file whose bytes are not archived.
+ENTRY_LATER = {"warc_file": "sha256", "file": "sha256"}
+BATCH = 2000
 
 
 class _Counter:
     """Rows and entries checked, told to the progress every thousand."""
 
-    def __init__(self, session: Session, progress: Progress):
+    def __init__(self, raw: RawRows, progress: Progress):
         self.progress = progress
         self.done = 0
         # About what the pass reads: each covered row, then each ledger entry. The highest
         # id of each table for its count: count(*) would read the versions' bodies.
         self.total = sum(
-            session.scalar(select(func.max(table.c.id))) or 0
-            for table in (*TABLES.values(), LEDGER)
+            raw.scalar(f"SELECT max(id) FROM {table}") or 0
+            for table in (*TABLES.values(), "ledger")
         )
         progress.rows(0, self.total)
 
-    def step(self) -> None:
-        self.done += 1
-        if self.done % 1000 == 0:
+    def step(self, count: int = 1) -> None:
+        before = self.done // 1000
+        self.done += count
+        if self.done // 1000 != before:
             self.progress.rows(min(self.done, self.total), self.total)
 
     def finish(self) -> None:
         self.progress.rows(self.total, self.total)
 
 
-def check_ledger(session: Session, report: VerifyReport, progress: Progress) -> None:
-    counter = _Counter(session, progress)
-    rows = _row_digests(session, counter)
-    covered: dict[str, set[int]] = {kind: set() for kind in rows}
-    # A row whose kind keeps a history answers to its latest entry only.
-    latest: dict[tuple[str, int], Row[Any]] = {}
-    head = GENESIS
-    # Plain rows, read in batches: ORM objects for every entry would all stay in the session.
-    entries = session.execute(
-        select(LEDGER).order_by(LEDGER.c.id).execution_options(yield_per=1000)
-    )
-    for entry in entries:
-        report.ledger_entries += 1
-        counter.step()
-        head = chain(head, entry.digest)
-        if head != entry.entry_hash:
-            report.problems.append(
-                Problem(f"ledger broken at entry {entry.id}: an entry was edited or removed")
-            )
-            head = entry.entry_hash
-        if entry.kind not in COVERED_COLUMNS:
-            report.problems.append(Problem(f"ledger entry {entry.id} of unknown kind"))
-            continue
-        if entry.kind in HISTORY_KINDS:
-            latest[entry.kind, entry.ref_id] = entry
-        else:
-            _check_entry(entry, rows, report)
-        covered[entry.kind].add(entry.ref_id)
-    for entry in latest.values():
-        _check_entry(entry, rows, report)
+ENTRIES = "SELECT id, kind, ref_id, digest, entry_hash, position FROM ledger ORDER BY id"
+
+
+def _entries(raw: RawRows) -> Iterator[Sequence[Any]]:
+    """(id, kind, ref_id, digest, entry_hash, position) of every entry in order, the text
+    columns as ASCII bytes (undecoded on SQLite, encoded here on PostgreSQL)."""
+    if raw.undecoding:
+        yield from raw.stream(ENTRIES)
+        return
+    for entry_id, kind, ref_id, digest, entry_hash, position in raw.stream(ENTRIES):
+        yield entry_id, kind.encode(), ref_id, digest.encode(), entry_hash.encode(), position
+
+
+def _quoted(columns: Sequence[str]) -> str:
+    return ", ".join(f'"{column}"' for column in columns)
+
+
+def _row_digests(
+    raw: RawRows, counter: _Counter
+) -> tuple[dict[str, dict[int, bytes]], dict[str, set[int]]]:
+    """The digest of every row of a table the ledger covers, by kind and id, and the ids of
+    rows whose entry comes later. Only the digests are kept (32 bytes a row)."""
+    digests: dict[str, dict[int, bytes]] = {}
+    later: dict[str, set[int]] = {}
+    for kind, table in TABLES.items():
+        selected, digest = row_hasher(kind, text_as_bytes=raw.undecoding)
+        # A version's cause is its own kind, hashed from the same read of its row: the
+        # columns come after the bodies, so reading them alone reads the bodies again.
+        also = kind == "version"
+        layout = [*selected, *(["cause", "extractor_version"] if also else [])]
+        cause_digest = row_hasher("version_cause", raw.undecoding, layout)[1] if also else None
+        marker = ENTRY_LATER.get(kind)
+        at_id = selected.index("id")
+        sql = f"SELECT {_quoted([*layout, *([marker] if marker else [])])} FROM {table}"
+        by_id = digests[kind] = {}
+        causes = digests.setdefault("version_cause", {}) if also else {}
+        waiting = later[kind] = set()
+        for row in raw.stream(sql):
+            by_id[row[at_id]] = digest(row)
+            if cause_digest is not None:
+                causes[row[at_id]] = cause_digest(row)
+            if marker and row[-1] is None:
+                waiting.add(row[at_id])
+        counter.step(len(by_id))
+    return digests, later
+
+
+def _files_digests(raw: RawRows) -> dict[str, dict[int, bytes]]:
+    """The digests of each version's list of files, by the ledger's rule for them."""
+    return {
+        kind: {
+            version_id: bytes.fromhex(row_digest(kind, row))
+            for version_id, row in canonical.items()
+        }
+        for kind, canonical in (
+            ("version_files", _versions_naming_later_bytes(raw)),
+            ("named_files", _named_files(raw)),
+        )
+    }
+
+
+def check_ledger(
+    database: Reader | Any,
+    report: VerifyReport,
+    progress: Progress,
+    tree: TreeCheck | None = None,
+) -> None:
+    """The chain, the rows against their entries, and the Merkle tree against its heads.
+    `database`: a reader (archive.read.sql), or a SQLAlchemy session or connection."""
+    reader = reader_for(database)
+    raw = RawRows(reader)
+    counter = _Counter(raw, progress)
+    tree = tree or TreeCheck(reader)
+    files = _files_digests(raw)
+    mismatched: list[tuple[str, int, bool, bytes]] = []
+    with raw.undecoded():
+        rows, later = _row_digests(raw, counter)
+        rows.update(files)
+        by_kind = {kind.encode("ascii"): (kind, by_id) for kind, by_id in rows.items()}
+        history = {kind.encode("ascii") for kind in HISTORY_KINDS}
+        covered: dict[str, set[int]] = {kind: set() for kind in rows}
+        # A row whose kind keeps a history answers to its latest entry only.
+        latest: dict[tuple[bytes, int], bytes] = {}
+        head = GENESIS.encode("ascii")
+        sha256, hexlify, unhexlify = hashlib.sha256, binascii.hexlify, binascii.unhexlify
+        frontier = merkle.Frontier()
+        blocks = frontier.blocks  # the tree's perfect blocks, appended to here (see below)
+        heads_at = tree.sizes()
+        count = 0
+        for entry_id, kind, ref_id, digest, entry_hash, position in _entries(raw):
+            computed = hexlify(sha256(head + digest).digest())
+            if computed != entry_hash:
+                report.problems.append(
+                    Problem(f"ledger broken at entry {entry_id}: an entry was edited or removed")
+                )
+            head = entry_hash
+            if position != count:
+                tree.misplaced(entry_id, position, count)
+            count += 1
+            # merkle.Frontier.append_leaf_only, inlined: a call per entry cost a tenth of
+            # the pass.
+            level, current = 0, sha256(b"\x00" + kind + b" %d " % ref_id + digest).digest()
+            while blocks and blocks[-1][0] == level:
+                current = sha256(b"\x01" + blocks.pop()[1] + current).digest()
+                level += 1
+            blocks.append((level, current))
+            if count in heads_at:
+                frontier.size = count
+                tree.at_size(count, frontier.root())
+            known = by_kind.get(kind)
+            if known is None:
+                report.problems.append(Problem(f"ledger entry {entry_id} of unknown kind"))
+                continue
+            name, by_id = known
+            if kind in history:
+                latest[kind, ref_id] = digest
+            elif by_id.get(ref_id) != unhexlify(digest):
+                mismatched.append((name, ref_id, ref_id in by_id, digest))
+            covered[name].add(ref_id)
+            if count % 1000 == 0:
+                counter.step(1000)
+    report.ledger_entries = frontier.size = count
+    for (kind, ref_id), digest in latest.items():
+        name, by_id = by_kind[kind]
+        if by_id.get(ref_id) != unhexlify(digest):
+            mismatched.append((name, ref_id, ref_id in by_id, digest))
+    for name, ref_id, exists, digest in mismatched:
+        if exists and _holds_by_the_rule(reader, name, ref_id, digest.decode("ascii")):
+            continue  # a string with a rare control character (canonical_bytes)
+        _mismatch(reader, report, name, ref_id, exists)
     for kind, by_id in rows.items():
         if kind in SUPERSEDED:
             continue
-        for row_id in sorted(set(by_id) - covered[kind]):
-            if by_id[row_id].needs_entry:
-                report.problems.append(
-                    Problem(f"{LABELS.get(kind, kind)} {row_id} is not in the ledger")
-                )
-    report.ledger_head = head
+        waiting = later.get(kind, set())
+        for row_id in sorted(set(by_id) - covered[kind] - waiting):
+            report.problems.append(
+                Problem(f"{LABELS.get(kind, kind)} {row_id} is not in the ledger")
+            )
+    report.ledger_head = head.decode("ascii")
+    tree.finish(frontier, report)
     counter.finish()
 
 
-def _check_entry(
-    entry: Row[Any], rows: dict[str, dict[int, _RowDigest]], report: VerifyReport
-) -> None:
-    row = rows[entry.kind].get(entry.ref_id)
-    if row is not None and row.digest == entry.digest:
-        return  # the rule: nothing to say (and nothing to build) for the rows as written
-    what = f"{LABELS.get(entry.kind, entry.kind)} {entry.ref_id}"
-    if row is None:
+def _holds_by_the_rule(reader: Reader, kind: str, ref_id: int, digest: str) -> bool:
+    """The row's digest by row_digest itself, from the row as the reader gives it."""
+    if kind not in TABLES and kind != "version_cause":
+        return False  # the files of a version: already hashed by the rule
+    row = reader.one(
+        f"SELECT * FROM {TABLES.get(kind, 'article_versions')} WHERE id = :id", id=ref_id
+    )
+    try:
+        return row is not None and row_digest(kind, row) == digest
+    except (TypeError, ValueError):  # a value no JSON holds (a BLOB where text belongs)
+        return False
+
+
+def _mismatch(reader: Reader, report: VerifyReport, kind: str, ref_id: int, exists: bool) -> None:
+    what = f"{LABELS.get(kind, kind)} {ref_id}"
+    if not exists:
         report.problems.append(Problem(f"{what} was deleted"))
     else:
-        report.problems.append(Problem(f"{what} was edited", url=row.name))
+        report.problems.append(Problem(f"{what} was edited", url=_name_of(reader, kind, ref_id)))
 
 
-def _named_files(session: Session) -> dict[int, dict[str, Any]]:
+def _name_of(reader: Reader, kind: str, ref_id: int) -> str | None:
+    """What names a row in a problem's line: its URL or file name, a version's article."""
+    if kind in ("capture", "file", "article"):
+        sql = f"SELECT url FROM {TABLES[kind]} WHERE id = :id"
+    elif kind == "warc_file":
+        sql = "SELECT name FROM warc_files WHERE id = :id"
+    elif kind == "tree_head":
+        return None
+    elif kind == "capture_loss":
+        sql = (
+            "SELECT c.url FROM captures c JOIN capture_losses l ON l.capture_id = c.id"
+            " WHERE l.id = :id"
+        )
+    else:
+        sql = (
+            "SELECT a.url FROM articles a JOIN article_versions v ON v.article_id = a.id"
+            " WHERE v.id = :id"
+        )
+    row = reader.one(sql, id=ref_id)
+    return None if row is None else next(iter(row.values()))
+
+
+def _named_files(raw: RawRows) -> dict[int, dict[str, Any]]:
     """The canonical files rows of every version (an empty list for one naming none)."""
     files: dict[int, list[tuple[int, str, str | None, int, int | None]]] = {
-        version_id: [] for version_id in session.scalars(select(ArticleVersion.id))
+        row[0]: [] for row in raw.stream("SELECT id FROM article_versions")
     }
-    for row in session.execute(
-        select(
-            VersionFile.version_id,
-            VersionFile.file_id,
-            VersionFile.role,
-            VersionFile.name,
-            VersionFile.position,
-            VersionFile.capture_id,
-        )
+    for version_id, *named in raw.stream(
+        "SELECT version_id, file_id, role, name, position, capture_id FROM version_files"
     ):
-        files.setdefault(row.version_id, []).append(
-            (row.file_id, row.role, row.name, row.position, row.capture_id)
-        )
+        files.setdefault(version_id, []).append(tuple(named))  # type: ignore[arg-type]
     return {version_id: named_files_row(version_id, named) for version_id, named in files.items()}
 
 
-def _versions_naming_later_bytes(session: Session) -> dict[int, dict[str, Any]]:
+def _versions_naming_later_bytes(raw: RawRows) -> dict[int, dict[str, Any]]:
     """The canonical files rows of the versions that name a capture's bytes of a file."""
-    naming = select(VersionFile.version_id).where(VersionFile.capture_id.is_not(None))
     files: dict[int, list[tuple[int, str, int, int | None]]] = {}
-    for row in session.execute(
-        select(
-            VersionFile.version_id,
-            VersionFile.file_id,
-            VersionFile.role,
-            VersionFile.position,
-            VersionFile.capture_id,
-        ).where(VersionFile.version_id.in_(naming))
+    for version_id, *named in raw.stream(
+        "SELECT version_id, file_id, role, position, capture_id FROM version_files"
+        " WHERE version_id IN (SELECT version_id FROM version_files"
+        " WHERE capture_id IS NOT NULL)"
     ):
-        files.setdefault(row.version_id, []).append(
-            (row.file_id, row.role, row.position, row.capture_id)
-        )
+        files.setdefault(version_id, []).append(tuple(named))  # type: ignore[arg-type]
     return {version_id: version_files_row(version_id, named) for version_id, named in files.items()}

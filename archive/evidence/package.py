@@ -13,16 +13,22 @@ What goes in:
   both together: the versions of those articles first seen in the window;
 - with every capture, its request record, and for a revisit the capture holding the payload.
 One page is listed per article version packaged (one per article with URLs).
+
+Every record copied comes with its proof (archive.evidence.package_proof: the capture row,
+its ledger entry, the inclusion proof against a timestamped tree head), and the package is
+signed as the WACZ signing spec says (archive.evidence.package_signing), so that
+`check-package` needs nothing but the file (archive.evidence.package_check).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import io
 import json
-import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +43,10 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
 
 from archive.errors import ArchiveError, ArticleNotFound, SnapshotCorrupt, SnapshotNotFound
+from archive.evidence.package_proof import PROOF_MEMBER, build_proof
 from archive.evidence.package_reader import package_pages
+from archive.evidence.package_signing import Signer, anonymous_signer, seal_package
+from archive.output_file import whole_file
 from archive.store.home import ArchiveHome
 from archive.store.models import Article, ArticleVersion, Capture
 from archive.store.warcstore import WARC_VERSION, _Sha256WARCWriter
@@ -67,6 +76,12 @@ class PackageSummary:
     """Attachments and images the packaged versions name but the archive never fetched."""
     oversize: list[str] = field(default_factory=list)
     """URLs of packaged captures flagged oversize (copied as received, never inflated)."""
+    signer: str = ""
+    """The SHA-256 fingerprint of the key that signed the package."""
+    heads: int = 0
+    """Tree heads the package's proofs lead to."""
+    untimestamped: int = 0
+    """Of those, heads without a timestamp token (no authority named or reached)."""
 
 
 @dataclass(frozen=True)
@@ -274,14 +289,33 @@ def _run_wacz(arguments: list[str]) -> None:
     from wacz.main import main as wacz_main  # here: it loads frictionless, slow to import
 
     chatter = io.StringIO()
+    failure: Exception | None = None
     try:
         with contextlib.redirect_stdout(chatter), _indexing_without_decoding():
             code = wacz_main(arguments)
     except Exception as error:  # py-wacz raises bare ValueErrors and the like
-        raise PackageError(f"wacz create failed: {error}") from error
+        failure = error
+    if failure is not None:
+        _collect_quietly(failure)
+        if isinstance(failure, OSError):  # a full disk: said with the package's name
+            raise OSError(failure.errno, failure.strerror, failure.filename)
+        raise PackageError(f"wacz create failed: {failure}") from failure
     if code:
         lines = chatter.getvalue().strip().splitlines()
         raise PackageError(f"wacz create failed: {lines[-1] if lines else f'exit {code}'}")
+
+
+def _collect_quietly(error: Exception) -> None:
+    """py-wacz leaves its ZipFile open when a write fails. Closed when collected, it fails
+    again (the disk is still full), which Python prints as a stray `ZipFile.__del__`
+    traceback after the one line the user is given: collect it now, and say nothing."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
+    try:
+        error.__traceback__ = None  # its frames hold the ZipFile
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
 
 
 def _file_sha256(path: Path) -> str:
@@ -322,6 +356,7 @@ def build_package(
     since: datetime | None = None,
     until: datetime | None = None,
     title: str | None = None,
+    signer: Signer | None = None,
 ) -> PackageSummary:
     """Write a WACZ file at `output` holding the pages asked for, with their attachments and
     images (see the module's docstring for what is selected). The file is written beside
@@ -360,9 +395,10 @@ def build_package(
                 file_captures[held.id] = held
     captures = _with_originals(session, [*page_captures, *file_captures.values()])
     description = _describe(urls, since, until, len(lines))
+    proof = build_proof(session, captures)  # before any work: every record must be proven
+    signer = signer or anonymous_signer()
 
-    partial = output.with_name(f".{output.name}.partial")
-    try:
+    with whole_file(output) as partial:
         with TemporaryDirectory(prefix="chalco-package-") as work:
             warc_path = Path(work) / WARC_NAME
             records = _write_warc(home, captures, warc_path, description)
@@ -387,6 +423,12 @@ def build_package(
                     str(warc_path),
                 ]
             )
+        seal_package(
+            partial,
+            {PROOF_MEMBER: json.dumps(proof, ensure_ascii=False).encode("utf-8")},
+            signer,
+            _software(),
+        )
         listed = _listed_pages(partial)
         if listed != len(lines):
             raise PackageError(
@@ -394,9 +436,6 @@ def build_package(
             )
         size = partial.stat().st_size
         sha256 = _file_sha256(partial)
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
     return PackageSummary(
         output=output,
         pages=len(lines),
@@ -405,4 +444,13 @@ def build_package(
         sha256=sha256,
         missing=list(missing),
         oversize=list(dict.fromkeys(c.url for c in captures if c.oversize)),
+        signer=signer.fingerprint,
+        heads=len(proof["heads"]),
+        untimestamped=sum(1 for head in proof["heads"] if head["token"] is None),
     )
+
+
+def _software() -> str:
+    from importlib.metadata import version
+
+    return f"chalco-archive {version('chalco-archive')}"

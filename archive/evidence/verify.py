@@ -1,59 +1,76 @@
 """Fixity audit: WARC files against their digests and framing, database rows against the
-records they point at, every record indexed, and the ledger's hash chain."""
+records they point at, every record indexed, the ledger's hash chain and its Merkle tree
+against every recorded head and timestamp token.
+
+It reads with SQL text (archive.evidence.raw_rows): on SQLite through the standard library's
+sqlite3 alone, so that `chalco-archive verify` never loads SQLAlchemy there.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from archive.errors import SnapshotCorrupt
 from archive.evidence.findings import Problem, Progress, VerifyReport
 from archive.evidence.ledger_check import check_ledger
+from archive.evidence.losses import acknowledge_losses
+from archive.evidence.raw_rows import RawRows
+from archive.evidence.tree_check import TreeCheck
 from archive.evidence.warc_check import StoredRecord
 from archive.evidence.warc_files import check_files
+from archive.read.sql import Reader, reader_for
 from archive.store.home import ArchiveHome
-from archive.store.ledger import (
-    GENESIS,
-)
-from archive.store.models import (
-    Capture,
-    File,
-    LedgerEntry,
-    WarcFile,
-)
-from archive.store.recovery import QUARANTINE_DIR
+from archive.store.ledger import GENESIS
+from archive.store.times import stored_time
+from archive.store.warc_names import QUARANTINE_DIR
 from archive.store.warcstore import read_record
+
+CAPTURES = (
+    'SELECT c.id, c.url, c.record_id, c."offset", c."length", c.payload_sha256, c.record_type,'
+    " c.oversize, c.refers_to_id, w.name FROM captures c"
+    " JOIN warc_files w ON w.id = c.warc_file_id"
+)
+
+
+class _Capture(NamedTuple):
+    """A capture's columns as the check reads them (a tuple, not an ORM object)."""
+
+    id: int
+    url: str
+    record_id: str
+    offset: int
+    length: int
+    payload_sha256: str
+    record_type: str
+    oversize: Any
+    refers_to_id: int | None
+    name: str
 
 
 def _check_captures(
-    session: Session,
+    raw: RawRows,
     home: ArchiveHome,
     contents: dict[str, dict[int, StoredRecord]],
     since: datetime | None,
     report: VerifyReport,
 ) -> None:
-    unreadable = {p.file for p in report.problems if p.what.startswith("unreadable from")}
-    open_files = set(session.scalars(select(WarcFile.name).where(WarcFile.closed_at.is_(None))))
-    # Columns, not ORM objects: an object per capture costs more than the check of it.
-    query = select(
-        Capture.id,
-        Capture.url,
-        Capture.record_id,
-        Capture.offset,
-        Capture.length,
-        Capture.payload_sha256,
-        Capture.record_type,
-        Capture.oversize,
-        WarcFile.name,
-    ).join(WarcFile, WarcFile.id == Capture.warc_file_id)
+    # Files the careful reading found damaged: after a damaged gzip member warcio may read on
+    # (saying so on stderr) or stop, and a record it did not give back may be whole.
+    damaged_files: set[str | None] = {p.file for p in report.problems if p.file is not None}
+    missing = {p.file for p in report.problems if p.what == "WARC file missing"}
+    open_files = {
+        name for (name,) in raw.stream("SELECT name FROM warc_files WHERE closed_at IS NULL")
+    }
+    query, params = CAPTURES, {}
     if since is not None:
-        query = query.where(Capture.fetched_at >= since)
+        query, params = query + " WHERE c.fetched_at >= :since", {"since": stored_time(since)}
     indexed: dict[str, set[str]] = {}
-    # In batches: the result would otherwise hold every capture of the archive at once.
-    batches = query.order_by(Capture.id).execution_options(yield_per=1000)
-    for capture in session.execute(batches):
+    damaged: set[int] = set()  # captures whose record cannot be read back
+    # Streamed: the result would otherwise hold every capture of the archive at once.
+    for row in raw.stream(query + " ORDER BY c.id", params):
+        capture = _Capture(*row)
         name = capture.name
         report.captures += 1
         if capture.oversize and capture.record_type == "response":
@@ -63,34 +80,16 @@ def _check_captures(
                 f" {capture.url}]"
             )
         indexed.setdefault(name, set()).add(capture.record_id)
-        if name not in contents:
-            continue  # the file's own problem is already reported
-        stored = contents[name].get(capture.offset)
-        if stored is None and name in unreadable:
-            # The read-through stopped at a damaged record; this one may be intact.
-            try:
-                read_record(home.warc_dir / name, capture.offset, capture.length)
-                continue
-            except SnapshotCorrupt as error:
-                report.problems.append(
-                    Problem(f"capture {capture.id}: {error}", name, capture.offset, capture.url)
-                )
-                continue
-        if stored is None or stored.record_id != capture.record_id:
-            report.problems.append(
-                Problem(
-                    f"capture {capture.id} points at no record", name, capture.offset, capture.url
-                )
+        what = _capture_damage(home, capture, contents, damaged_files, missing)
+        if what is None and capture.refers_to_id in damaged:
+            # A revisit's payload is in the record it refers to (ids only ever grow).
+            what = (
+                f"capture {capture.id}: its payload is in capture {capture.refers_to_id},"
+                " whose record is damaged"
             )
-        elif stored.payload_sha256 is not None and stored.payload_sha256 != capture.payload_sha256:
-            report.problems.append(
-                Problem(
-                    f"capture {capture.id}: payload does not match its SHA-256",
-                    name,
-                    capture.offset,
-                    capture.url,
-                )
-            )
+        if what is not None:
+            damaged.add(capture.id)
+            report.problems.append(Problem(what, name, capture.offset, capture.url, capture.id))
     for name, records in contents.items():
         if name in open_files:
             # A crawl is writing it (or was killed: its next run closes it); records are
@@ -106,23 +105,44 @@ def _check_captures(
                     report.problems.append(Problem("record not indexed", name, offset, stored.url))
 
 
-def _check_file_rows(session: Session, report: VerifyReport) -> None:
+def _capture_damage(
+    home: ArchiveHome,
+    capture: _Capture,
+    contents: dict[str, dict[int, StoredRecord]],
+    damaged_files: set[str | None],
+    missing: set[str | None],
+) -> str | None:
+    """What is wrong with the capture's own record, if anything."""
+    name = capture.name
+    if name in missing:
+        return f"capture {capture.id}: its WARC file is missing"
+    if name not in contents:
+        return None  # not read (--since), or its file's own problem says it all
+    stored = contents[name].get(capture.offset)
+    if stored is None and name in damaged_files:
+        # The read-through did not give this record back; it may be whole all the same.
+        path = home.warc_dir / name
+        if path.stat().st_size < capture.offset + capture.length:
+            return f"capture {capture.id} points at no record"  # cut off with the file
+        try:
+            read_record(path, capture.offset, capture.length)
+        except SnapshotCorrupt as error:
+            return f"capture {capture.id}: {error}"
+        return None
+    if stored is None or stored.record_id != capture.record_id:
+        return f"capture {capture.id} points at no record"
+    if stored.payload_sha256 is not None and stored.payload_sha256 != capture.payload_sha256:
+        return f"capture {capture.id}: payload does not match its SHA-256"
+    return None
+
+
+def _check_file_rows(raw: RawRows, report: VerifyReport) -> None:
     """An attachment's or image's digest, size and type are copies of its capture's, which
     the ledger covers: a copy that differs was edited (exports and `show` read it)."""
-    rows = session.execute(
-        select(
-            File.id,
-            File.url,
-            File.sha256,
-            File.size,
-            File.media_type,
-            Capture.content_sha256,
-            Capture.content_size,
-            Capture.media_type.label("capture_media_type"),
-        )
-        .join(Capture, Capture.id == File.capture_id)
-        .where(File.sha256.is_not(None))
-        .execution_options(yield_per=1000)
+    rows = raw.stream(
+        "SELECT f.id, f.url, f.sha256, f.size, f.media_type, c.content_sha256, c.content_size,"
+        " c.media_type FROM files f JOIN captures c ON c.id = f.capture_id"
+        " WHERE f.sha256 IS NOT NULL"
     )
     for file_id, url, sha256, size, media_type, *of_capture in rows:
         if [sha256, size, media_type] != of_capture:
@@ -131,27 +151,38 @@ def _check_file_rows(session: Session, report: VerifyReport) -> None:
             )
 
 
-def ledger_head(session: Session) -> str:
-    last = session.scalar(select(LedgerEntry.entry_hash).order_by(LedgerEntry.id.desc()).limit(1))
+def ledger_head(database: Reader | Any) -> str:
+    last = RawRows(reader_for(database)).scalar(
+        "SELECT entry_hash FROM ledger ORDER BY id DESC LIMIT 1"
+    )
     return last or GENESIS
 
 
 def verify(
-    session: Session,
+    database: Reader | Any,
     home: ArchiveHome,
     since: datetime | None = None,
     progress: Progress | None = None,
     jobs: int = 1,
+    *,
+    known_heads: list[tuple[int, str]] | None = None,
+    ca_bundle: Path | None = None,
 ) -> VerifyReport:
     """Audit the archive; `since` reads only WARC files and captures written after it (the
-    ledger chain is always checked whole: it is cheap). `jobs` worker processes check the
-    WARC files, several at a time."""
+    ledger chain and tree are always checked whole: they are cheap). `jobs` worker
+    processes check the WARC files, several at a time. `known_heads`: (size, root hex) of
+    tree heads held elsewhere, which the ledger must still match; `ca_bundle`: the CAs the
+    heads' timestamp tokens must chain to. `database`: a reader (archive.read.sql), or a
+    SQLAlchemy session or connection."""
+    reader = reader_for(database)
+    raw = RawRows(reader)
     report = VerifyReport()
     progress = progress or Progress()
-    contents = check_files(session, home, since, report, progress, jobs)
-    _check_captures(session, home, contents, since, report)
-    check_ledger(session, report, progress)
-    _check_file_rows(session, report)
+    contents = check_files(reader, home, since, report, progress, jobs)
+    _check_captures(raw, home, contents, since, report)
+    check_ledger(reader, report, progress, TreeCheck(reader, known_heads, ca_bundle))
+    _check_file_rows(raw, report)
+    acknowledge_losses(raw, home, report)  # what `repair` made good: notes
     quarantine = home.warc_dir / QUARANTINE_DIR
     if quarantine.exists():
         for tail in sorted(quarantine.iterdir()):

@@ -278,3 +278,33 @@ def scan_warc(
     if member is not None and not being_written:
         return None  # a closed file ends in a cut-off record: warcio names it
     return FileScan(records, member_start, size, whole_file.hexdigest())
+
+
+def member_record(path: Path, offset: int, length: int) -> StoredRecord | None:
+    """The record of the one gzip member at `offset`, checked as the fast pass checks a
+    file's (framing, block and payload digests) at the speed of zlib and hashlib; None
+    when the pass does not vouch for it (damaged, or not of the writer's shape), and a
+    careful reading (archive.store.warcstore.record_intact) is to decide."""
+    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    member = _Member()
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            left = length
+            while left:
+                chunk = handle.read(min(READ_SIZE, left))
+                if not chunk:
+                    return None  # the file ends before the record does
+                left -= len(chunk)
+                for start in range(0, len(chunk), FEED_SIZE):
+                    member.feed(
+                        decompressor.decompress(chunk[start : start + FEED_SIZE], OUTPUT_SIZE)
+                    )
+                    while decompressor.unconsumed_tail:
+                        tail = decompressor.unconsumed_tail
+                        member.feed(decompressor.decompress(tail, OUTPUT_SIZE))
+        if not decompressor.eof or decompressor.unused_data:
+            return None  # not exactly one gzip member
+        return member.finish()
+    except (Irregular, zlib.error, OSError):
+        return None

@@ -13,19 +13,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from archive.errors import readable_reason
 from archive.evidence.findings import Problem, Progress, VerifyReport
 from archive.evidence.warc_check import StoredRecord, scan_warc
+from archive.read.sql import Reader
 from archive.store.home import ArchiveHome
-from archive.store.models import (
-    CrawlRun,
-    WarcFile,
-)
-from archive.store.recovery import file_sha256, runs_file_prefixes
+from archive.store.times import read_time
+from archive.store.warc_names import file_sha256, run_file_prefix
 from archive.store.warcstore import complete_prefix
 
 
@@ -131,7 +128,7 @@ def read_with_warcio(path: Path, check: FileCheck, being_written: bool) -> None:
                 )
     # AttributeError: warcio's loader on an exchange record without its WARC-Target-URI.
     except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError, AttributeError) as error:
-        reason = repr(str(error).splitlines()[0][:80]) if str(error) else type(error).__name__
+        reason = readable_reason(str(error)) if str(error) else type(error).__name__
         check.problems.append(Problem(f"unreadable from here on: {reason}", name, offset))
     if valid < size and being_written:
         check.notes.append(_open_tail_note(name, valid, size))
@@ -141,17 +138,21 @@ def read_with_warcio(path: Path, check: FileCheck, being_written: bool) -> None:
 
 
 def check_files(
-    session: Session,
+    reader: Reader,
     home: ArchiveHome,
     since: datetime | None,
     report: VerifyReport,
     progress: Progress,
     jobs: int,
 ) -> dict[str, dict[int, StoredRecord]]:
-    rows = session.scalars(select(WarcFile).order_by(WarcFile.id)).all()
-    known = {row.name for row in rows}
-    running = session.scalars(select(CrawlRun.id).where(CrawlRun.status == "running"))
-    of_running_runs = runs_file_prefixes(session.connection(), running.all())
+    rows = reader.rows("SELECT name, size, sha256, closed_at FROM warc_files ORDER BY id")
+    for row in rows:
+        row["closed_at"] = read_time(row["closed_at"]) if row["closed_at"] else None
+    known = {row["name"] for row in rows}
+    of_running_runs = tuple(
+        run_file_prefix(run["id"], read_time(run["started_at"]))
+        for run in reader.rows("SELECT id, started_at FROM crawl_runs WHERE status = 'running'")
+    )
     for path in sorted(home.warc_dir.glob("*.warc.gz")):
         if path.name in known:
             continue
@@ -163,14 +164,14 @@ def check_files(
     missing: set[str] = set()
     work: list[tuple[Path, tuple[int | None, str] | None, bool]] = []
     for row in rows:
-        path = home.warc_dir / row.name
-        if since is not None and row.closed_at is not None and row.closed_at < since:
+        path = home.warc_dir / row["name"]
+        if since is not None and row["closed_at"] is not None and row["closed_at"] < since:
             continue
         if not path.exists():
-            missing.add(row.name)
+            missing.add(row["name"])
             continue
-        closed = (row.size, row.sha256) if row.sha256 is not None else None
-        work.append((path, closed, row.closed_at is None))
+        closed = (row["size"], row["sha256"]) if row["sha256"] is not None else None
+        work.append((path, closed, row["closed_at"] is None))
     total = sum(_size(path) for path, _, _ in work)
     done = read = 0
     progress.files(done, total)
@@ -191,18 +192,19 @@ def check_files(
         progress.files(min(done, total), total, check.name)
     contents: dict[str, dict[int, StoredRecord]] = {}
     for row in rows:  # the problems in the order of the files, whatever order they came in
-        if row.name in missing:
-            report.problems.append(Problem("WARC file missing", row.name))
-        if row.name not in checks:
+        name = row["name"]
+        if name in missing:
+            report.problems.append(Problem("WARC file missing", name))
+        if name not in checks:
             continue
-        check = checks[row.name]
+        check = checks[name]
         report.files += 1
         report.records += len(check.records)
         report.bytes_read += check.size
         report.files_read_by_warcio += check.read_by_warcio
         report.problems.extend(check.problems)
         report.notes.extend(check.notes)
-        contents[row.name] = check.records
+        contents[name] = check.records
     return contents
 
 

@@ -27,6 +27,17 @@ CAPTURES_WITH_WARC_FILE = (
 )
 
 
+# The replacement of a lost capture (`repair`), as a row of CAPTURES_WITH_WARC_FILE, with
+# what was found and when the lost capture was made.
+LOSS_OF = (
+    CAPTURES_WITH_WARC_FILE.replace(
+        "SELECT c.id,", "SELECT l.found, lost.fetched_at AS lost_fetched_at, c.id,"
+    )
+    + " JOIN capture_losses AS l ON l.replacement_id = c.id"
+    " JOIN captures AS lost ON lost.id = l.capture_id WHERE l.capture_id = :id"
+)
+
+
 @dataclass(frozen=True)
 class WarcFileName:
     name: str
@@ -87,6 +98,19 @@ def captures(database: Reader | Session | Connection, url: str) -> list[dict[str
     ]
 
 
+@dataclass(frozen=True)
+class LostCapture:
+    """The capture asked for, whose record was lost, and the one `repair` replaced it with."""
+
+    capture: CaptureRow
+    """The lost one (or the revisit whose original was lost)."""
+    lost_fetched_at: datetime
+    """When the capture whose record was lost was made."""
+    found: str
+    """What verify found wrong with that record."""
+    replacement: CaptureRow
+
+
 @dataclass
 class Snapshot:
     """A capture's response as received: `content` is the payload after content decoding."""
@@ -97,6 +121,8 @@ class Snapshot:
     origin: StoredResponse | None = None
     """For a 304: the earlier response whose body it confirmed (its status and headers
     describe `content`)."""
+    lost: LostCapture | None = None
+    """Set when the capture asked for was lost and `capture` is its replacement."""
 
 
 def _read(home: ArchiveHome, capture: CaptureRow) -> StoredResponse:
@@ -139,19 +165,17 @@ def get_snapshot(
     if capture is None:
         when = f" at or before {at.isoformat()}" if at else ""
         raise SnapshotNotFound(f"no capture of {url}{when}")
-    response = _read(home, capture)
-    holder, holder_response = capture, response
-    if capture.record_type == "revisit":
-        if capture.refers_to_id is None:
-            raise SnapshotCorrupt(f"revisit capture {capture.id} of {url} names no original")
-        original = reader.one(
-            CAPTURES_WITH_WARC_FILE + " WHERE c.id = :id", id=capture.refers_to_id
-        )
-        assert original is not None
-        holder = CaptureRow.of(original)
-        holder_response = _read(home, holder)
-    if sha256_hex(holder_response.payload) != holder.payload_sha256:
-        raise SnapshotCorrupt(f"payload of capture {holder.id} does not match its SHA-256")
+    lost = None
+    try:
+        response, holder, holder_response = _exchange(reader, home, capture)
+    except SnapshotCorrupt:
+        # Its record, or the one holding its payload, was lost: `repair` may have put the
+        # loss on record with a capture fetched again; that one is served, and says so.
+        lost = _loss_of(reader, capture)
+        if lost is None:
+            raise
+        capture = lost.replacement
+        response, holder, holder_response = _exchange(reader, home, capture)
     encoding = next(
         (v for k, v in holder_response.headers if k.lower() == "content-encoding"), None
     )
@@ -175,7 +199,45 @@ def get_snapshot(
     except ContentUndecodable:
         content = holder_response.payload
     origin = holder_response if capture.status == 304 else None
-    return Snapshot(capture=capture, response=response, content=content, origin=origin)
+    return Snapshot(capture=capture, response=response, content=content, origin=origin, lost=lost)
+
+
+def _exchange(
+    reader: Reader, home: ArchiveHome, capture: CaptureRow
+) -> tuple[StoredResponse, CaptureRow, StoredResponse]:
+    """The capture's response, the capture holding its payload (itself, or a revisit's
+    original) and that one's response, each read back and checked."""
+    response = _read(home, capture)
+    holder, holder_response = capture, response
+    if capture.record_type == "revisit":
+        if capture.refers_to_id is None:
+            raise SnapshotCorrupt(
+                f"revisit capture {capture.id} of {capture.url} names no original"
+            )
+        original = reader.one(
+            CAPTURES_WITH_WARC_FILE + " WHERE c.id = :id", id=capture.refers_to_id
+        )
+        assert original is not None
+        holder = CaptureRow.of(original)
+        holder_response = _read(home, holder)
+    if sha256_hex(holder_response.payload) != holder.payload_sha256:
+        raise SnapshotCorrupt(f"payload of capture {holder.id} does not match its SHA-256")
+    return response, holder, holder_response
+
+
+def _loss_of(reader: Reader, capture: CaptureRow) -> LostCapture | None:
+    """The loss on record of the capture, or of the original holding a revisit's payload
+    when its replacement holds those very bytes; None without one."""
+    row = reader.one(LOSS_OF, id=capture.id)
+    if row is None and capture.record_type == "revisit" and capture.refers_to_id is not None:
+        row = reader.one(LOSS_OF, id=capture.refers_to_id)
+        if row is not None and row["payload_sha256"] != capture.payload_sha256:
+            row = None  # the page had changed: the revisit's bytes are not in the replacement
+    if row is None:
+        return None
+    values = dict(row)
+    found, lost_at = values.pop("found"), read_time(values.pop("lost_fetched_at"))
+    return LostCapture(capture, lost_at, found, CaptureRow.of(values))
 
 
 def _check_not_gone(reader: Reader, url: str, at: datetime | None, page: CaptureRow | None) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urljoin
 
 from sqlalchemy import Row, and_, func, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
@@ -18,6 +19,7 @@ from archive.store.models import (
     Capture,
     CrawlRun,
     File,
+    FleetFrontierEntry,
     Listing,
     VersionFile,
 )
@@ -97,12 +99,14 @@ def _lands_in(url: str, redirects: dict[str, str], known: set[str]) -> bool:
 WALK_ENDED = ('"close_reason": "finished"', '"close_reason": "site_unreachable"')
 
 
-def interrupted_walk(session: Session, site: str) -> bool:
+def interrupted_walk(session: Session, site: str, fleet_run: int | None = None) -> bool:
     """Was a crawl of the site cut short with no crawl started since then finished?
 
     A crawl killed, stopped by a signal or by a full disk (or such a worker of a
-    distributed crawl) may have taken list pages or articles that nobody fetched; an
-    incremental crawl then walks every list page, once.
+    distributed crawl) may have taken list pages or articles that nobody fetched; so may a
+    fleet run that left a list page of its walk unfinished (its frontier says so, whatever
+    its workers said). An incremental crawl then walks every list page, once. `fleet_run`
+    is the asking worker's own fleet run, which is not an earlier crawl.
     """
     of_site = or_(
         CrawlRun.site == site,
@@ -116,6 +120,9 @@ def interrupted_walk(session: Session, site: str) -> bool:
         and_(CrawlRun.status.in_(("partial", "failed")), not_(ended)),
     )
     found = session.scalar(select(func.max(CrawlRun.finished_at)).where(of_site, cut_short))
+    unfinished_walk = _unfinished_fleet_walk(session, of_site, fleet_run)
+    if unfinished_walk is not None and (found is None or unfinished_walk > found):
+        found = unfinished_walk
     if found is None:
         return False
     walked = session.scalar(
@@ -124,6 +131,43 @@ def interrupted_walk(session: Session, site: str) -> bool:
         )
     )
     return walked is None or walked < found
+
+
+def _unfinished_fleet_walk(
+    session: Session, of_site: Any, fleet_run: int | None
+) -> datetime | None:
+    """When the last fleet run of the site that left a request of its walk unfinished was
+    last seen working (its frontier's newest row), or None."""
+    queued, done = aliased(FleetFrontierEntry), aliased(FleetFrontierEntry)
+    finished = (
+        select(done.id)
+        .where(
+            done.fleet_run_id == queued.fleet_run_id,
+            done.fingerprint == queued.fingerprint,
+            done.state == "done",
+        )
+        .exists()
+    )
+    fleet_runs = select(CrawlRun.fleet_run_id).where(of_site, CrawlRun.fleet_run_id.is_not(None))
+    if fleet_run is not None:
+        fleet_runs = fleet_runs.where(CrawlRun.fleet_run_id != fleet_run)
+    unfinished = session.scalars(
+        select(queued.fleet_run_id)
+        .where(
+            queued.fleet_run_id.in_(fleet_runs),
+            queued.state == "queued",
+            queued.kind == "walk",
+            ~finished,
+        )
+        .distinct()
+    ).all()
+    if not unfinished:
+        return None
+    return session.scalar(
+        select(func.max(FleetFrontierEntry.at)).where(
+            FleetFrontierEntry.fleet_run_id.in_(unfinished)
+        )
+    )
 
 
 def last_robots_txt(session: Session, home: ArchiveHome, base_url: str) -> str | None:

@@ -7,7 +7,6 @@ and datetimes at +08:00 and an analyst should see what the JSON Lines export sho
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from archive.output_file import whole_file
 from archive.read.articles import EXPORT_FIELDS
 
 ATTACHMENT = pa.struct(
@@ -49,7 +49,7 @@ SCHEMA = pa.schema(
         pa.field("first_seen", pa.string()),
         pa.field("last_seen", pa.string()),
     ],
-    metadata={"chalco-archive": "export record: field meanings in the README, `export`"},
+    metadata={"chalco-archive": "export record: field meanings in docs/commands/export.md"},
 )
 
 assert tuple(SCHEMA.names) == EXPORT_FIELDS, "the Parquet columns must follow the export contract"
@@ -68,9 +68,8 @@ def write_parquet(records: Iterable[dict[str, Any]], path: Path, batch_size: int
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-    partial = path.with_name(path.name + ".partial")
     count = 0
-    try:
+    with whole_file(path) as partial:
         with pq.ParquetWriter(partial, SCHEMA, compression=COMPRESSION) as writer:
             batch: list[dict[str, Any]] = []
             for record in records:
@@ -82,8 +81,4 @@ def write_parquet(records: Iterable[dict[str, Any]], path: Path, batch_size: int
             if batch:
                 writer.write_batch(pa.RecordBatch.from_pylist(batch, schema=SCHEMA))
                 count += len(batch)
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     return count

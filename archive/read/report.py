@@ -10,7 +10,9 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
+from archive.cli.shared import one_line_errors
 from archive.errors import ArchiveError
+from archive.output_file import open_whole
 from archive.read.report_data import gather
 from archive.read.report_page import render
 from archive.store.db import open_reader, session_factory
@@ -47,6 +49,7 @@ def _parse_day(value: str | None, option: str) -> date | None:
 @click.option("--since", help="Only articles published on or after this ISO date.")
 @click.option("--until", help="Only articles published on or before this ISO date.")
 @click.option("--site", help="Only articles of this site, e.g. chalco (see `sites`).")
+@one_line_errors
 def report(
     home: Path | None, output: str, since: str | None, until: str | None, site: str | None
 ) -> None:
@@ -74,5 +77,6 @@ def report(
     if output == "-":
         click.echo(page, nl=False)
         return
-    Path(output).write_text(page, encoding="utf-8")
+    with open_whole(output, "w", encoding="utf-8") as handle:  # never a cut-off page
+        handle.write(page)
     click.echo(f"wrote a report of {data.articles} articles to {output}", err=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+
+from archive.safe_text import html_text
 
 # Tableau 10: distinct, print-safe, and readable by most colour-blind readers.
 PALETTE = (
@@ -25,8 +26,8 @@ BAR_COLOUR = "#4e79a7"
 ATTACHMENT_COLOUR = "#f28e2b"
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+# Escaped markup, and bidi and control characters shown as escapes (archive.safe_text).
+_e = html_text
 
 
 def _nice_step(maximum: int, ticks: int = 5) -> int:

@@ -5,7 +5,6 @@ and only http(s) URLs become links (archive.safe_text)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from html import escape
 
 from archive.read.report_charts import (
     ATTACHMENT_COLOUR,
@@ -17,7 +16,7 @@ from archive.read.report_charts import (
     stacked_bars,
 )
 from archive.read.report_data import ReportData, SectionStats
-from archive.safe_text import safe_href
+from archive.safe_text import html_text, safe_href
 
 # Months shown one bar each; a longer range also gets a chart per year.
 MONTHS_SHOWN = 24
@@ -69,8 +68,8 @@ a:hover { text-decoration: underline; }
 """
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+# Escaped markup, and bidi and control characters shown as escapes (archive.safe_text).
+_e = html_text
 
 
 def _months(first: str, last: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from archive.errors import ArchiveMoved, ArchiveNotFound
 
@@ -55,6 +56,16 @@ class ArchiveHome:
     @property
     def database_url(self) -> str:
         return self.db_url or f"sqlite:///{self.database_path}"
+
+    @property
+    def database_place(self) -> str:
+        """Where the database is, for a message: the SQLite file, or HOST:PORT/NAME of a
+        server (never its password)."""
+        if self.is_sqlite:
+            return str(self.database_path) if self.db_url is None else self.database_url
+        parts = urlsplit(self.database_url)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.hostname or 'localhost'}{port}{parts.path}"
 
     @property
     def is_sqlite(self) -> bool:

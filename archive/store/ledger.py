@@ -1,9 +1,9 @@
 """The ledger's hash chain: canonical forms of the rows it covers and how entries chain.
 
-Each capture, article version, closed WARC file and archived attachment or image gets an
-entry, and so do the files each version names (with their link texts), each version's cause
-and extractor, and each article's URL and status, again whenever the status changes (live,
-gone). An entry's `digest` is the
+Each capture, article version, closed WARC file, archived attachment or image and
+acknowledged loss of a capture (`repair`) gets an entry, and so do the files each version
+names (with their link texts), each version's cause and extractor, and each article's URL
+and status, again whenever the status changes (live, gone). An entry's `digest` is the
 SHA-256 of the row's canonical JSON, and its `entry_hash` is SHA-256(previous entry_hash +
 digest). Editing a covered row changes its digest; deleting an entry or a row, or editing an
 entry, breaks the chain or leaves a row without its entry.
@@ -80,16 +80,30 @@ COVERED_COLUMNS: dict[str, tuple[str, ...]] = {
     # An article's identity and status; a new entry at each change of status, the latest
     # one standing for the row.
     "article": ("id", "url", "site", "docid", "status", "gone_at"),
+    # A capture whose record was lost, and the capture that replaced it (`repair`,
+    # migration 0017).
+    "capture_loss": (
+        "id",
+        "capture_id",
+        "record_id",
+        "found",
+        "replacement_id",
+        "run_id",
+        "recorded_at",
+    ),
     # Why a version exists and which extraction read it (migration 0014). Its own kind, keyed
     # by the version's id: the `version` entries written before these columns stay valid.
     "version_cause": ("id", "cause", "extractor_version"),
+    # A head of the ledger's Merkle tree (migration 0018): an entry when it is recorded and
+    # another when its timestamp token arrives, so that a token taken away is found too.
+    "tree_head": ("id", "tree_size", "root_hash", "recorded_at", "token_sha256", "timestamped_at"),
 }
 # Columns covered only where set: a flag added after entries were written (migration 0013's
 # `oversize`) leaves the digest of every row without it as it was, and setting or clearing it
 # on a row changes the row's digest all the same.
 FLAG_COLUMNS: dict[str, tuple[str, ...]] = {"capture": ("oversize",)}
 # Kinds whose row changes over time: an entry per state, the latest must match the row.
-HISTORY_KINDS = frozenset({"article"})
+HISTORY_KINDS = frozenset({"article", "tree_head"})
 
 
 def version_files_row(
@@ -112,7 +126,7 @@ def named_files_row(
 CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 
 
-def _plain(value: Any) -> Any:
+def canonical_value(value: Any) -> Any:
     # Times as the archive stores them (UTC, microseconds), so that a digest computed when a
     # row is written equals the one computed from the row read back.
     if isinstance(value, datetime):
@@ -122,7 +136,7 @@ def _plain(value: Any) -> Any:
 
 def row_digest(kind: str, row: Mapping[str, Any]) -> str:
     """SHA-256 of the covered columns of a row, as canonical JSON."""
-    canonical = {column: _plain(row[column]) for column in COVERED_COLUMNS[kind]}
+    canonical = {column: canonical_value(row[column]) for column in COVERED_COLUMNS[kind]}
     for column in FLAG_COLUMNS.get(kind, ()):
         if row.get(column):
             canonical[column] = True

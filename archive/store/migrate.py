@@ -1,5 +1,6 @@
 """Copying an archive's database to another (SQLite to PostgreSQL): every row with its id,
-so the WARC index, the versions and the ledger's chain stay exactly as they were."""
+so the WARC index, the versions, the ledger's chain, its Merkle tree and its timestamped
+heads stay exactly as they were."""
 
 from __future__ import annotations
 
@@ -10,21 +11,26 @@ from dataclasses import dataclass
 from sqlalchemy import Table, func, insert, make_url, select, text
 
 from archive.errors import ArchiveError
+from archive.output_file import open_whole
 from archive.store.db import open_reader, open_writer
-from archive.store.home import ArchiveHome
+from archive.store.home import ArchiveHome, require_archive
 from archive.store.models import (
     Article,
     ArticleVersion,
     Capture,
+    CaptureLoss,
     CrawlRun,
     File,
     LedgerEntry,
+    LedgerNode,
     Listing,
+    TreeHead,
     VersionCapture,
     VersionFile,
     WarcFile,
 )
 from archive.store.search_index import fill_pairs, without_gin_indexes
+from archive.store.writer.durability import HomeLock
 
 # Parents before children, so foreign keys hold at every insert.
 TABLES: list[Table] = [
@@ -33,6 +39,7 @@ TABLES: list[Table] = [
         CrawlRun,
         WarcFile,
         Capture,
+        CaptureLoss,
         Listing,
         Article,
         ArticleVersion,
@@ -40,6 +47,8 @@ TABLES: list[Table] = [
         File,
         VersionFile,
         LedgerEntry,
+        LedgerNode,
+        TreeHead,
     )
 ]
 BATCH = 1000
@@ -62,6 +71,18 @@ def migrate_database(
     """Copy every row of `source`'s database into the database at `target_url` (migrated to
     the same schema first). The WARC files stay where they are: the target is used with the
     same home (`--db URL --home HOME`)."""
+    require_archive(source)
+    # Held to the end: a crawl writing meanwhile would go on into the file left behind.
+    lock = HomeLock(source)
+    try:
+        return _copy(source, target_url, progress)
+    finally:
+        lock.release()
+
+
+def _copy(
+    source: ArchiveHome, target_url: str, progress: Callable[[str, int], None]
+) -> MigrationReport:
     target = ArchiveHome(source.root, target_url)
     reader = open_reader(source)
     # An archive last written by an older release is brought to the schema the copy reads
@@ -109,5 +130,6 @@ def migrate_database(
     shown = make_url(target_url).render_as_string(hide_password=True)
     if source.database_url == f"sqlite:///{source.database_path}":
         # From now on the home's own file is not the archive (archive.store.home.refuse_moved).
-        source.moved_marker.write_text(shown + "\n", encoding="utf-8")
+        with open_whole(source.moved_marker, "w", encoding="utf-8") as marker:
+            marker.write(shown + "\n")
     return MigrationReport(rows, shown)

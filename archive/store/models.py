@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -84,6 +85,55 @@ class CrawlRun(Base):
     worker: Mapped[str | None] = mapped_column(
         String(128), doc="the crawl worker that ran it (distributed crawls); null for one process"
     )
+    fleet_run_id: Mapped[int | None] = mapped_column(
+        Integer, doc="the fleet run (fleet_runs.id) of a worker's run; null for one process"
+    )
+
+
+class FleetRun(Base):
+    """One crawl of a fleet of workers: the runs of every worker that joined one generation
+    of the fleet's shared queue in Redis (chalco_crawler.fleet)."""
+
+    __tablename__ = "fleet_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fleet: Mapped[str] = mapped_column(String(128), doc="the fleet's name in Redis")
+    generation: Mapped[str] = mapped_column(
+        String(64), unique=True, doc="the generation's id in Redis (a new one per fleet crawl)"
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, doc="when the last worker left; null while running or if all were killed"
+    )
+    complete: Mapped[bool | None] = mapped_column(
+        Boolean, doc="set when the last worker left: every request queued was finished"
+    )
+    resumed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("fleet_runs.id"),
+        doc="the later fleet run that queued again what this one left unfinished",
+    )
+
+
+class FleetFrontierEntry(Base):
+    """What a fleet run queued and what it finished, one row per event, so that the archive
+    can rebuild the shared queue when Redis loses it. Rows are only ever added (two workers
+    never wait on each other's rows): a request is unfinished while it has a `queued` row
+    and no `done` row of its fingerprint in the same fleet run."""
+
+    __tablename__ = "fleet_frontier"
+    __table_args__ = (Index("ix_fleet_frontier_run_fingerprint", "fleet_run_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fleet_run_id: Mapped[int] = mapped_column(ForeignKey("fleet_runs.id"))
+    fingerprint: Mapped[str] = mapped_column(String(64), doc="the request's, as the queue's filter")
+    state: Mapped[str] = mapped_column(String(8), doc="queued | done")
+    kind: Mapped[str] = mapped_column(String(8), doc="walk (home and list pages) | page")
+    url: Mapped[str] = mapped_column(Text)
+    request: Mapped[bytes | None] = mapped_column(
+        LargeBinary, doc="queued rows: the request as the shared queue holds it (serialized)"
+    )
+    worker: Mapped[str] = mapped_column(String(128), doc="the worker that queued or finished it")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class WarcFile(Base):
@@ -141,6 +191,27 @@ class Capture(Base):
 
     warc_file: Mapped[WarcFile] = relationship()
     refers_to: Mapped[Capture | None] = relationship(remote_side=[id])
+
+
+class CaptureLoss(Base):
+    """A capture whose WARC record was found missing or damaged, and the capture `repair`
+    fetched from the site to replace it. The lost capture's row and record stay as they are
+    (nothing archived is rewritten); this row, covered by the ledger, says the loss is known
+    and where the bytes are now (`verify` notes it; `snapshot` serves the replacement)."""
+
+    __tablename__ = "capture_losses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capture_id: Mapped[int] = mapped_column(
+        ForeignKey("captures.id"), unique=True, doc="the capture whose record was lost"
+    )
+    record_id: Mapped[str] = mapped_column(String(64), doc="the lost record's WARC-Record-ID")
+    found: Mapped[str] = mapped_column(Text, doc="what verify found wrong with it")
+    replacement_id: Mapped[int] = mapped_column(
+        ForeignKey("captures.id"), doc="the capture fetched again to replace it"
+    )
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), doc="the repair run")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Listing(Base):
@@ -314,6 +385,7 @@ class LedgerEntry(Base):
     entry (`chalco-archive verify`; archive.store.ledger)."""
 
     __tablename__ = "ledger"
+    __table_args__ = (Index("ix_ledger_kind_ref_id", "kind", "ref_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(
@@ -328,3 +400,41 @@ class LedgerEntry(Base):
         String(64), doc="SHA-256 of the previous entry_hash and this digest"
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    position: Mapped[int | None] = mapped_column(
+        Integer, doc="its leaf's place in the ledger's Merkle tree, from 0 (migration 0018)"
+    )
+
+
+class LedgerNode(Base):
+    """A node of the ledger's Merkle tree (RFC 9162): the hash of the perfect subtree of
+    2**level leaves from leaf position * 2**level. Written as the ledger grows, never
+    changed; what inclusion and consistency proofs are read from (archive.store.merkle)."""
+
+    __tablename__ = "ledger_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32), doc="SHA-256, 32 bytes")
+
+
+class TreeHead(Base):
+    """The ledger's Merkle tree as it stood at the end of a run (or an `attest`): its size
+    and root, and the RFC 3161 timestamp token an authority gave for it, if any."""
+
+    __tablename__ = "ledger_heads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tree_size: Mapped[int] = mapped_column(Integer, doc="ledger entries under the root")
+    root_hash: Mapped[str] = mapped_column(String(64), doc="the tree's root, hex")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, doc="our clock, not proof")
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id"), doc="the run it ends; null: recorded by attest"
+    )
+    token: Mapped[bytes | None] = mapped_column(
+        LargeBinary, doc="the authority's TimeStampResp (DER), over the head's message"
+    )
+    token_sha256: Mapped[str | None] = mapped_column(String(64), doc="of the token")
+    tsa_url: Mapped[str | None] = mapped_column(Text, doc="the authority that gave it")
+    timestamped_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, doc="the token's genTime: the head existed by then"
+    )

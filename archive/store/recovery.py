@@ -4,12 +4,10 @@ closed with their digest."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, func, insert, select, text, update
@@ -17,18 +15,15 @@ from sqlalchemy import Connection, func, insert, select, text, update
 from archive.store.home import ArchiveHome
 from archive.store.models import utc_now
 from archive.store.tables import CAPTURES, RUNS, WARC_FILES
+from archive.store.warc_names import (  # noqa: F401  (their home before; here for its users)
+    QUARANTINE_DIR,
+    file_sha256,
+    run_file_prefix,
+)
 from archive.store.warcstore import whole_record_ends
 
-QUARANTINE_DIR = "quarantine"
 # Recovery by workers of a distributed crawl: one at a time (PostgreSQL advisory lock key).
 RECOVERY_LOCK = 0x63680003
-
-
-def run_file_prefix(run_id: int, started_at: datetime) -> str:
-    """How the names of a run's WARC files begin: chalco-<start>-run<id>-<worker or pid>-
-    <sequence>.warc.gz. The start time as well as the id, so that a run of another database
-    of the same home with the same id does not match."""
-    return f"chalco-{started_at:%Y%m%d%H%M%S}-run{run_id:05d}-"
 
 
 def runs_file_prefixes(connection: Connection, run_ids: Iterable[int]) -> tuple[str, ...]:
@@ -62,14 +57,6 @@ class RecoveryReport:
             "set_aside": self.set_aside,
             "foreign": self.foreign,
         }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _set_aside_tail(path: Path, valid_end: int, quarantine: Path) -> dict[str, object]:

@@ -8,6 +8,7 @@ came off the wire, before content decoding; digests are SHA-256 (base32, as WARC
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import os
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, BinaryIO
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -28,7 +29,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from archive.errors import SnapshotCorrupt
+from archive.errors import SnapshotCorrupt, readable_reason
 from archive.store.decoding import decode_content  # noqa: F401  (its old home; the one decoder)
 
 WARC_VERSION = "1.1"
@@ -373,7 +374,7 @@ def read_record(path: Path, offset: int, length: int) -> StoredResponse:
         problems = list(record.digest_checker.problems)
     except (ArchiveLoadFailed, StopIteration, OSError, EOFError, zlib.error, ValueError) as error:
         raise SnapshotCorrupt(
-            f"unreadable WARC record in {path} at offset {offset}: {error}"
+            f"unreadable WARC record in {path} at offset {offset}: {readable_reason(str(error))}"
         ) from error
     if problems:
         raise SnapshotCorrupt(f"digest mismatch in {path} at offset {offset}: {problems[0]}")
@@ -397,6 +398,54 @@ def read_record(path: Path, offset: int, length: int) -> StoredResponse:
         payload=payload,
         warc_headers=warc_headers,
     )
+
+
+class _Span(io.RawIOBase):
+    """`length` bytes of a file from where it stands: one record's gzip member."""
+
+    def __init__(self, handle: BinaryIO, length: int):
+        self._handle = handle
+        self._left = length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)[: self._left]
+        count = self._handle.readinto(view)  # type: ignore[attr-defined]
+        self._left -= count
+        return count
+
+
+def record_intact(
+    path: Path,
+    offset: int,
+    length: int,
+    record_id: str | None = None,
+    payload_sha256: str | None = None,
+) -> bool:
+    """Does the gzip member at `offset` hold one whole record with its digests (and, given,
+    this record id and payload digest)? Read a slice at a time: an attachment's record may
+    be hundreds of megabytes, which `read_record` would hold at once."""
+    try:
+        if path.stat().st_size < offset + length:
+            return False
+        # warcio writes what zlib said of a damaged member to stderr: the answer is ours.
+        with open(path, "rb") as handle, contextlib.redirect_stderr(io.StringIO()):
+            handle.seek(offset)
+            iterator = ArchiveIterator(_Span(handle, length), check_digests=True)
+            record = next(iterator)
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: record.raw_stream.read(1 << 20), b""):
+                digest.update(chunk)
+            iterator.read_to_end(record)
+            if record.digest_checker.problems or next(iterator, None) is not None:
+                return False
+    except (ArchiveLoadFailed, StopIteration, OSError, EOFError, zlib.error, ValueError):
+        return False
+    if record_id is not None and record.rec_headers.get_header("WARC-Record-ID") != record_id:
+        return False
+    return payload_sha256 is None or digest.hexdigest() == payload_sha256
 
 
 def _whole_record(head: bytes, total: int) -> bool:

@@ -1,6 +1,6 @@
 """A hostile little TRS site for the hardening tests.
 
-`FaultServer` serves a small site in the chalco.com.cn layout (SITE.md) whose 公司要闻 list
+`FaultServer` serves a small site in the chalco.com.cn layout (docs/site.md) whose 公司要闻 list
 links good articles side by side with every fault a crawler meets on the open web:
 connection resets, truncated bodies, trickling responses, 429/503 with Retry-After,
 decompression bombs (a page, an attachment and an image in each of gzip, deflate, br and

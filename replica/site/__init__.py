@@ -1,4 +1,4 @@
-"""A deterministic generated replica of www.chalco.com.cn (TRS WCM), following SITE.md.
+"""A deterministic generated replica of www.chalco.com.cn (TRS WCM), following docs/site.md.
 
 Two flavours: "chalco" (www.chalco.com.cn, the default) and "member", a member site of
 the 中铝网站群 (中州铝业, zzly.chinalco.com.cn) with its news under /xwzx/, some of it

@@ -1,5 +1,5 @@
 """Generating the chalco flavour: www.chalco.com.cn with the deliberate hard cases of
-SITE.md (the sample article, a listed 404, a page that fails once, the 301 of a legacy URL,
+docs/site.md (the sample article, a listed 404, a page that fails once, the 301 of a legacy URL,
 GB2312-labelled pages, an article in two sections, shared image bytes, off-site links)."""
 
 from __future__ import annotations

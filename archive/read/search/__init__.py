@@ -25,6 +25,51 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
+COUNT_AT_MOST = 10_000
+"""How far count_matches counts: past it, a caption says "more than"."""
+
+
+def count_matches(
+    database: Reader | sqlite3.Connection | Session | Connection | Engine,
+    query: str,
+    *,
+    section: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    source: str | None = None,
+    site: str | None = None,
+    all_versions: bool = False,
+    at_most: int = COUNT_AT_MOST,
+) -> int:
+    """How many articles (or versions, with `all_versions`) `search` would find with no
+    limit, counted up to `at_most` + 1 (so a caller can say "more than"). The arguments are
+    search's, but `limit`."""
+    filters = {"section": section, "since": since, "until": until, "source": source}
+    if isinstance(database, Reader):
+        database = database.connection
+    if not isinstance(database, sqlite3.Connection):
+        return len(
+            search(
+                database, query, **filters, site=site, all_versions=all_versions, limit=at_most + 1
+            )
+        )
+    plan = plan_query(query)
+    if plan is None:
+        return 0
+    from archive.read.search.sqlite import count_sqlite
+
+    options = SearchOptions(
+        section=section,
+        since=date_bound("since", since),
+        until=date_bound("until", until),
+        source=source,
+        site=site,
+        limit=at_most + 1,
+        all_versions=all_versions,
+    )
+    return count_sqlite(database, plan, options)
+
+
 def search(
     database: Reader | sqlite3.Connection | Session | Connection | Engine,
     query: str,

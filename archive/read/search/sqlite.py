@@ -381,3 +381,9 @@ def search_sqlite(
         )
         for row in rows
     ]
+
+
+def count_sqlite(connection: sqlite3.Connection, plan: QueryPlan, options: SearchOptions) -> int:
+    """How many hits search_sqlite would return, at most `options.limit`: the same exact
+    matching, without the snippets and sections a hit carries."""
+    return len(_ranked(connection, plan, _filters(options), options.limit))

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Insert, Table, Update, bindparam, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError, SQLAlchemyError
 
-from archive.errors import ArchiveLocked, StorageFailed
+from archive.errors import ArchiveLocked, StorageFailed, one_line
 from archive.store.db import open_writer
 from archive.store.home import ArchiveHome
 from archive.store.warcstore import WarcStore
@@ -29,7 +29,12 @@ from archive.store.writer.ledger_batch import LedgerBatch
 
 LOCK_NAME = ".lock"
 # Tables whose rows the ledger covers, by the entry kind that names them.
-LEDGER_KINDS = {"captures": "capture", "article_versions": "version", "articles": "article"}
+LEDGER_KINDS = {
+    "captures": "capture",
+    "article_versions": "version",
+    "articles": "article",
+    "capture_losses": "capture_loss",
+}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -92,8 +97,12 @@ class DurableWriter:
         self.home = home
         self.worker = options.worker
         self._lock = HomeLock(home, shared=options.worker is not None)
-        self.engine = open_writer(home)
-        self.connection: Connection = self.engine.connect()
+        try:
+            self.engine = open_writer(home)
+            self.connection: Connection = self.engine.connect()
+        except BaseException:
+            self._lock.release()  # e.g. a database server that does not answer (yet)
+            raise
         self._transaction = self.connection.begin()
         self.commit_every = options.commit_every
         self.commit_seconds = options.commit_seconds
@@ -105,11 +114,24 @@ class DurableWriter:
         self.run_id: int | None = None
         self.failed: str | None = None
         """Why the home stopped taking writes, once it has."""
+        self.disconnected = False
+        """The failure was the database server's connection lost (see reconnect)."""
+        self.failure_reason = ""
+        """The failure as the driver or the system said it, on one line."""
         self.warc: WarcStore | None = None
         """The run's WARC files (opened by start_run): synced before each commit."""
         self._ledger = LedgerBatch(self.connection)
         # On PostgreSQL the workers of a distributed crawl write beside this writer.
         self._shared_database = self.engine.dialect.name == "postgresql"
+        self.commit_listeners: list[Callable[[], None]] = []
+        """Called after each commit that succeeded: a fleet worker releases there the
+        requests whose results the commit made durable."""
+        self.reconnect_listeners: list[Callable[[], None]] = []
+        """Called once the writer takes writes again after reconnect: whoever keeps ids or
+        counts of the lost batch drops them."""
+        self.epoch = 0
+        """How many times the writer reconnected: ids read before another epoch may be of
+        rows that were rolled back."""
 
     def _add(self, table: Table, **values: Any) -> int:
         """INSERT one row; its new id. Captures and versions get their ledger entry."""
@@ -153,6 +175,7 @@ class DurableWriter:
         with self._storage_guard():
             if self.warc is not None:
                 self.warc.sync()
+            self._flush_batch()
             self._ledger.append()
             self._transaction.commit()
             if self.warc is not None:
@@ -160,6 +183,42 @@ class DurableWriter:
             self._transaction = self.connection.begin()
         self._pending = 0
         self._last_commit = time.monotonic()
+        for listener in self.commit_listeners:
+            listener()
+
+    def reconnect(self) -> None:
+        """After the database server's connection was lost (`disconnected`): a new one, and
+        the writer takes writes again. What the lost batch held is gone, in the database
+        and in the WARC files (see _storage_guard): the caller fetches it again. Raises
+        the driver's error while the server does not answer."""
+        assert self.failed is not None and self.disconnected
+        if not self.connection.closed:  # closed by an earlier try
+            try:
+                self.connection.invalidate()
+                self.connection.close()
+            except SQLAlchemyError:
+                pass
+        self.connection = self.engine.connect()
+        self._transaction = self.connection.begin()
+        self._ledger = LedgerBatch(self.connection)
+        self._forget_batch()
+        self.failed, self.disconnected = None, False
+        self._pending = 0
+        self._last_commit = time.monotonic()
+        self.epoch += 1
+        for listener in self.reconnect_listeners:
+            listener()
+
+    def since_commit(self) -> float:
+        """Seconds since the last commit."""
+        return time.monotonic() - self._last_commit
+
+    def _flush_batch(self) -> None:
+        """Write what a part keeps in memory until the commit (rows many at once)."""
+
+    def _forget_batch(self) -> None:
+        """The batch was rolled back: a part drops what it kept of it (rows to flush, ids
+        of rows that no longer exist)."""
 
     @contextmanager
     def _storage_guard(self) -> Iterator[None]:
@@ -170,10 +229,19 @@ class DurableWriter:
             raise StorageFailed(self.failed)
         try:
             yield
-        except (OSError, DBAPIError) as error:
-            reason = getattr(error, "orig", None) or error
-            self.failed = f"cannot write to the archive in {self.home.root}: {reason}"
+        except (OSError, DBAPIError, PendingRollbackError) as error:
+            reason = one_line(getattr(error, "orig", None) or error)
+            # PendingRollbackError: a read outside the guard met the lost connection first.
+            self.disconnected = bool(
+                getattr(error, "connection_invalidated", False) or self.connection.invalidated
+            )
+            self.failure_reason = reason
+            if self.disconnected:
+                self.failed = f"cannot reach the database at {self.home.database_place}: {reason}"
+            else:
+                self.failed = f"cannot write to the archive in {self.home.root}: {reason}"
             self._ledger.discard()
+            self._forget_batch()
             try:
                 self._transaction.rollback()
             except DBAPIError:

@@ -33,6 +33,12 @@ class FileWriter(DurableWriter):
             .returning(FILES.c.id)
         )
 
+    def _forget_batch(self) -> None:
+        super()._forget_batch()
+        self._files.clear()
+        self._bytes_captures = None
+
+    @guarded
     def file_by_url(self, url: str) -> FileRecord | None:
         if url not in self._files:
             row = self.connection.execute(FILE_BY_URL, {"url": url}).first()

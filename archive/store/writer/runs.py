@@ -1,5 +1,5 @@
 """The writer's runs: a crawl run's row, opened with the run's WARC files and closed with
-its status, exit code and summary."""
+its status, exit code and summary, and the ledger's tree head as the run leaves it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 from typing import Any
 
+from archive.store import ledger_tree
 from archive.store.home import ArchiveHome
 from archive.store.models import utc_now
 from archive.store.recovery import run_file_prefix, safe_name
@@ -14,10 +15,12 @@ from archive.store.tables import RUNS
 from archive.store.warcstore import WarcStore
 from archive.store.writer.captures import CaptureWriter
 from archive.store.writer.durability import WriterOptions, guarded
+from archive.store.writer.fleet import FleetWriter
+from archive.store.writer.heads import HeadWriter
 from archive.store.writer.listings import ListingWriter
 
 
-class RunWriter(CaptureWriter, ListingWriter):
+class RunWriter(CaptureWriter, ListingWriter, FleetWriter, HeadWriter):
     """Starts and finishes the run whose captures the writer records."""
 
     def __init__(self, home: ArchiveHome, options: WriterOptions):
@@ -34,6 +37,7 @@ class RunWriter(CaptureWriter, ListingWriter):
             started_at=started_at,
             status="running",
             worker=self.worker,
+            fleet_run_id=self.fleet_run_id,
         )
         self.commit()
         # Workers share the WARC directory: each file names its run and its worker.
@@ -44,8 +48,17 @@ class RunWriter(CaptureWriter, ListingWriter):
         return self.run_id
 
     @guarded
+    def close_run_files(self) -> None:
+        """Close the run's WARC files (each gets its digest and ledger entry), so that the
+        run's tree head covers them; the writer takes no more exchanges after this."""
+        if self.warc is not None:
+            self._close_warc_files()
+            self.warc = None
+
+    @guarded
     def finish_run(self, status: str, exit_code: int, summary: dict[str, Any]) -> None:
         assert self.run_id is not None
+        self.close_run_files()
         self._move_redirected_listings()
         self._set(
             RUNS,
@@ -56,3 +69,9 @@ class RunWriter(CaptureWriter, ListingWriter):
             summary_json=json.dumps(summary, ensure_ascii=False, sort_keys=True),
         )
         self.commit()
+        # Unless the crawl's session recorded (and timestamped) one already. A tree whose
+        # nodes were damaged gets no head (verify says why); the run is finished all the same.
+        try:
+            self.record_tree_head()
+        except ledger_tree.MissingNodes:
+            pass

@@ -27,6 +27,7 @@ from archive.read.frontier import (
 from archive.store.home import ArchiveHome
 from chalco_crawler.discovery import netloc_of, section_path
 from chalco_crawler.profile import DEFAULT_SITE, load_profile
+from chalco_crawler.session import CrawlSession
 from chalco_crawler.spiders.news.revisits import Revisits
 from chalco_crawler.spiders.news.sites import SiteTarget, base_urls, site_names
 from chalco_crawler.spiders.news.walk import ListWalk
@@ -108,7 +109,9 @@ class NewsSpider(ListWalk, Revisits):
                 if self.mode == "incremental":
                     target.known = known_listed_urls(session, target.name)
                     target.unarchived = unarchived_listings(session, target.name, target.known)
-                    target.walk_every_page = interrupted_walk(session, target.name)
+                    target.walk_every_page = interrupted_walk(
+                        session, target.name, self._fleet_run()
+                    )
                     if target.walk_every_page:
                         self.logger.warning(
                             "%s: an earlier crawl was interrupted; walking every list page",
@@ -130,6 +133,11 @@ class NewsSpider(ListWalk, Revisits):
             bind = session.get_bind()
             session.close()
             bind.dispose()  # type: ignore[union-attr]
+
+    def _fleet_run(self) -> int | None:
+        """This worker's fleet run, when the crawl is one worker of a fleet."""
+        report = CrawlSession.of(self.crawler).fleet_report
+        return report.fleet_run if report is not None else None
 
     def parse_home(self, response: Response, site: str) -> Iterator[scrapy.Request]:
         if self._challenged(response):

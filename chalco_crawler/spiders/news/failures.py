@@ -34,7 +34,11 @@ class FailureReports(SiteGroupSpider):
         if failure.check(HttpError) and self._challenged(failure.value.response):
             return  # it answered, with a challenge page: nothing more of the site this run
         site = failure.request.cb_kwargs["site"]
-        self._failed(self.sites[site].base_url, f"site unreachable: {failure_reason(failure)}")
+        reason = failure_reason(failure)
+        base_url = self.sites[site].base_url
+        if failure.check(HttpError) and failure.value.response.url != base_url:
+            reason += f" from {failure.value.response.url}"  # the home page redirected there
+        self._failed(base_url, f"site unreachable: {reason}")
         self._unreachable.add(site)
         if self._unreachable == set(self.sites):
             raise CloseSpider(UNREACHABLE_REASON)

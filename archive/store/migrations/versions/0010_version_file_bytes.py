@@ -42,7 +42,9 @@ LEFT JOIN captures AS c ON c.id = vf.capture_id
 def _previous_view() -> str:
     import importlib
 
-    return importlib.import_module("archive.store.migrations.versions.0004_views").VIEWS["article_files"]
+    return importlib.import_module("archive.store.migrations.versions.0004_views").VIEWS[
+        "article_files"
+    ]
 
 
 def upgrade() -> None:

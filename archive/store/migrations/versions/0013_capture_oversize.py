@@ -43,12 +43,8 @@ def _views(dialect: str) -> tuple[dict[str, str], dict[str, str]]:
     old = {name: old[name] for name in ("capture_log", "crawl_run_summary")}
     assert CONTENT_SIZE in old["capture_log"] and failed in old["crawl_run_summary"]
     new = {
-        "capture_log": old["capture_log"].replace(
-            CONTENT_SIZE, CONTENT_SIZE + "    c.oversize,\n"
-        ),
-        "crawl_run_summary": old["crawl_run_summary"].replace(
-            failed, failed.rstrip("\n") + dead
-        ),
+        "capture_log": old["capture_log"].replace(CONTENT_SIZE, CONTENT_SIZE + "    c.oversize,\n"),
+        "crawl_run_summary": old["crawl_run_summary"].replace(failed, failed.rstrip("\n") + dead),
     }
     return old, new
 
