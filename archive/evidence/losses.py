@@ -17,7 +17,7 @@ from archive.evidence.raw_rows import RawRows
 from archive.read.sql import in_list
 from archive.store.home import ArchiveHome
 from archive.store.times import read_time
-from archive.store.warcstore import record_intact
+from archive.store.warc_records import record_intact
 
 # Problems of a file that no lost capture can account for.
 NOT_OF_LOSSES = ("record not indexed", "WARC file not in the database")

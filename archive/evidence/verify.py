@@ -25,7 +25,7 @@ from archive.store.home import ArchiveHome
 from archive.store.ledger import GENESIS
 from archive.store.times import stored_time
 from archive.store.warc_names import QUARANTINE_DIR
-from archive.store.warcstore import read_record
+from archive.store.warc_records import read_record
 
 CAPTURES = (
     'SELECT c.id, c.url, c.record_id, c."offset", c."length", c.payload_sha256, c.record_type,'

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive.store.warcstore import _whole_record
+from archive.store.warc_records import _whole_record
 
 # What warcio's record loader accepts as a WARC version line, and the record types the
 # archive writes (any other type is left to warcio).

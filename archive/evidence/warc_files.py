@@ -23,7 +23,7 @@ from archive.read.sql import Reader
 from archive.store.home import ArchiveHome
 from archive.store.times import read_time
 from archive.store.warc_names import file_sha256, run_file_prefix
-from archive.store.warcstore import complete_prefix
+from archive.store.warc_records import complete_prefix
 
 
 class _Prefix(io.RawIOBase):

@@ -12,7 +12,7 @@ from archive.read.sql import Reader, Row, reader_for
 from archive.store.decoding import DEFAULT_MAX_DECODED, decode_content
 from archive.store.home import ArchiveHome
 from archive.store.times import read_time, stored_time
-from archive.store.warcstore import StoredResponse, read_record, sha256_hex
+from archive.store.warc_records import StoredResponse, read_record, sha256_hex
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 
 from archive.errors import SnapshotCorrupt
-from archive.store.warcstore import read_record, sha256_hex
+from archive.store.warc_records import read_record, sha256_hex
 
 _GZIP = zlib.MAX_WBITS | 16
 _END = b"\r\n\r\n"

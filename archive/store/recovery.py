@@ -20,7 +20,7 @@ from archive.store.warc_names import (  # noqa: F401  (their home before; here f
     file_sha256,
     run_file_prefix,
 )
-from archive.store.warcstore import whole_record_ends
+from archive.store.warc_records import whole_record_ends
 
 # Recovery by workers of a distributed crawl: one at a time (PostgreSQL advisory lock key).
 RECOVERY_LOCK = 0x63680003
