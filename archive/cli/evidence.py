@@ -256,9 +256,8 @@ def attest(home: Path | None, tsa_url: str | None, tsa_ca: Path | None) -> None:
       chalco-archive attest --tsa-url https://tsa.example/tsr --tsa-ca tsa-ca.pem
       CHALCO_TSA_URL=https://tsa.example/tsr chalco-archive attest
     """
-    from archive.evidence.timestamps import TsaConfig, request_token
+    from archive.evidence.timestamps import TsaConfig, timestamp_head
     from archive.store.home import ArchiveHome, require_archive
-    from archive.store.ledger_tree import head_message
     from archive.store.writer import ArchiveWriter
 
     config = TsaConfig.from_values(tsa_url, tsa_ca)
@@ -269,13 +268,9 @@ def attest(home: Path | None, tsa_url: str | None, tsa_ca: Path | None) -> None:
     writer = ArchiveWriter(archive_home)
     try:
         head = writer.record_tree_head()
-        if head.token is None:
-            token = request_token(config, head_message(head.tree_size, head.root_hash))
-            writer.store_timestamp(head.id, token.der, token.gen_time, config.url)
-            proven_at, said = token.gen_time, "timestamped"
-        else:
-            assert head.timestamped_at is not None
-            proven_at, said = head.timestamped_at, "already timestamped"
+        said = "timestamped" if head.token is None else "already timestamped"
+        proven_at = timestamp_head(writer, head, config)
+        assert proven_at is not None
     finally:
         writer.close()
     click.echo(
