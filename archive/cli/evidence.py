@@ -4,8 +4,10 @@ head) and `package` (articles as a WACZ file to hand over)."""
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -83,27 +85,20 @@ def verify(
             from rich.console import Console
 
             console = Console(stderr=True)
+        showing: Any = nullcontext(None)  # under cron: the verdict only
         if console is not None and console.is_terminal:
             from archive.evidence.verify_progress import (
                 TerminalProgress,  # rich.progress: here only
             )
 
-            with TerminalProgress(console) as progress:
-                report = run_verify(
-                    session,
-                    archive_home,
-                    parse_time(since),
-                    progress,
-                    jobs,
-                    known_heads=heads,
-                    ca_bundle=tsa_ca,
-                )
-        else:  # under cron: the verdict only
+            showing = TerminalProgress(console)
+        with showing as progress:
             report = run_verify(
                 session,
                 archive_home,
                 parse_time(since),
-                jobs=jobs,
+                progress,
+                jobs,
                 known_heads=heads,
                 ca_bundle=tsa_ca,
             )
