@@ -27,7 +27,7 @@ from archive.store.writer.fleet import FrontierRequest
 from chalco_crawler.fleet import Fleet, fleet_key
 from chalco_crawler.fleet_frontier import FleetFrontier, kind_of
 from chalco_crawler.fleet_leases import Lease, LeaseBook
-from chalco_crawler.fleet_queue import FLEET_LEASE, TURNS, FleetQueue
+from chalco_crawler.fleet_queue import FLEET_LEASE, TURNS, FleetQueue, queue_score
 from chalco_crawler.session import FLEET_SUPERSEDED_REASON, FLEET_UNREACHABLE_REASON, CrawlSession
 
 logger = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class FleetScheduler(Scheduler):
             return True
         try:
             # At the end of its priority: the other requests of its host go first.
-            score = -request.priority + (TURNS - 1) / TURNS
+            score = queue_score(request.priority, TURNS - 1)
             self.fleet.requeue_leased(lease.id, score, self.queue._encode_request(request))
         except redis.RedisError as error:
             self.fleet.unreachable(error)
