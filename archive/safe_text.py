@@ -127,4 +127,3 @@ class TerminalWriter:
 def for_terminal(stream: IO[str]) -> IO[str]:
     """`stream` itself, or wrapped in a TerminalWriter when it is a terminal."""
     return TerminalWriter(stream) if is_terminal(stream) else stream  # type: ignore[return-value]
-

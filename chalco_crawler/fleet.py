@@ -334,13 +334,6 @@ class Fleet:
         assert self.generation is not None
         return bool(self.redis.set(self.key("generation"), self.generation, nx=True))
 
-    def others_busy(self) -> bool:
-        return any(
-            state != "idle"
-            for worker, state in self.live_workers().items()
-            if worker != self.worker
-        )
-
     def is_gone(self, worker: str) -> bool:
         """Has this worker stopped beating (finished, or killed)?"""
         return worker != self.worker and not self.redis.exists(self.worker_key(worker))
@@ -446,25 +439,26 @@ class Fleet:
     def unlock(self, what: str) -> None:
         self.redis.delete(self.key("lock", what))
 
+    def claim_key(self, what: str) -> str:
+        """Where a claim of `what` is kept in Redis: named by its SHA-256."""
+        return self.key("claim", hashlib.sha256(what.encode("utf-8")).hexdigest())
+
     def claim(self, what: str, seconds: float) -> bool:
         """True for the first worker of this generation to claim `what` (e.g. a file URL),
         and for that worker again (it fetches it again after losing what it wrote)."""
-        digest = hashlib.sha256(what.encode("utf-8")).hexdigest()
-        key = self.key("claim", digest)
+        key = self.claim_key(what)
         if self.redis.set(key, self.worker, nx=True, ex=round(seconds)):
             return True
         return self.redis.get(key) == self.worker.encode()
 
     def unclaim(self, what: str) -> None:
         """Give up a claim of this worker's (what it fetched was lost with its batch)."""
-        digest = hashlib.sha256(what.encode("utf-8")).hexdigest()
-        key = self.key("claim", digest)
+        key = self.claim_key(what)
         if self.redis.get(key) == self.worker.encode():
             self.redis.delete(key)
 
     def claimant(self, what: str) -> str | None:
-        digest = hashlib.sha256(what.encode("utf-8")).hexdigest()
-        holder = self.redis.get(self.key("claim", digest))
+        holder = self.redis.get(self.claim_key(what))
         return _text(holder) if holder is not None else None
 
     # Per-host pace ------------------------------------------------------------------------

@@ -28,6 +28,12 @@ return tostring(score)
 """
 
 
+def queue_score(priority: int, turn: int) -> float:
+    """A request's score in the queue, lowest first: its priority, then its host's turn
+    within that priority (as ENQUEUE reckons it)."""
+    return -priority + (turn % TURNS) / TURNS
+
+
 class FleetQueue(PriorityQueue):
     """scrapy-redis's priority queue, whose pop leases the request to this worker (see
     chalco_crawler.fleet), taking the hosts in turn within a priority.
@@ -60,8 +66,7 @@ class FleetQueue(PriorityQueue):
         return None if score is None else (float(score), encoded)
 
     def push(self, request: Request) -> None:
-        turn = self.server.incr(self.turns_key(request))
-        score = -request.priority + (turn % TURNS) / TURNS
+        score = queue_score(request.priority, self.server.incr(self.turns_key(request)))
         self.server.zadd(self.key, {self._encode_request(request): score})
 
     def pop(self, timeout: int = 0) -> Request | None:

@@ -27,7 +27,7 @@ from archive.store.writer.fleet import FrontierRequest
 from chalco_crawler.fleet import Fleet, fleet_key
 from chalco_crawler.fleet_frontier import FleetFrontier, kind_of
 from chalco_crawler.fleet_leases import Lease, LeaseBook
-from chalco_crawler.fleet_queue import FLEET_LEASE, TURNS, FleetQueue
+from chalco_crawler.fleet_queue import FLEET_LEASE, TURNS, FleetQueue, queue_score
 from chalco_crawler.session import FLEET_SUPERSEDED_REASON, FLEET_UNREACHABLE_REASON, CrawlSession
 
 logger = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class FleetScheduler(Scheduler):
             return True
         try:
             # At the end of its priority: the other requests of its host go first.
-            score = -request.priority + (TURNS - 1) / TURNS
+            score = queue_score(request.priority, TURNS - 1)
             self.fleet.requeue_leased(lease.id, score, self.queue._encode_request(request))
         except redis.RedisError as error:
             self.fleet.unreachable(error)
@@ -364,10 +364,7 @@ class FleetScheduler(Scheduler):
             # A request still in flight may hold ids of the lost batch: no new connection
             # before it has ended.
             if away > self.fleet.retry_seconds:
-                self.session.give_up_database(
-                    f"cannot reach the database at {self.writer.home.database_place} (tried"
-                    f" for {self.fleet.retry_seconds:.0f} s): {self.writer.failure_reason}"
-                )
+                self._give_up_database(self.writer.failure_reason)
             return
         if self.leases.uncommitted() and self.fleet.down_since is None:
             try:
@@ -388,13 +385,16 @@ class FleetScheduler(Scheduler):
             self.writer.reconnect()
         except DBAPIError as error:
             if away > self.fleet.retry_seconds:
-                self.session.give_up_database(
-                    f"cannot reach the database at {self.writer.home.database_place} (tried"
-                    f" for {self.fleet.retry_seconds:.0f} s): {one_line(error.orig or error)}"
-                )
+                self._give_up_database(one_line(error.orig or error))
             return
         self.report.database_lost = True
         logger.warning("fleet %s: the database answers again", self.fleet.name)
+
+    def _give_up_database(self, reason: str) -> None:
+        self.session.give_up_database(
+            f"cannot reach the database at {self.writer.home.database_place} (tried for"
+            f" {self.fleet.retry_seconds:.0f} s): {reason}"
+        )
 
     def _give_up_if_too_long(self) -> None:
         if self.fleet.away_for() > self.fleet.retry_seconds and self.report.unreachable is None:

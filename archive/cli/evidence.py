@@ -4,8 +4,10 @@ head) and `package` (articles as a WACZ file to hand over)."""
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -83,27 +85,20 @@ def verify(
             from rich.console import Console
 
             console = Console(stderr=True)
+        showing: Any = nullcontext(None)  # under cron: the verdict only
         if console is not None and console.is_terminal:
             from archive.evidence.verify_progress import (
                 TerminalProgress,  # rich.progress: here only
             )
 
-            with TerminalProgress(console) as progress:
-                report = run_verify(
-                    session,
-                    archive_home,
-                    parse_time(since),
-                    progress,
-                    jobs,
-                    known_heads=heads,
-                    ca_bundle=tsa_ca,
-                )
-        else:  # under cron: the verdict only
+            showing = TerminalProgress(console)
+        with showing as progress:
             report = run_verify(
                 session,
                 archive_home,
                 parse_time(since),
-                jobs=jobs,
+                progress,
+                jobs,
                 known_heads=heads,
                 ca_bundle=tsa_ca,
             )
@@ -256,9 +251,8 @@ def attest(home: Path | None, tsa_url: str | None, tsa_ca: Path | None) -> None:
       chalco-archive attest --tsa-url https://tsa.example/tsr --tsa-ca tsa-ca.pem
       CHALCO_TSA_URL=https://tsa.example/tsr chalco-archive attest
     """
-    from archive.evidence.timestamps import TsaConfig, request_token
+    from archive.evidence.timestamps import TsaConfig, timestamp_head
     from archive.store.home import ArchiveHome, require_archive
-    from archive.store.ledger_tree import head_message
     from archive.store.writer import ArchiveWriter
 
     config = TsaConfig.from_values(tsa_url, tsa_ca)
@@ -269,13 +263,9 @@ def attest(home: Path | None, tsa_url: str | None, tsa_ca: Path | None) -> None:
     writer = ArchiveWriter(archive_home)
     try:
         head = writer.record_tree_head()
-        if head.token is None:
-            token = request_token(config, head_message(head.tree_size, head.root_hash))
-            writer.store_timestamp(head.id, token.der, token.gen_time, config.url)
-            proven_at, said = token.gen_time, "timestamped"
-        else:
-            assert head.timestamped_at is not None
-            proven_at, said = head.timestamped_at, "already timestamped"
+        said = "timestamped" if head.token is None else "already timestamped"
+        proven_at = timestamp_head(writer, head, config)
+        assert proven_at is not None
     finally:
         writer.close()
     click.echo(

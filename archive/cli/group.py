@@ -6,7 +6,6 @@ takes longer than most commands run; `--help` and `--version` import none of the
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import sys
 from collections.abc import Mapping
@@ -65,6 +64,8 @@ class ArchiveGroup(click.Group):
         name = click.utils.make_str(args[0])
         if self.get_command(ctx, name) is None and not ctx.resilient_parsing:
             # As a mistyped option gets it from click: the nearest verbs, if any is near.
+            import difflib  # a mistyped verb only: not on every command's start
+
             near = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.6)
             if near:
                 hint = " or ".join(f"'{verb}'" for verb in near)

@@ -66,8 +66,22 @@ def search_command(
             )
         except ValueError as error:
             raise click.UsageError(str(error)) from error
+        table = list_format(fmt) == "table"
+        total = len(hits)
+        if table and limit and total == limit:  # there may be more: say how many, as a person asks
+            total = count_matches(
+                session,
+                query,
+                section=section,
+                since=since,
+                until=until,
+                source=source,
+                site=site,
+                all_versions=all_versions,
+                at_most=COUNT_AT_MOST,
+            )
     rows = [hit_record(hit) for hit in hits]
-    if list_format(fmt) != "table":
+    if not table:
         columns = [
             "url",
             "site",
@@ -81,20 +95,6 @@ def search_command(
         ]
         emit(rows, columns, fmt, "")
         return
-    total = len(rows)
-    if limit and total == limit:  # there may be more: say how many, as a person asks
-        with reading(home) as (_home, session):
-            total = count_matches(
-                session,
-                query,
-                section=section,
-                since=since,
-                until=until,
-                source=source,
-                site=site,
-                all_versions=all_versions,
-                at_most=COUNT_AT_MOST,
-            )
     print_hits(rows, query, total)
 
 

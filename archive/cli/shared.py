@@ -21,7 +21,6 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import click
 
 from archive.errors import ArchiveError, ArchiveLocked
-from archive.output_file import open_whole
 from archive.safe_text import csv_cell, for_terminal
 from archive.store.home import HOME_ENV, ArchiveHome
 
@@ -133,6 +132,8 @@ def output_stream(path: str, *, binary: bool = False, bom: bool = False) -> Iter
             yield for_terminal(sys.stdout)
         return
     # Written beside the file and renamed when complete: a full disk leaves no cut-off file.
+    from archive.output_file import open_whole  # tempfile: for the verbs that write a file
+
     if binary:
         with open_whole(path, "wb") as handle:
             yield handle

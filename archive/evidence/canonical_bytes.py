@@ -34,14 +34,6 @@ def json_string(text: bytes) -> bytes:
     return b'"' + escaped + b'"'
 
 
-def json_string_fast(text: bytes) -> bytes:
-    """json_string without looking for the rare control characters (a scan that cost more
-    than the row's SHA-256): a string holding one comes out otherwise than json.dumps
-    makes it, so its row's digest differs from its entry's, and the row is hashed again by
-    the rule itself (row_digest) before anything is reported."""
-    return b'"' + _escape_common(text) + b'"'
-
-
 def _escape_common(text: bytes) -> bytes:
     return (
         text.replace(b"\\", b"\\\\")
@@ -52,25 +44,6 @@ def _escape_common(text: bytes) -> bytes:
         .replace(b"\x08", b"\\b")
         .replace(b"\x0c", b"\\f")
     )
-
-
-def json_value(value: Any) -> bytes:
-    """A value as canonical JSON, but for strings holding rare controls (json_string_fast)."""
-    if value is None:
-        return b"null"
-    if type(value) is bytes:
-        return json_string_fast(value)
-    if type(value) is str:
-        return json_string_fast(value.encode("utf-8"))
-    if value is True:
-        return b"true"
-    if value is False:
-        return b"false"
-    if type(value) is int:
-        return b"%d" % value
-    if isinstance(value, memoryview):
-        return json_string_fast(bytes(value))
-    return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
 # Stands for the JSON quote while a row is assembled: 0xFE is never a byte of UTF-8, so the
@@ -90,19 +63,20 @@ def _raw(value: Any) -> bytes:
 
 
 def row_hasher(
-    kind: str, text_as_bytes: bool = True, layout: Sequence[str] | None = None
+    kind: str, layout: Sequence[str] | None = None
 ) -> tuple[list[str], Callable[[Sequence[Any]], bytes]]:
     """(the columns to select, in order; SHA-256 of a row so selected). The row holds the
     covered columns, then the flag columns (covered only where set); its text as UTF-8
-    bytes (SQLite's) or str. A digest that equals the entry's is the rule's; one that
-    differs must be computed again by row_digest (a string with a rare control character,
-    see json_string_fast). `text_as_bytes` is kept for the callers' clarity: both kinds of
-    text are read alike. `layout`: the columns of the rows it will be handed, when they
-    are not the ones it names (several kinds hashed from one read of a table)."""
+    bytes (SQLite's) or str, both read alike. A digest that equals the entry's is the
+    rule's; one that differs must be computed again by row_digest: the rare control
+    characters are not looked for (a scan that cost more than the row's SHA-256), so a
+    string holding one comes out otherwise than json.dumps makes it. `layout`: the columns
+    of the rows it will be handed, when they are not the ones it names (several kinds
+    hashed from one read of a table)."""
     covered = list(COVERED_COLUMNS[kind])
     flags = list(FLAG_COLUMNS.get(kind, ()))
     selected = covered + flags
-    plain = [i for i in sorted(range(len(covered)), key=lambda i: covered[i])]
+    plain = list(range(len(covered)))  # each template sorts them by name, with its flags
     flag_at = [len(covered) + n for n in range(len(flags))]
     templates: dict[tuple[bool, ...], tuple[bytes, list[int]]] = {}
     # Where each selected column is in the rows handed over.

@@ -52,7 +52,6 @@ LABELS = {
 SUPERSEDED = frozenset({"version_files"})
 # Rows whose entry comes later: a WARC file still open, a file whose bytes are not archived.
 ENTRY_LATER = {"warc_file": "sha256", "file": "sha256"}
-BATCH = 2000
 
 
 class _Counter:
@@ -104,12 +103,12 @@ def _row_digests(
     digests: dict[str, dict[int, bytes]] = {}
     later: dict[str, set[int]] = {}
     for kind, table in TABLES.items():
-        selected, digest = row_hasher(kind, text_as_bytes=raw.undecoding)
+        selected, digest = row_hasher(kind)
         # A version's cause is its own kind, hashed from the same read of its row: the
         # columns come after the bodies, so reading them alone reads the bodies again.
         also = kind == "version"
         layout = [*selected, *(["cause", "extractor_version"] if also else [])]
-        cause_digest = row_hasher("version_cause", raw.undecoding, layout)[1] if also else None
+        cause_digest = row_hasher("version_cause", layout)[1] if also else None
         marker = ENTRY_LATER.get(kind)
         at_id = selected.index("id")
         sql = f"SELECT {_quoted([*layout, *([marker] if marker else [])])} FROM {table}"

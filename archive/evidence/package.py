@@ -49,6 +49,7 @@ from archive.evidence.package_signing import Signer, anonymous_signer, seal_pack
 from archive.output_file import whole_file
 from archive.store.home import ArchiveHome
 from archive.store.models import Article, ArticleVersion, Capture
+from archive.store.warc_names import file_sha256
 from archive.store.warcstore import WARC_VERSION, _Sha256WARCWriter
 
 WARC_NAME = "data.warc.gz"
@@ -318,14 +319,6 @@ def _collect_quietly(error: Exception) -> None:
         sys.unraisablehook = previous
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _window(since: datetime | None, until: datetime | None) -> str:
     start = since.isoformat() if since else "the start"
     end = until.isoformat() if until else "now"
@@ -435,7 +428,7 @@ def build_package(
                 f"wacz create listed {listed} of {len(lines)} pages: a page's record is missing"
             )
         size = partial.stat().st_size
-        sha256 = _file_sha256(partial)
+        sha256 = file_sha256(partial)
     return PackageSummary(
         output=output,
         pages=len(lines),

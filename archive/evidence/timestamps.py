@@ -163,22 +163,28 @@ class StampOutcome:
     """Why the head has no token (the authority could not be reached), for the run's end."""
 
 
+def timestamp_head(writer: ArchiveWriter, head: HeadRow, config: TsaConfig) -> datetime | None:
+    """The time the head's token proves: its own token's, or that of one asked for now and
+    kept with the head (TimestampUnavailable when the authority gives none)."""
+    from archive.store.ledger_tree import head_message
+
+    if head.token is not None:
+        return head.timestamped_at
+    token = request_token(config, head_message(head.tree_size, head.root_hash))
+    writer.store_timestamp(head.id, token.der, token.gen_time, config.url)
+    return token.gen_time
+
+
 def stamp_newest_head(writer: ArchiveWriter, config: TsaConfig | None) -> StampOutcome:
     """Record the tree's head as it stands and, with an authority named, timestamp it.
     An authority out of reach leaves a note, never an error: the archive is whole without
     the token, and the next run's head (covering this one's entries) gets one."""
-    from archive.store.ledger_tree import head_message
-
     head = writer.record_tree_head()
     if config is None:
         return StampOutcome(head, None, None)
-    if head.token is not None:
-        return StampOutcome(head, head.timestamped_at, None)
     try:
-        token = request_token(config, head_message(head.tree_size, head.root_hash))
+        return StampOutcome(head, timestamp_head(writer, head, config), None)
     except TimestampUnavailable as error:
         return StampOutcome(
             head, None, f"tree head {head.id} (size {head.tree_size}) not timestamped: {error}"
         )
-    writer.store_timestamp(head.id, token.der, token.gen_time, config.url)
-    return StampOutcome(head, token.gen_time, None)

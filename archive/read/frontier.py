@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from sqlalchemy import Row, and_, func, not_, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
@@ -23,6 +23,7 @@ from archive.store.models import (
     Listing,
     VersionFile,
 )
+from archive.store.writer.fleet import WALK, unfinished_frontier
 from archive.store.writer.listings import MAX_REDIRECT_HOPS, REDIRECT_STATUSES
 
 # Statuses after which a listed URL needs no fetch in an incremental crawl: it is missing
@@ -138,29 +139,11 @@ def _unfinished_fleet_walk(
 ) -> datetime | None:
     """When the last fleet run of the site that left a request of its walk unfinished was
     last seen working (its frontier's newest row), or None."""
-    queued, done = aliased(FleetFrontierEntry), aliased(FleetFrontierEntry)
-    finished = (
-        select(done.id)
-        .where(
-            done.fleet_run_id == queued.fleet_run_id,
-            done.fingerprint == queued.fingerprint,
-            done.state == "done",
-        )
-        .exists()
-    )
     fleet_runs = select(CrawlRun.fleet_run_id).where(of_site, CrawlRun.fleet_run_id.is_not(None))
     if fleet_run is not None:
         fleet_runs = fleet_runs.where(CrawlRun.fleet_run_id != fleet_run)
-    unfinished = session.scalars(
-        select(queued.fleet_run_id)
-        .where(
-            queued.fleet_run_id.in_(fleet_runs),
-            queued.state == "queued",
-            queued.kind == "walk",
-            ~finished,
-        )
-        .distinct()
-    ).all()
+    walk = unfinished_frontier(fleet_runs, kind=WALK).order_by(None).subquery()
+    unfinished = session.scalars(select(walk.c.fleet_run_id).distinct()).all()
     if not unfinished:
         return None
     return session.scalar(

@@ -129,9 +129,6 @@ class DurableWriter:
         self.reconnect_listeners: list[Callable[[], None]] = []
         """Called once the writer takes writes again after reconnect: whoever keeps ids or
         counts of the lost batch drops them."""
-        self.epoch = 0
-        """How many times the writer reconnected: ids read before another epoch may be of
-        rows that were rolled back."""
 
     def _add(self, table: Table, **values: Any) -> int:
         """INSERT one row; its new id. Captures and versions get their ledger entry."""
@@ -205,7 +202,6 @@ class DurableWriter:
         self.failed, self.disconnected = None, False
         self._pending = 0
         self._last_commit = time.monotonic()
-        self.epoch += 1
         for listener in self.reconnect_listeners:
             listener()
 

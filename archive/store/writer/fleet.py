@@ -40,25 +40,25 @@ class FrontierRequest:
     """The request serialized as the shared queue holds it (queued rows)."""
 
 
-def _unfinished(fleet_run_ids: Any) -> Any:
-    """The queued rows of these fleet runs whose fingerprint has no done row there."""
+def unfinished_frontier(fleet_run_ids: Any, kind: str | None = None) -> Any:
+    """The queued rows of these fleet runs (their ids, or a select of them) whose
+    fingerprint has no done row there, in the order queued; of `kind` alone, when given."""
     queued, done = FLEET_FRONTIER.alias("queued"), FLEET_FRONTIER.alias("done")
     finished = exists().where(
         done.c.fleet_run_id == queued.c.fleet_run_id,
         done.c.fingerprint == queued.c.fingerprint,
         done.c.state == DONE,
     )
-    return (
-        select(
-            queued.c.fleet_run_id,
-            queued.c.fingerprint,
-            queued.c.kind,
-            queued.c.url,
-            queued.c.request,
-        )
-        .where(queued.c.fleet_run_id.in_(fleet_run_ids), queued.c.state == QUEUED, ~finished)
-        .order_by(queued.c.id)
-    )
+    query = select(
+        queued.c.fleet_run_id,
+        queued.c.fingerprint,
+        queued.c.kind,
+        queued.c.url,
+        queued.c.request,
+    ).where(queued.c.fleet_run_id.in_(fleet_run_ids), queued.c.state == QUEUED, ~finished)
+    if kind is not None:
+        query = query.where(queued.c.kind == kind)
+    return query.order_by(queued.c.id)
 
 
 class FleetWriter(DurableWriter):
@@ -117,7 +117,9 @@ class FleetWriter(DurableWriter):
         this worker's own rows."""
         self.commit()
         with self._storage_guard():
-            rows = self.connection.execute(_unfinished(fleet_run_ids or [self.fleet_run_id]))
+            rows = self.connection.execute(
+                unfinished_frontier(fleet_run_ids or [self.fleet_run_id])
+            )
             found: dict[str, FrontierRequest] = {}
             for row in rows:
                 if row.fingerprint not in found:
