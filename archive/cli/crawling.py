@@ -51,7 +51,9 @@ from archive.store.home import ArchiveHome
 @click.option(
     "--workers-redis",
     metavar="URL",
-    help="Crawl as one worker of a fleet sharing this Redis (needs --db postgresql…).",
+    help="Crawl as one worker of a fleet sharing this Redis; the archive must be in"
+    " PostgreSQL: `chalco-archive --db postgresql+psycopg://… crawl …` (--db before the verb)"
+    " or $CHALCO_ARCHIVE_DB.",
 )
 @click.option("--fleet", help="The fleet's name in Redis (default: default).")
 @click.option("--worker", help="This worker's name (default: HOSTNAME-PID).")
@@ -81,11 +83,12 @@ def crawl(
       chalco-archive crawl --base-url http://127.0.0.1:8000/ --sections xwdt/gsyw \\
         -s DOWNLOAD_DELAY=0
 
-    Exit codes: 0 ok, 1 partial (some URLs failed), 2 site unreachable, 3 home in use,
-    4 usage error, 5 the home cannot be written, 6 the site answered with challenge pages,
-    7 the site profile misreads the site (too many new articles flagged, or a first crawl's
-    probe found it does not fit: nothing archived), 130/143 stopped by SIGINT/SIGTERM (the
-    run is interrupted; the next crawl resumes).
+    Exit codes: 0 ok, 1 partial (some URLs failed, or a page named more files than
+    MAX_FILES_PER_PAGE), 2 site unreachable, 3 home in use, 4 usage error, 5 the home cannot
+    be written, or a worker's Redis or database away, 6 the site answered with challenge
+    pages, 7 the site profile misreads the site (too many new articles flagged, or
+    a first crawl's probe found it does not fit: nothing archived), 130/143 stopped by
+    SIGINT/SIGTERM (the run is interrupted; the next crawl resumes).
     """
     command = ["--home", str(ArchiveHome.at(home).root)]
     for url in base_url:
