@@ -116,6 +116,15 @@ def test_stats_counts_sections_and_months(crawled, replica_site):
     assert {(r["section"], r["month"]): r["articles"] for r in rows} == expected
 
 
+def test_a_listing_as_one_json_array_holds_the_json_lines_records(crawled):
+    code, _err, lines = invoke("runs", "--home", str(crawled.home), "--format", "jsonl")
+    assert code == 0
+    code, _err, array = invoke("runs", "--home", str(crawled.home), "--format", "json")
+    assert code == 0
+    records = json.loads(array.decode("utf-8"))
+    assert records and records == [json.loads(line) for line in lines.decode().splitlines()]
+
+
 def cli_crawl(home: Path, base_url: str, *settings: str) -> subprocess.CompletedProcess[str]:
     """`chalco-archive crawl` as a user runs it: its exit code and its own stderr."""
     options = [arg for setting in settings for arg in ("-s", setting)]

@@ -162,6 +162,12 @@ def write_records(
         for record in records:
             writer.writerow({k: csv_cell(csv_value(record.get(k))) for k in columns})
             count += 1
+    elif fmt == "json":  # one JSON array, for tools that read a document, not lines
+        handle.write("[")
+        for record in records:
+            handle.write(("," if count else "") + "\n" + json.dumps(record, ensure_ascii=False))
+            count += 1
+        handle.write("\n]\n")
     else:
         for record in records:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -172,9 +178,9 @@ def write_records(
 LIST_FORMAT = click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "jsonl", "csv"]),
+    type=click.Choice(["table", "jsonl", "json", "csv"]),
     default=None,
-    help="Default: table on a terminal, jsonl otherwise.",
+    help="Default: table on a terminal, jsonl otherwise (json: the same records in one array).",
 )
 
 
