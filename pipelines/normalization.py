@@ -36,6 +36,21 @@ def clean_whitespace(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# What clean_whitespace would change; extraction's lines (text.clean_line) have none of it.
+_UNCLEAN = re.compile(r"[\u200b-\u200d\ufeff]|[^\S \n]|\s\s|^\s|\s\Z")
+LARGE_BODY = 1024 * 1024
+
+
+def _clean_body(text: str | None) -> str | None:
+    """The body cleaned; a large body that is clean already is kept as it is, not copied
+    (a 50 MB paragraph is held by the extraction and the article both)."""
+    if not text:
+        return None
+    if len(text) > LARGE_BODY and _UNCLEAN.search(text) is None:
+        return text
+    return clean_whitespace(text)
+
+
 def _zone(timezone: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)
@@ -92,7 +107,7 @@ def normalize(extraction: Extraction, timezone: str = DEFAULT_TIMEZONE) -> Norma
         published = parse_published(extraction.meta["PubDate"], timezone)
         if published is not None:
             problems.append("publication time taken from meta PubDate (none shown on the page)")
-    body = clean_whitespace(extraction.body_text) if extraction.body_text else None
+    body = _clean_body(extraction.body_text)
     return NormalizedArticle(
         title=_optional(extraction.title),
         source=_optional(extraction.source_raw),

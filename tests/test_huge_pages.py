@@ -6,6 +6,7 @@ come out exact, in the crawl and in `reextract`, within the crawl's memory bound
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from archive.read.articles import iter_articles
+from archive.store import ledger
 from archive.store.db import open_reader, session_factory
 from archive.store.home import ArchiveHome
 from chalco_crawler.slim_markup import KEPT_HEAD, slim
@@ -231,3 +233,14 @@ def test_the_slim_reading_equals_the_whole_reading_but_for_the_image():
     assert slimmed.body_text == "第一段。"
     assert slimmed.images == []
     assert slimmed.problems == ["publication time not found"]
+
+
+def test_a_huge_text_is_hashed_a_slice_at_a_time_to_the_same_digest(monkeypatch):
+    monkeypatch.setattr(ledger, "TEXT_SLICE", 7)  # slices that cut through every escape
+    text = ('中铝"\\\n\t\x01' + "\U0001f600é" + "</p>") * 300_000
+    row = {"body": text, "title": "标题", "n": 3, "files": [["a", None]], "body_html": text[:9]}
+    whole = hashlib.sha256(
+        json.dumps(row, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    ).hexdigest()
+    assert len(text) > ledger.LARGE_TEXT
+    assert ledger.canonical_digest(row) == whole

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import Connection, create_engine
 
 from archive.read.search import search
+from archive.store import search_index
 from archive.store.db import _alembic_config, open_writer
 from archive.store.home import ArchiveHome
-from archive.store.search_index import index_text, index_version, reindex
+from archive.store.search_index import LONG_TEXT, index_text, index_version, reindex
+from tests.search_helpers import SEARCH_MODES, use_search_mode
 
 
 def test_index_text_is_pairs_of_token_characters() -> None:
@@ -138,4 +141,32 @@ def test_an_archive_without_the_index_is_still_searched(tmp_path: Path) -> None:
         connection.exec_driver_sql("DROP TABLE search_index")
     with engine.connect() as connection:
         assert [hit.url for hit in search(connection, "中铝")] == ["http://x/1.html"]
+    engine.dispose()
+
+
+@pytest.mark.parametrize("mode", SEARCH_MODES)
+def test_a_body_longer_than_the_index_holds_is_found_past_its_indexed_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setattr(search_index, "INDEXED_CHARS", 1_000)
+    use_search_mode(monkeypatch, mode)
+    long_body = "开头。" + "填充文字" * 20_000 + "深处的关键词" + "其后" * 100
+    engine = open_writer(ArchiveHome.at(tmp_path))
+    with engine.begin() as connection:
+        insert_version(connection, 1, "长文", long_body)
+        insert_version(connection, 2, "短文", "深处的关键词也在这里。")
+        insert_version(connection, 3, "另一篇", "只有填充。")
+        assert reindex(connection) == 3
+    with engine.connect() as connection:
+        value = search_index._index_value(long_body)
+        assert isinstance(value, bytes) and value.endswith(b" " + LONG_TEXT.encode())
+        assert len(value.split()) == 1_000 - 1 + 1  # the first 1,000 characters' pairs
+        assert {hit.url for hit in search(connection, "关键词", limit=None)} == {
+            "http://x/1.html",
+            "http://x/2.html",
+        }
+        assert search(connection, "不存在的词", limit=None) == []
+        assert [hit.url for hit in search(connection, "开头 填充文字", limit=None)] == [
+            "http://x/1.html"
+        ]
     engine.dispose()

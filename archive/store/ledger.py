@@ -147,16 +147,33 @@ def row_digest(kind: str, row: Mapping[str, Any]) -> str:
 LARGE_TEXT = 1024 * 1024
 
 
+TEXT_SLICE = 1024 * 1024
+"""Characters of a huge text encoded and hashed at a time."""
+
+
 def canonical_digest(value: Mapping[str, Any]) -> str:
-    """SHA-256 of `value` as canonical JSON. A row with a huge text (a page with a 10 MB
-    paragraph) is encoded and hashed a piece at a time, never as one JSON text and its UTF-8
-    copy; the digest is the same."""
+    """SHA-256 of `value` as canonical JSON. A row with a huge text (a page with a 50 MB
+    paragraph) is encoded and hashed a slice of that text at a time, never as one JSON text
+    nor one UTF-8 copy of the text; the digest is the same (JSON escapes a character at a
+    time, so the slices' escapes joined are the whole text's)."""
     digest = hashlib.sha256()
-    if any(isinstance(item, str) and len(item) > LARGE_TEXT for item in value.values()):
-        for piece in CANONICAL_JSON.iterencode(value):
-            digest.update(piece.encode("utf-8"))
-    else:
+    if not any(isinstance(item, str) and len(item) > LARGE_TEXT for item in value.values()):
         digest.update(CANONICAL_JSON.encode(value).encode("utf-8"))
+        return digest.hexdigest()
+    separator = b"{"
+    for key in sorted(value):
+        digest.update(separator + CANONICAL_JSON.encode(key).encode("utf-8") + b": ")
+        separator = b", "
+        item = value[key]
+        if isinstance(item, str) and len(item) > LARGE_TEXT:
+            digest.update(b'"')
+            for start in range(0, len(item), TEXT_SLICE):
+                quoted = CANONICAL_JSON.encode(item[start : start + TEXT_SLICE])
+                digest.update(quoted[1:-1].encode("utf-8"))
+            digest.update(b'"')
+        else:
+            digest.update(CANONICAL_JSON.encode(item).encode("utf-8"))
+    digest.update(b"}")
     return digest.hexdigest()
 
 

@@ -139,16 +139,42 @@ def _pair_blocks(chars: str) -> Iterator[str]:
         yield " ".join([a + b for a, b in zip(part, part[1:], strict=False)])
 
 
+INDEXED_CHARS = 1_048_576
+"""Token characters of a body indexed as pairs at most; a longer body's index holds the
+pairs of its first INDEXED_CHARS and LONG_TEXT, which every body query matches too, so that
+the exact check in SQL decides (as on PostgreSQL). The pairs of a 50 MB paragraph would cost
+some 110 MB as text and twice that while FTS5 takes them in."""
+
+
 def _index_value(text: str | None) -> str | bytes:
     """index_text, as SQLite is handed it: a long text's pairs as UTF-8 bytes, built a block
     at a time (the pairs of a 10 MB paragraph as Python text, with the UTF-8 copy the driver
-    makes of it, cost four times as much); the SQL casts them to text."""
+    makes of it, cost four times as much); the SQL casts them to text. A text of more than
+    INDEXED_CHARS token characters: the pairs of those, then LONG_TEXT."""
     if not text or len(text) <= PAIR_BLOCK:
         return index_text(text)
-    chars = _probe.token_chars(text)
-    if len(chars) <= PAIR_BLOCK:
+    chars, cut = _leading_token_chars(text, INDEXED_CHARS)
+    if len(chars) <= PAIR_BLOCK and not cut:
         return index_text(text)
+    if cut:
+        return b" ".join(block.encode("utf-8") for block in _pair_blocks(chars)) + (
+            b" " + LONG_TEXT.encode("ascii")
+        )
     return b" ".join(block.encode("utf-8") for block in _pair_blocks(chars + END))
+
+
+def _leading_token_chars(text: str, most: int) -> tuple[str, bool]:
+    """The first `most` token characters of `text`, read a slice at a time (no copy of a
+    50 MB text), and whether the text has more."""
+    found: list[str] = []
+    count = 0
+    for start in range(0, len(text), most):
+        piece = _probe.token_chars(text[start : start + most])
+        found.append(piece)
+        count += len(piece)
+        if count > most:
+            return "".join(found)[:most], True
+    return "".join(found), False
 
 
 def published_day(published: str | None) -> int:
@@ -250,6 +276,9 @@ def reindex(connection: Connection) -> int:
 def pairs_of(title: str | None, body: str | None) -> str:
     """The text stored in `search_pairs`: the title's pairs, then the body's, at most
     MAX_PAIRS (longer texts are found by scanning)."""
+    if body is not None and len(body) > MAX_PAIRS:  # only what the vector can hold is paired
+        leading, cut = _leading_token_chars(body, MAX_PAIRS + 1)
+        body = leading  # cut: more than MAX_PAIRS pairs still, so LONG_TEXT is put in
     pairs = (index_text(title) + " " + index_text(body)).split()
     if len(pairs) > MAX_PAIRS:
         return " ".join([*pairs[:MAX_PAIRS], LONG_TEXT])

@@ -107,9 +107,10 @@ def _extract(
         lines = drop_boilerplate_lines(text_lines(body_node, page.skip), page.labels)
         body_text = "\n".join(lines) or None
         images = find_images(page, body_node)
-        if body_text is not None or images:
-            body_html = body_html_of(page, body_node)
     attachments = find_attachments(page, body_node, blocks, loose)
+    if body_node is not None and (body_text is not None or images):
+        # The page's last reading: its body is changed in place rather than copied.
+        body_html = body_html_of(page, body_node, in_place=True)
 
     if title is None:
         problems.append("title not found")

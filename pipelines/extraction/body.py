@@ -105,8 +105,10 @@ def drop_boilerplate_lines(lines: list[str], labels: LabelRules) -> list[str]:
     return kept
 
 
-def body_html_of(page: Page, body: etree._Element) -> str | None:
-    fragment = copy.deepcopy(body)
+def body_html_of(page: Page, body: etree._Element, in_place: bool = False) -> str | None:
+    """The body's HTML: scripts and the like dropped, links made absolute, in a copy of the
+    body or, `in_place`, in the page itself (its last reading: no copy of a 50 MB body)."""
+    fragment = body if in_place else copy.deepcopy(body)
     fragment.tail = None
     for node in list(fragment.iter(*_HTML_DROP)):
         if node is not fragment:

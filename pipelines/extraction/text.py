@@ -4,7 +4,7 @@ block, without spaces put inside Chinese sentences."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from lxml import etree
 
@@ -85,8 +85,21 @@ def text_lines(
                 parts.append(_BREAK)
             if node is not element and node.tail:
                 parts.append(node.tail)
-    lines = (clean_line(line) for line in "".join(parts).split(_BREAK))
-    return [line for line in lines if line]
+    return [line for line in map(clean_line, _between_breaks(parts)) if line]
+
+
+def _between_breaks(parts: list[str]) -> Iterator[str]:
+    """The texts between the _BREAK parts, each joined from its parts: a line of one part
+    (a 50 MB paragraph) is that part itself, not a copy. The list is emptied as it goes."""
+    line: list[str] = []
+    for part in parts:
+        if part == _BREAK:
+            yield "".join(line)
+            line = []
+        else:
+            line.append(part)
+    parts.clear()
+    yield "".join(line)
 
 
 def inline_text(element: etree._Element) -> str:

@@ -30,6 +30,7 @@ from archive.read.search.hits import SNIPPET_LENGTH, SearchHit, snippet
 from archive.read.search.plan import DATE_BOUND, QueryPlan, SearchOptions
 from archive.store.search_index import (
     INDEX_TABLE,
+    LONG_TEXT,
     TITLE_TABLE,
     VERSION_BITS,
     VERSION_MASK,
@@ -155,6 +156,12 @@ def _matches_sql(plan: QueryPlan) -> str:
     )
 
 
+def _body_match(plan: QueryPlan) -> str:
+    """The body index's query: the phrases, or a body too long to be indexed whole
+    (search_index.INDEXED_CHARS), which the exact check then reads."""
+    return f"({' AND '.join(plan.phrases)}) OR {LONG_TEXT}"
+
+
 def _rowid_sql(filters: _Filters, table: str) -> tuple[str, dict[str, int]]:
     sql, params = "", {}
     if filters.rowid_from is not None:
@@ -173,7 +180,7 @@ def _many_candidates(connection: sqlite3.Connection, plan: QueryPlan, filters: _
         connection,
         f"SELECT count(*) FROM (SELECT rowid FROM {INDEX_TABLE}"
         f" WHERE {INDEX_TABLE} MATCH :match{rowids} LIMIT :enough)",
-        {"match": " AND ".join(plan.phrases), "enough": RANKED_CANDIDATES + 1, **params},
+        {"match": _body_match(plan), "enough": RANKED_CANDIDATES + 1, **params},
     )
     return bool(count and count > RANKED_CANDIDATES)
 
@@ -228,7 +235,7 @@ def _fts_rows(
         + (" LIMIT :limit" if limit is not None else "")
     )
     params = {**filters.params, **rowid_params, **_word_params(plan)}
-    params["match"] = " AND ".join(plan.phrases)
+    params["match"] = " AND ".join(plan.phrases) if title_only else _body_match(plan)
     if limit is not None:
         params["limit"] = limit
     cursor = connection.execute(sql, params)
