@@ -121,9 +121,10 @@ def test_postgresql_gone_for_good_mid_crawl_ends_the_workers_with_one_line(tmp_p
         as_json=False,
     )
     wait_for_captures(tmp_path / "fleet", 10, worker)
+    # Before the stop: the worker may see the database go while pg_ctl is still stopping it.
+    gone_at = time.monotonic()
     cluster.stop("immediate")
     try:
-        gone_at = time.monotonic()
         _, stderr = worker.communicate(timeout=120)
         waited = time.monotonic() - gone_at
     finally:
