@@ -395,14 +395,15 @@ def test_a_damaged_tree_never_stops_a_crawl_and_verify_names_it(home, replica):
 
 def test_verify_on_sqlite_loads_no_sqlalchemy(home, tmp_path):
     """verify reads SQLite with the standard library alone (archive.evidence.raw_rows); rich
-    only on a terminal, urllib's HTTP (ssl) never. (The tokens' check loads rfc3161-client.)"""
+    only on a terminal, urllib's HTTP (ssl) never, warcio only for a file the fast pass does not
+    vouch for. (The tokens' check loads rfc3161-client.)"""
     code = (
         "import contextlib, io\n"
         "from archive.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    main(['verify', '--home', {str(home)!r}], standalone_mode=False)"
     )
-    heavy = ("sqlalchemy", "alembic", "rich", "ssl")
+    heavy = ("sqlalchemy", "alembic", "rich", "ssl", "warcio")
     assert loaded_after(code, tmp_path, *heavy) == []
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from archive.evidence.findings import Problem, VerifyReport
-from archive.evidence.timestamps import TokenInvalid, check_token, load_roots
 from archive.store import ledger_tree, merkle
 from archive.store.ledger_tree import HeadRow, head_message
 
@@ -161,6 +160,9 @@ class TreeCheck:
                 " pass --tsa-ca FILE or set CHALCO_TSA_CA_BUNDLE"
             )
             return None
+        # Imported where a head has a token: most archives have none (start-up).
+        from archive.evidence.timestamps import TokenInvalid, load_roots
+
         try:
             return load_roots(self.ca_bundle)
         except TokenInvalid as error:
@@ -170,6 +172,8 @@ class TreeCheck:
     def _check_token(self, head: HeadRow, roots: list[Any] | None) -> datetime | None:
         if head.token is None:
             return None
+        from archive.evidence.timestamps import TokenInvalid, check_token
+
         try:
             proven = check_token(head.token, head_message(head.tree_size, head.root_hash), roots)
         except TokenInvalid as error:

@@ -14,10 +14,9 @@ from typing import Any, NamedTuple
 
 from archive.errors import SnapshotCorrupt
 from archive.evidence.findings import Problem, Progress, VerifyReport
-from archive.evidence.ledger_check import check_ledger
+from archive.evidence.ledger_beside import LedgerPass
 from archive.evidence.losses import acknowledge_losses
 from archive.evidence.raw_rows import RawRows
-from archive.evidence.tree_check import TreeCheck
 from archive.evidence.warc_check import StoredRecord
 from archive.evidence.warc_files import check_files
 from archive.read.sql import Reader, reader_for
@@ -178,9 +177,11 @@ def verify(
     raw = RawRows(reader)
     report = VerifyReport()
     progress = progress or Progress()
+    # The ledger pass reads the database while this process reads the WARC files.
+    ledger = LedgerPass(home, reader, known_heads, ca_bundle)
     contents = check_files(reader, home, since, report, progress, jobs)
     _check_captures(raw, home, contents, since, report)
-    check_ledger(reader, report, progress, TreeCheck(reader, known_heads, ca_bundle))
+    ledger.result(report, progress)
     _check_file_rows(raw, report)
     acknowledge_losses(raw, home, report)  # what `repair` made good: notes
     quarantine = home.warc_dir / QUARANTINE_DIR

@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
 from archive.errors import SnapshotCorrupt, readable_reason
 
 
@@ -41,9 +38,11 @@ def warc_digest(hex_digest: str) -> str:
     return "sha256:" + base64.b32encode(bytes.fromhex(hex_digest)).decode("ascii")
 
 
-
 def read_record(path: Path, offset: int, length: int) -> StoredResponse:
     """Read the response or revisit record at `offset` and check its payload digest."""
+    from warcio.archiveiterator import ArchiveIterator  # here: verify of a whole archive
+    from warcio.exceptions import ArchiveLoadFailed  # never needs it (archive.evidence)
+
     try:
         with open(path, "rb") as handle:
             handle.seek(offset)
@@ -118,6 +117,9 @@ def record_intact(
     """Does the gzip member at `offset` hold one whole record with its digests (and, given,
     this record id and payload digest)? Read a slice at a time: an attachment's record may
     be hundreds of megabytes, which `read_record` would hold at once."""
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
     try:
         if path.stat().st_size < offset + length:
             return False

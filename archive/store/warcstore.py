@@ -331,5 +331,3 @@ class WarcStore:
 
     def close(self) -> None:
         self.close_current()
-
-
