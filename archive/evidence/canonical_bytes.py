@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -76,49 +77,87 @@ def row_hasher(
     covered = list(COVERED_COLUMNS[kind])
     flags = list(FLAG_COLUMNS.get(kind, ()))
     selected = covered + flags
-    plain = list(range(len(covered)))  # each template sorts them by name, with its flags
-    flag_at = [len(covered) + n for n in range(len(flags))]
-    templates: dict[tuple[bool, ...], tuple[bytes, list[int]]] = {}
     # Where each selected column is in the rows handed over.
     at = list(range(len(selected))) if layout is None else [list(layout).index(c) for c in selected]
+    by_name = sorted(range(len(covered)), key=lambda i: covered[i])
+    flags_by_name = sorted(range(len(flags)), key=lambda i: flags[i])
+    # The covered values in the JSON's order (the keys sorted), then the flags, taken from a
+    # row in one C call.
+    take = _getter([at[i] for i in by_name] + [at[len(covered) + i] for i in flags_by_name])
+    names = [covered[i] for i in by_name]
+    flag_names = [flags[i] for i in flags_by_name]
+    templates: dict[tuple[Any, ...], tuple[bytes, Callable[[Sequence[Any]], Any]] | None] = {}
 
-    def template(present: tuple[bool, ...]) -> tuple[bytes, list[int]]:
-        """The row's JSON with a %s for each value, and which columns fill them."""
-        columns = plain + [i for i, on in zip(flag_at, present, strict=True) if on]
-        columns.sort(key=lambda i: selected[i])
-        pieces = []
-        for i in columns:
-            value = b"true" if i in flag_at else b"%s"
-            pieces.append(QUOTE + selected[i].encode("ascii") + QUOTE + b": " + value)
-        return b"{" + b", ".join(pieces) + b"}", [at[i] for i in columns if i not in flag_at]
+    def template(shape: tuple[Any, ...]) -> tuple[bytes, Callable[[Sequence[Any]], Any]] | None:
+        """The row's JSON for rows whose values are of these types, with a %s or %d for
+        each value that is not null, and what picks those values; None for a type the
+        template does not know (the row is assembled value by value)."""
+        pieces: list[tuple[str, bytes]] = []
+        filled: list[int] = []
+        for n, name in enumerate(names):
+            kind_of = shape[n]
+            if kind_of is bytes:
+                pieces.append((name, QUOTE + b"%s" + QUOTE))
+            elif kind_of is int:
+                pieces.append((name, b"%d"))
+            elif kind_of is type(None):
+                pieces.append((name, b"null"))
+                continue
+            else:
+                return None
+            filled.append(n)
+        for n, name in enumerate(flag_names):
+            if shape[len(names) + n]:  # a flag is covered only where set
+                pieces.append((name, b"true"))
+        pieces.sort()
+        text = b", ".join(QUOTE + name.encode("ascii") + QUOTE + b": " + v for name, v in pieces)
+        return b"{" + text + b"}", _getter(filled)  # (no column's name holds a %)
 
     sha256 = hashlib.sha256
     escape = _escape_common
-    raw = _raw
-    no_flags, no_flag_columns = template(()) if not flags else (b"", [])
-    flag_in_row = [at[i] for i in flag_at]
+    covered_count = len(names)
+    flagged = bool(flags)
 
     def digest(row: Sequence[Any]) -> bytes:
-        if flags:
-            present = tuple(bool(row[i]) for i in flag_in_row)
-            shape = templates.get(present)
-            if shape is None:
-                shape = templates[present] = template(present)
-            text, columns = shape
+        values = take(row)
+        # The types of the values, and whether each flag is set: a template for each.
+        if flagged:
+            shape = (*map(type, values[:covered_count]), *map(bool, values[covered_count:]))
         else:
-            text, columns = no_flags, no_flag_columns
-        values = tuple(
-            [
-                QUOTE + value + QUOTE
-                if type(value) is bytes
-                else b"null"
-                if value is None
-                else b"%d" % value
-                if type(value) is int
-                else raw(value)
-                for value in [row[i] for i in columns]
-            ]
-        )
-        return sha256(escape(text % values).replace(QUOTE, b'"')).digest()
+            shape = tuple(map(type, values))
+        try:
+            found = templates[shape]
+        except KeyError:
+            found = templates[shape] = template(shape)
+        if found is None:
+            return _assembled(names, flag_names, values)
+        text, pick = found
+        return sha256(escape(text % pick(values)).replace(QUOTE, b'"')).digest()
 
     return selected, digest
+
+
+def _getter(positions: list[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A function of a row giving the values at `positions` as a tuple (itemgetter's, which
+    gives a lone value, not a tuple, for one position)."""
+    if len(positions) == 1:
+        position = positions[0]
+        return lambda row: (row[position],)
+    if not positions:
+        return lambda row: ()
+    return operator.itemgetter(*positions)  # type: ignore[return-value]
+
+
+def _assembled(names: list[str], flag_names: list[str], values: tuple[Any, ...]) -> bytes:
+    """The digest of a row holding a value of a rarer type (str, a buffer, a number that is
+    not an int), assembled value by value."""
+    pieces = [
+        (name, _raw(value) if type(value) is not bytes else QUOTE + value + QUOTE)
+        for name, value in zip(names, values, strict=False)
+    ]
+    pieces += [
+        (name, b"true") for name, on in zip(flag_names, values[len(names) :], strict=True) if on
+    ]
+    pieces.sort()
+    text = b", ".join(QUOTE + name.encode("ascii") + QUOTE + b": " + v for name, v in pieces)
+    return hashlib.sha256(_escape_common(b"{" + text + b"}").replace(QUOTE, b'"')).digest()

@@ -22,6 +22,7 @@ from archive.evidence.tree_check import TreeCheck
 from archive.read.sql import Reader, reader_for
 from archive.store import merkle
 from archive.store.ledger import (
+    CANONICAL_JSON,
     GENESIS,
     HISTORY_KINDS,
     named_files_row,
@@ -127,9 +128,12 @@ def _row_digests(
 
 def _files_digests(raw: RawRows) -> dict[str, dict[int, bytes]]:
     """The digests of each version's list of files, by the ledger's rule for them."""
+    # row_digest's canonical JSON without its per-column steps: these rows hold no time and
+    # no huge text (what those steps are for), and a call per version cost a tenth of the pass.
+    encode, sha256 = CANONICAL_JSON.encode, hashlib.sha256
     return {
         kind: {
-            version_id: bytes.fromhex(row_digest(kind, row))
+            version_id: sha256(encode(row).encode("utf-8")).digest()
             for version_id, row in canonical.items()
         }
         for kind, canonical in (
