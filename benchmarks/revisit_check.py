@@ -97,9 +97,7 @@ def main() -> None:
                 shutil.rmtree(home)
     finally:
         CaptureWriter._intact = checked  # type: ignore[method-assign]
-    print(
-        "| second run, all revisits | CPU, median | per page | wall, median | rounds (CPU s) |"
-    )
+    print("| second run, all revisits | CPU, median | per page | wall, median | rounds (CPU s) |")
     print("| --- | --- | --- | --- | --- |")
     for label, rounds in timings.items():
         cpu = statistics.median(c for _, c in rounds)

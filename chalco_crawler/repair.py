@@ -15,14 +15,12 @@ from typing import Any
 
 from rich.console import Console
 from scrapy.crawler import CrawlerProcess
-from sqlalchemy.exc import SQLAlchemyError
 
-from archive.errors import ArchiveError, ArchiveLocked, ArchiveMoved
 from archive.safe_text import terminal_text
 from archive.store.home import ArchiveHome
+from chalco_crawler.failures import exit_code_of
 from chalco_crawler.run import build_settings
 from chalco_crawler.session import (
-    EXIT_LOCKED,
     EXIT_OK,
     EXIT_PARTIAL,
     EXIT_STORAGE,
@@ -107,24 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         watch_after_scrapy(reactor)
         process.start()
     if failures:
-        error = failures[0]
-        if isinstance(error, ArchiveLocked):
-            errors.print(f"Error: {error}", markup=False)
-            return EXIT_LOCKED
-        if isinstance(error, ArchiveMoved):
-            errors.print(f"Error: {error}", markup=False)
-            return EXIT_USAGE
-        if isinstance(error, OSError):
-            errors.print(f"Error: cannot write to the archive in {home.root}: {error}")
-            return EXIT_STORAGE
-        if isinstance(error, ArchiveError):
-            errors.print(f"Error: {error}", markup=False)
-            return EXIT_PARTIAL
-        if isinstance(error, SQLAlchemyError):
-            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-            errors.print(f"Error: cannot use the database of {home.root}: {reason}")
-            return EXIT_STORAGE
-        raise error
+        return exit_code_of(failures[0], home, errors)
     session = CrawlSession.of(crawler)
     session.finish_after_forced_stop()
     summary = session.summary

@@ -17,22 +17,19 @@ from rich.console import Console
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
-from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet import task
 
-from archive.errors import ArchiveError, ArchiveLocked, ArchiveMoved, StorageFailed
 from archive.safe_text import terminal_text
 from archive.store.home import ArchiveHome
 from archive.store.recovery import safe_name
+from chalco_crawler.failures import exit_code_of
 from chalco_crawler.first_probe import ANSWERS, is_empty, misfit_reasons, probe_settings
-from chalco_crawler.fleet import FleetError, default_worker_name
+from chalco_crawler.fleet import default_worker_name
 from chalco_crawler.probe import site_targets
 from chalco_crawler.probe_spider import ProbeSpider
 from chalco_crawler.profile import PROFILE_DIR_NAME, SiteProfile
 from chalco_crawler.session import (
-    EXIT_LOCKED,
     EXIT_MISREAD,
-    EXIT_PARTIAL,
     EXIT_STORAGE,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
@@ -423,35 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress.stop()
         ANSWERS.clear()
     if failures:
-        error = failures[0]
-        if isinstance(error, ArchiveLocked):
-            errors.print(f"Error: {error}", markup=False)
-            return EXIT_LOCKED
-        if isinstance(error, ArchiveMoved):
-            errors.print(f"Error: {error}", markup=False)
-            return EXIT_USAGE
-        if isinstance(error, FleetError):
-            errors.print(f"Error: {error}", markup=False)
-            return error.exit_code
-        if isinstance(error, StorageFailed):  # e.g. the database server does not answer
-            errors.print(f"Error: {error}", markup=False)
-            return EXIT_STORAGE
-        if isinstance(error, LookupError | ValueError):
-            errors.print(f"Error: {error}", markup=False)
-            return EXIT_USAGE
-        if isinstance(error, OSError):
-            errors.print(
-                f"Error: cannot write to the archive in {home.root}: {error}", markup=False
-            )
-            return EXIT_STORAGE
-        if isinstance(error, ArchiveError):  # a schema of a newer release: refused untouched
-            errors.print(f"Error: {error}", markup=False)
-            return EXIT_PARTIAL
-        if isinstance(error, SQLAlchemyError):  # not an SQLite file, a truncated one
-            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-            errors.print(f"Error: cannot use the database of {home.root}: {reason}", markup=False)
-            return EXIT_STORAGE
-        raise error
+        return exit_code_of(failures[0], home, errors)
     if misfit:
         return report_misfit(misfit, args, console, errors)
     if not crawls:  # stopped by a signal while probing: nothing was archived
