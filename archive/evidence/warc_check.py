@@ -241,43 +241,62 @@ def scan_warc(
     verify's careful reading leaves it. Anything else irregular, anywhere, gives None.
     `on_read` is told the size of each piece of the file read, for a progress bar.
     """
-    records: dict[int, StoredRecord] = {}
     whole_file = hashlib.sha256()
-    member_start = 0  # offset of the member being read
-    position = 0  # offset of the next compressed byte to feed
-    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    member: _Member | None = None
     try:
         with open(path, "rb") as handle:
-            while chunk := handle.read(READ_SIZE):
-                whole_file.update(chunk)
-                if on_read is not None:
-                    on_read(len(chunk))
-                view = memoryview(chunk)
-                while view:
-                    if member is None:
-                        member = _Member()
-                    feed = view[:FEED_SIZE]
-                    member.feed(decompressor.decompress(feed, OUTPUT_SIZE))
-                    while decompressor.unconsumed_tail:  # highly compressed bytes
-                        tail = decompressor.unconsumed_tail
-                        member.feed(decompressor.decompress(tail, OUTPUT_SIZE))
-                    if not decompressor.eof:
-                        position += len(feed)
-                        view = view[len(feed) :]
-                        continue
-                    used = len(feed) - len(decompressor.unused_data)
-                    position += used
-                    view = view[used:]
-                    records[member_start] = member.finish()
-                    member_start, member = position, None
-                    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-            size = position
+            records, valid, size, cut_off = scan_members(handle, 0, None, on_read, whole_file)
     except (Irregular, zlib.error, OSError):
         return None
-    if member is not None and not being_written:
+    if cut_off and not being_written:
         return None  # a closed file ends in a cut-off record: warcio names it
-    return FileScan(records, member_start, size, whole_file.hexdigest())
+    return FileScan(records, valid, size, whole_file.hexdigest())
+
+
+def scan_members(
+    handle: Any,
+    start: int,
+    stop: int | None,
+    on_read: Callable[[int], None] | None = None,
+    whole_file: Any = None,
+) -> tuple[dict[int, StoredRecord], int, int, bool]:
+    """The records of the gzip members from `start` (where one begins) to `stop` (or the
+    end of the file): (records by offset, where the last whole one ends, where the bytes
+    read end, whether a member was still open there). `whole_file`: a hasher given every
+    byte read. Raises Irregular (or zlib.error) at anything the pass does not vouch for."""
+    records: dict[int, StoredRecord] = {}
+    handle.seek(start)
+    member_start = position = read_to = start  # the member; the next byte to feed; read
+    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    member: _Member | None = None
+    while True:
+        want = READ_SIZE if stop is None else min(READ_SIZE, stop - read_to)
+        if want <= 0 or not (chunk := handle.read(want)):
+            break
+        read_to += len(chunk)
+        if whole_file is not None:
+            whole_file.update(chunk)
+        if on_read is not None:
+            on_read(len(chunk))
+        view = memoryview(chunk)
+        while view:
+            if member is None:
+                member = _Member()
+            feed = view[:FEED_SIZE]
+            member.feed(decompressor.decompress(feed, OUTPUT_SIZE))
+            while decompressor.unconsumed_tail:  # highly compressed bytes
+                tail = decompressor.unconsumed_tail
+                member.feed(decompressor.decompress(tail, OUTPUT_SIZE))
+            if not decompressor.eof:
+                position += len(feed)
+                view = view[len(feed) :]
+                continue
+            used = len(feed) - len(decompressor.unused_data)
+            position += used
+            view = view[used:]
+            records[member_start] = member.finish()
+            member_start, member = position, None
+            decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    return records, member_start, position, member is not None
 
 
 def member_record(path: Path, offset: int, length: int) -> StoredRecord | None:
