@@ -14,10 +14,10 @@ from datetime import datetime
 
 from archive.evidence.findings import VerifyReport
 from archive.evidence.raw_rows import RawRows
+from archive.evidence.warc_check import record_whole
 from archive.read.sql import in_list
 from archive.store.home import ArchiveHome
 from archive.store.times import read_time
-from archive.store.warc_records import record_intact
 
 # Problems of a file that no lost capture can account for.
 NOT_OF_LOSSES = ("record not indexed", "WARC file not in the database")
@@ -166,12 +166,12 @@ def _damage_explained(raw: RawRows, home: ArchiveHome, name: str, lost: set[int]
     spans.sort()
     end = spans[0][0]  # the warcinfo record comes first
     lost_here = {capture_id for _, _, capture_id, _, _ in spans if capture_id in lost}
-    if not record_intact(path, 0, end) and len(lost_here) < len({s[2] for s in spans}):
+    if not record_whole(path, 0, end) and len(lost_here) < len({s[2] for s in spans}):
         return 0  # the file's own header is damaged, and not because the file is gone
     for offset, length, capture_id, record_id, payload in spans:
         if offset != end:
             return 0  # bytes between records that no capture accounts for
         end = offset + length
-        if capture_id not in lost and not record_intact(path, offset, length, record_id, payload):
+        if capture_id not in lost and not record_whole(path, offset, length, record_id, payload):
             return 0
     return len(lost_here) if end == closed_size and lost_here else 0

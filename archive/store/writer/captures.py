@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, select, update
 
 from archive.errors import ContentOversize, ContentUndecodable
-from archive.evidence.warc_check import member_record
+from archive.evidence.warc_check import record_whole
 from archive.store.decoding import DEFAULT_MAX_DECODED, decoded_digest, is_encoded
 from archive.store.home import ArchiveHome
 from archive.store.models import utc_now
@@ -21,7 +21,6 @@ from archive.store.warcstore import (
     HttpExchange,
     RevisitTarget,
     WrittenRecord,
-    record_intact,
     sha256_hex,
 )
 from archive.store.writer.durability import DurableWriter, WriterOptions, guarded
@@ -84,12 +83,10 @@ LAST_GOOD_CAPTURE = (
 def _whole(home: ArchiveHome, row: Any) -> bool:
     """Does a row of RECORD_OF point at its record, whole? Verify's fast pass decides at the
     speed of zlib; warcio's careful reading, where the pass does not vouch for the record."""
-    path = home.warc_dir / row.name
     payload_sha256 = row.payload_sha256 if row.record_type == "response" else None
-    stored = member_record(path, row.offset, row.length)
-    if stored is None:
-        return record_intact(path, row.offset, row.length, row.record_id, payload_sha256)
-    return stored.record_id == row.record_id and stored.payload_sha256 == payload_sha256
+    return record_whole(
+        home.warc_dir / row.name, row.offset, row.length, row.record_id, payload_sha256
+    )
 
 
 class CaptureWriter(DurableWriter):
