@@ -25,6 +25,7 @@ from scrapy.utils.project import get_project_settings
 from twisted.internet import task
 
 from archive.store.home import ArchiveHome
+from chalco_crawler.command_line import add_setting_option
 from chalco_crawler.probe_report import EXIT_USAGE, as_json, exit_code, judge, text_lines
 from chalco_crawler.probe_spider import MAX_REQUESTS, ProbeSpider, SiteProbe
 from chalco_crawler.profile import PROFILE_DIR_NAME, SiteProfile, load_profile
@@ -60,15 +61,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="site root (default: the profile's live site); NAME=URL with several sites",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument(
-        "-s",
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a Scrapy setting, e.g. -s DOWNLOAD_DELAY=2",
-    )
+    add_setting_option(parser, "DOWNLOAD_DELAY=2")
     return parser.parse_args(argv)
 
 

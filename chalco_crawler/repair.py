@@ -18,6 +18,7 @@ from scrapy.crawler import CrawlerProcess
 
 from archive.safe_text import terminal_text
 from archive.store.home import ArchiveHome
+from chalco_crawler.command_line import add_setting_option
 from chalco_crawler.failures import exit_code_of
 from chalco_crawler.run import build_settings
 from chalco_crawler.session import (
@@ -34,15 +35,7 @@ from chalco_crawler.stop_signal import STOP, watch_after_scrapy
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="chalco-archive repair", description=__doc__)
     parser.add_argument("--home", help="archive home directory")
-    parser.add_argument(
-        "-s",
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a Scrapy setting, e.g. -s DOWNLOAD_DELAY=2",
-    )
+    add_setting_option(parser, "DOWNLOAD_DELAY=2")
     arguments = parser.parse_args(argv)
     # What build_settings reads of a crawl's arguments: a repair is never a fleet's.
     arguments.workers_redis = arguments.fleet = arguments.worker = None

@@ -22,6 +22,7 @@ from twisted.internet import task
 from archive.safe_text import terminal_text
 from archive.store.home import ArchiveHome
 from archive.store.recovery import safe_name
+from chalco_crawler.command_line import add_setting_option
 from chalco_crawler.failures import exit_code_of
 from chalco_crawler.first_probe import ANSWERS, is_empty, misfit_reasons, probe_settings
 from chalco_crawler.fleet import default_worker_name
@@ -63,15 +64,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="section paths, e.g. xwdt/gsyw (default: discover)",
     )
-    parser.add_argument(
-        "-s",
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a Scrapy setting, e.g. -s DOWNLOAD_DELAY=0",
-    )
+    add_setting_option(parser, "DOWNLOAD_DELAY=0")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--full", action="store_true", help="walk every list page")
     mode.add_argument(
