@@ -162,6 +162,25 @@ def wait_for_captures(home: Path, at_least: int, *workers: subprocess.Popen[str]
         time.sleep(0.05)
 
 
+def wait_for_articles(database: str, at_least: int, *workers: subprocess.Popen[str]) -> None:
+    """Until the workers have committed this many articles between them: what a kill must
+    find kept (WARC records are written before their rows commit)."""
+    import psycopg
+
+    deadline = time.monotonic() + 90
+    while True:
+        assert time.monotonic() < deadline, "the workers committed no article in time"
+        assert all(w.poll() is None for w in workers), "a worker ended before the fault"
+        try:
+            with psycopg.connect(database.replace("+psycopg", "")) as connection:
+                (count,) = connection.execute("SELECT count(*) FROM articles").fetchone() or (0,)
+        except psycopg.Error:  # no such table yet: the first worker is making the schema
+            count = 0
+        if count >= at_least:
+            return
+        time.sleep(0.05)
+
+
 def pages_fetched_twice(server: ReplicaServer, since: int, alone: Alone) -> list[str]:
     """HTML pages the site served more often since request `since` than to one process."""
     fetches = html_fetches(server, since)

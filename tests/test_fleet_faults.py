@@ -26,6 +26,7 @@ from tests.fleet_workers import (
     pages_fetched_twice,
     shared_redis_url,
     start_worker,
+    wait_for_articles,
     wait_for_captures,
 )
 from tests.private_services import private_redis
@@ -128,6 +129,7 @@ def test_a_fleet_killed_whole_with_its_redis_is_finished_by_the_next_run(tmp_pat
             for name in ("a", "b")
         ]
         wait_for_captures(home, 25, *workers)
+        wait_for_articles(database, 1, *workers)  # a part of the crawl committed
         for worker in workers:
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)
