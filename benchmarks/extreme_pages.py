@@ -6,7 +6,8 @@ and, alternating, its baseline:
 
 - huge: the 超大页面 section (huge_pages.py): a list page with a 50 MB inline script, an
   article with a 50 MB script in its <head>, one with a 50 MB pasted image (data: URI), one
-  with a 10.5 MB paragraph; baseline: the same section with each huge part 1 KB.
+  with a 50 MB paragraph (--paragraph-size); baseline: the same section with each huge part
+  1 KB.
 - fan-out: an article naming 100,000 attachments (fan_out.py; MAX_FILES_PER_PAGE 500 of them
   fetched, the rest named); baseline: the same article naming 5.
 - endless: 公司要闻 with an attachment that never ends (transfers.py), cut at the default
@@ -35,6 +36,8 @@ from replica.faults.pages import FAN_OUT, GSYW, HUGE  # noqa: E402
 from tests.conftest import crawl_command, run_measured  # noqa: E402
 
 MiB = 1024 * 1024
+PARAGRAPH_SIZE = [50_000_000]
+"""The 超大页面 paragraph's size in the huge scenario (--paragraph-size)."""
 
 
 def crawl(server: FaultServer, home: Path, *extra: str) -> tuple[int, float, float, dict]:
@@ -54,7 +57,9 @@ def crawl(server: FaultServer, home: Path, *extra: str) -> tuple[int, float, flo
 
 SCENARIOS = {
     "huge": (
-        lambda: FaultServer(crawl_delay=None, huge_page_size=50_000_000),
+        lambda: FaultServer(
+            crawl_delay=None, huge_page_size=50_000_000, text_node_size=PARAGRAPH_SIZE[0]
+        ),
         lambda: FaultServer(crawl_delay=None, huge_page_size=1_000),
         ("--sections", HUGE),
     ),
@@ -82,7 +87,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--only", choices=sorted(SCENARIOS), action="append")
+    parser.add_argument(
+        "--paragraph-size", type=int, default=PARAGRAPH_SIZE[0], help="bytes (default 50 MB)"
+    )
     args = parser.parse_args()
+    PARAGRAPH_SIZE[0] = args.paragraph_size
     for round_number in range(1, args.rounds + 1):
         for name, (extreme, ordinary, extra) in SCENARIOS.items():
             if args.only and name not in args.only:

@@ -30,12 +30,19 @@ from archive.store.home import ArchiveHome
 from archive.store.models import File, VersionCapture, VersionFile
 from archive.store.record_reader import read_payload
 from archive.store.tables import ARTICLES, CAPTURES, VERSIONS, WARC_FILES
+from archive.store.version_texts import (
+    HUGE_COLUMNS,
+    equals_beside,
+    is_huge,
+    kept_beside,
+    read_beside,
+)
 from archive.store.warcstore import decode_content
 from archive.store.writer import ArchiveWriter
 from archive.store.writer.values import ArticleContent, FileLink, Reading
 from chalco_crawler.profile import SiteProfile
 from pipelines.content import archive_content, extractor_version, named_links
-from pipelines.extraction import extract_article
+from pipelines.extraction import PageBytes, extract_article
 from pipelines.normalization import normalize
 
 VERSION_CAPTURES: Table = VersionCapture.__table__  # type: ignore[assignment]
@@ -223,7 +230,7 @@ def page_content(home: ArchiveHome, candidate: Candidate) -> bytes:
 
 
 def read_page(
-    content: bytes, candidate: Candidate, profile: SiteProfile, version: str
+    content: bytes | PageBytes, candidate: Candidate, profile: SiteProfile, version: str
 ) -> ArticleContent:
     """The record the current extraction makes of the snapshot (the crawl's stages 1, 2)."""
     extraction = extract_article(
@@ -310,7 +317,33 @@ def stored_fields(connection: Connection, version_ids: Sequence[int]) -> dict[in
         .order_by(VERSION_FILES.c.version_id, VERSION_FILES.c.position)
     ):
         files[named.version_id].append([named.role, named.url, named.name])
-    return {row.id: _stored_fields(row, files[row.id]) for row in rows}
+    stored = {row.id: _stored_fields(row, files[row.id]) for row in rows}
+    # A huge text kept beside its row is compared there, never read (version_texts.py).
+    for version_id in kept_beside(connection, version_ids):
+        for name in HUGE_COLUMNS:
+            if stored[version_id][name] is None:
+                stored[version_id][name] = BESIDE
+    return stored
+
+
+BESIDE = "<kept beside its row>"
+"""A stored field's value when its text is kept in version_texts."""
+
+
+def changed_fields(
+    connection: Connection, version_id: int, new: dict[str, Any], old: dict[str, Any]
+) -> list[str]:
+    """The fields whose new value differs from the stored one. A text kept beside its row
+    is compared there a slice at a time, and read only when it differs (for the examples)."""
+    changed = []
+    for name in FIELDS:
+        if old[name] is BESIDE:
+            if equals_beside(connection, version_id, name, new[name]):
+                continue
+            old[name] = read_beside(connection, version_id, name)
+        if new[name] != old[name]:
+            changed.append(name)
+    return changed
 
 
 def _shorten(value: Any) -> str:
@@ -390,11 +423,11 @@ def reextract(
                 summary.failures.append({"url": candidate.url, "reason": str(error)})
                 continue
             summary.read += 1
-            record = read_page(
-                content, candidate, profiles[candidate.site], versions[candidate.site]
-            )
-            new, old = fields_of(record), stored[candidate.version_id]
-            changed = [name for name in FIELDS if new[name] != old[name]]
+            page = PageBytes(content)  # let go of once read (a huge page held once)
+            del content
+            record = read_page(page, candidate, profiles[candidate.site], versions[candidate.site])
+            new, old = fields_of(record), stored.pop(candidate.version_id)
+            changed = changed_fields(connection, candidate.version_id, new, old)
             if changed:
                 _count(summary, candidate.url, changed, old, new, examples)
                 named.update(link.url for link in record.files)
@@ -403,6 +436,12 @@ def reextract(
                         candidate.version_id, record, candidate.snapshot_id, candidate.fetched_at
                     )
                 )
+                if writer is not None and (is_huge(record.body) or is_huge(record.body_html)):
+                    # Written at once: a chunk of such readings would be held whole.
+                    summary.new_files |= _unfetched(connection, named - summary.new_files)
+                    summary.written += sum(1 for made in writer.save_reextracted(readings) if made)
+                    readings, named = [], set()
+            del record, new, old
             progress(done, len(todo), summary)
         summary.new_files |= _unfetched(connection, named - summary.new_files)
         if writer is not None and readings:

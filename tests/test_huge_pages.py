@@ -1,8 +1,9 @@
 """Pages with one enormous part over real HTTP (replica/faults/huge_pages.py): a 50 MB inline
 script before an article's <title>, a 50 MB image pasted as a data: URI before its text, a
-paragraph past libxml2's 10 MB limit, and a list page carrying a 50 MB script. libxml2 drops
-such a part and everything after it unless told otherwise: every field and attachment must
-come out exact, in the crawl and in `reextract`, within the crawl's memory bound."""
+50 MB paragraph (five times libxml2's limit), and a list page carrying a 50 MB script.
+libxml2 drops such a part and everything after it unless told otherwise: every field and
+attachment must come out exact, in the crawl and in `reextract`, within the crawl's memory
+bound."""
 
 from __future__ import annotations
 
@@ -165,6 +166,23 @@ def test_the_body_html_shows_the_pasted_image_cut_to_its_head(huge):
     assert f'src="{head}..."' in body_html
     assert good(huge, "huge_data_uri").paragraphs[0] in body_html
     assert len(body_html) < 10_000
+
+
+def test_the_huge_paragraph_is_kept_whole_beside_its_row(huge):
+    paragraph = good(huge, "huge_text_node").paragraphs[-1]
+    assert len(paragraph.encode("utf-8")) > 40_000_000  # the replica's, past libxml2's limit
+    url = huge.server.base_url + huge.server.cases["huge_text_node"].path.lstrip("/")
+    (stored, body_html, in_row) = db_rows(
+        huge.home,
+        "SELECT CAST(t.body AS TEXT), CAST(t.body_html AS TEXT), v.body IS NOT NULL"
+        " FROM article_versions v JOIN articles a ON a.id = v.article_id"
+        " JOIN version_texts t ON t.version_id = v.id WHERE a.url = ?",
+        url,
+    )[0]
+    assert not in_row
+    assert stored == "\n".join(good(huge, "huge_text_node").paragraphs)
+    assert body_html.startswith('<div class="content-con TRS_Editor">')
+    assert body_html.endswith(f">{paragraph}</p>\n</div>")  # nothing to escape: as served
 
 
 def test_search_finds_the_huge_paragraph(huge):

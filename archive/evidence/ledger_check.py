@@ -29,6 +29,7 @@ from archive.store.ledger import (
     row_digest,
     version_files_row,
 )
+from archive.store.version_texts import HUGE_COLUMNS, whole_text_sql
 
 # The table of each kind that is one row of a table.
 TABLES = {
@@ -96,6 +97,24 @@ def _quoted(columns: Sequence[str]) -> str:
     return ", ".join(f'"{column}"' for column in columns)
 
 
+def _texts_beside(raw: RawRows) -> bool:
+    """Whether some version's text is kept beside its row (SQLite's version_texts, from
+    migration 0019); else its columns are read alone, at no cost per row."""
+    if not raw.sqlite:
+        return False  # PostgreSQL keeps every text in its row
+    exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'version_texts'"
+    return raw.scalar(exists) is not None and (
+        raw.scalar("SELECT 1 FROM version_texts LIMIT 1") is not None
+    )
+
+
+def _with_whole_texts(columns: str) -> str:
+    """The quoted columns of article_versions with its texts read wherever they are."""
+    for column in HUGE_COLUMNS:
+        columns = columns.replace(f'"{column}"', whole_text_sql(column), 1)
+    return columns
+
+
 def _row_digests(
     raw: RawRows, counter: _Counter
 ) -> tuple[dict[str, dict[int, bytes]], dict[str, set[int]]]:
@@ -112,7 +131,10 @@ def _row_digests(
         cause_digest = row_hasher("version_cause", layout)[1] if also else None
         marker = ENTRY_LATER.get(kind)
         at_id = selected.index("id")
-        sql = f"SELECT {_quoted([*layout, *([marker] if marker else [])])} FROM {table}"
+        columns = _quoted([*layout, *([marker] if marker else [])])
+        if table == "article_versions" and _texts_beside(raw):
+            columns = _with_whole_texts(columns)
+        sql = f"SELECT {columns} FROM {table}"
         by_id = digests[kind] = {}
         causes = digests.setdefault("version_cause", {}) if also else {}
         waiting = later[kind] = set()
@@ -234,9 +256,12 @@ def _holds_by_the_rule(reader: Reader, kind: str, ref_id: int, digest: str) -> b
     """The row's digest by row_digest itself, from the row as the reader gives it."""
     if kind not in TABLES and kind != "version_cause":
         return False  # the files of a version: already hashed by the rule
-    row = reader.one(
-        f"SELECT * FROM {TABLES.get(kind, 'article_versions')} WHERE id = :id", id=ref_id
-    )
+    table = TABLES.get(kind, "article_versions")
+    row = reader.one(f"SELECT * FROM {table} WHERE id = :id", id=ref_id)
+    if row is not None and table == "article_versions":
+        whole = ", ".join(f"{whole_text_sql(column)} AS {column}" for column in HUGE_COLUMNS)
+        texts = reader.one(f"SELECT {whole} FROM article_versions WHERE id = :id", id=ref_id)
+        row = {**row, **(texts or {})}
     try:
         return row is not None and row_digest(kind, row) == digest
     except (TypeError, ValueError):  # a value no JSON holds (a BLOB where text belongs)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import ArticleNotFound
 from archive.read.sql import Reader, Row, in_list, reader_for
 from archive.store.times import iso_time, read_time
+from archive.store.version_texts import whole_text_sql
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -49,10 +50,11 @@ ARTICLE_COLUMNS = (
     " a.status AS a_status, a.first_seen_at AS a_first_seen_at,"
     " a.last_seen_at AS a_last_seen_at"
 )
-VERSION_COLUMNS = (
+VERSION_COLUMNS = (  # the body wherever it is kept (version_texts.py)
     "v.id AS v_id, v.article_id AS v_article_id, v.number AS v_number, v.title AS v_title,"
     " v.source AS v_source, v.source_raw AS v_source_raw, v.author AS v_author,"
-    " v.published AS v_published, v.published_raw AS v_published_raw, v.body AS v_body,"
+    " v.published AS v_published, v.published_raw AS v_published_raw,"
+    f" {whole_text_sql('body', 'v')} AS v_body,"
     " v.problems_json AS v_problems_json, v.content_sha256 AS v_content_sha256,"
     " v.cause AS v_cause, v.extractor_version AS v_extractor_version,"
     " v.first_seen_at AS v_first_seen_at, v.last_seen_at AS v_last_seen_at"

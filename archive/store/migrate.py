@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Table, func, insert, make_url, select, text
 
@@ -30,6 +31,7 @@ from archive.store.models import (
     WarcFile,
 )
 from archive.store.search_index import fill_pairs, without_gin_indexes
+from archive.store.version_texts import HUGE_COLUMNS, whole_text_column
 from archive.store.writer.durability import HomeLock
 
 # Parents before children, so foreign keys hold at every insert.
@@ -52,6 +54,17 @@ TABLES: list[Table] = [
     )
 ]
 BATCH = 1000
+
+
+def _columns_read(table: Table) -> list[Any]:
+    """The table's columns as copied: a version's huge text kept beside its row (SQLite's
+    version_texts) read from there, into the row as PostgreSQL keeps it."""
+    if table.name != "article_versions":
+        return list(table.columns)
+    return [
+        whole_text_column(column.name) if column.name in HUGE_COLUMNS else column
+        for column in table.columns
+    ]
 
 
 class TargetNotEmpty(ArchiveError):
@@ -103,7 +116,7 @@ def _copy(
                 for table in TABLES:
                     copied = 0
                     result = read.execution_options(stream_results=True).execute(
-                        select(table).order_by(*table.primary_key.columns)
+                        select(*_columns_read(table)).order_by(*table.primary_key.columns)
                     )
                     while batch := result.fetchmany(BATCH):
                         write.execute(insert(table), [dict(row._mapping) for row in batch])

@@ -7,6 +7,7 @@ the SQLite file with any tool see the zone; `published` keeps the site's own zon
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -19,10 +20,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    cast,
     false,
+    func,
+    select,
     true,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from archive.store.times import read_time, stored_time
 
@@ -254,6 +258,32 @@ class Article(Base):
     )
 
 
+class VersionText(Base):
+    """A version's text of more than HUGE_TEXT characters, on SQLite: kept here as UTF-8
+    (a BLOB, read as text with CAST(... AS TEXT)) and its column in article_versions null.
+    SQLite builds a row's whole record in memory when it writes one, so a 50 MB paragraph in
+    both body and body_html cost some 200 MB there; a BLOB that ends its row is written a
+    slice at a time (archive.store.version_texts). `ArticleVersion.body` and `.body_html`
+    read the text wherever it is."""
+
+    __tablename__ = "version_texts"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id"), primary_key=True)
+    body_html: Mapped[bytes | None] = mapped_column(LargeBinary, doc="UTF-8, when huge")
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, doc="UTF-8, when huge")
+
+
+def _whole_text(stored: Any, beside: Any, version_id: Any) -> Any:
+    """A version's text wherever it is kept: in its row (`stored`), or beside it."""
+    return func.coalesce(
+        stored,
+        select(cast(beside, Text))
+        .where(VersionText.version_id == version_id)
+        .correlate_except(VersionText)
+        .scalar_subquery(),
+    )
+
+
 class ArticleVersion(Base):
     """A distinct content of an article. Never updated except for `last_seen_at`, and
     `is_latest` when a newer version arrives."""
@@ -279,8 +309,12 @@ class ArticleVersion(Base):
     )
     published_raw: Mapped[str | None] = mapped_column(Text, doc="时间 as shown")
     info_raw: Mapped[str | None] = mapped_column(Text, doc="the whole 来源/时间 line as shown")
-    body: Mapped[str | None] = mapped_column(Text, doc="clean text, one paragraph per line")
-    body_html: Mapped[str | None] = mapped_column(Text, doc="body HTML with absolute URLs")
+    stored_body: Mapped[str | None] = mapped_column(
+        "body", Text, doc="clean text, one paragraph per line; null when huge (version_texts)"
+    )
+    stored_body_html: Mapped[str | None] = mapped_column(
+        "body_html", Text, doc="body HTML with absolute URLs; null when huge (version_texts)"
+    )
     meta_json: Mapped[str | None] = mapped_column(Text, doc="ArticleTitle, PubDate … as JSON")
     encoding: Mapped[str | None] = mapped_column(String(32))
     template: Mapped[str | None] = mapped_column(String(64), doc="which extraction rule matched")
@@ -296,6 +330,11 @@ class ArticleVersion(Base):
     )
     extractor_version: Mapped[str | None] = mapped_column(
         String(64), doc="the extraction that read these fields (pipelines.content); null: unknown"
+    )
+    # The whole texts, in the row or beside it (read-only: the writer writes with Core).
+    body: Mapped[str | None] = column_property(_whole_text(stored_body, VersionText.body, id))
+    body_html: Mapped[str | None] = column_property(
+        _whole_text(stored_body_html, VersionText.body_html, id)
     )
 
     article: Mapped[Article] = relationship(back_populates="versions")

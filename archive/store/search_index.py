@@ -33,6 +33,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from archive.store.version_texts import whole_text_sql
+
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
@@ -259,7 +261,7 @@ def reindex(connection: Connection) -> int:
     last_id = 0
     while True:
         rows = connection.exec_driver_sql(
-            "SELECT id, published, title, body FROM article_versions"
+            f"SELECT id, published, title, {whole_text_sql('body')} FROM article_versions"
             " WHERE id > ? ORDER BY id LIMIT ?",
             (last_id, INDEX_BATCH),
         ).all()

@@ -24,9 +24,11 @@ from pipelines.extraction.links import attachment_blocks, find_attachments, find
 from pipelines.extraction.page import (
     LARGE_PAGE,
     Page,
-    decode,
+    PageBytes,
+    bound_large_allocations,
     encloses,
     give_back_freed_memory,
+    markup_of,
     parse,
 )
 from pipelines.extraction.provenance import describe_template, field_provenance
@@ -43,33 +45,43 @@ def _default_rules() -> ExtractionRules:
 
 
 def extract_article(
-    body: bytes,
+    body: bytes | PageBytes,
     url: str,
     *,
     content_type: str | None = None,
     rules: ExtractionRules | None = None,
 ) -> Extraction:
-    """Read an article page; never raises: what cannot be found is None, with the reason."""
+    """Read an article page; never raises: what cannot be found is None, with the reason.
+    Bytes handed over as PageBytes are let go of as soon as they are parsed."""
     if rules is None:
         rules = _default_rules()
-    if not isinstance(body, bytes | bytearray | memoryview):
+    if isinstance(body, PageBytes):
+        body = body.take()
+    elif not isinstance(body, bytes | bytearray | memoryview):
         body = str(body).encode("utf-8", "replace")
+    large = len(body) >= LARGE_PAGE
+    if large:
+        bound_large_allocations()
     # A 50 MB inline script or pasted image is set aside before parsing (slim_markup.py).
-    extraction = _read(slim(bytes(body)).markup, url, content_type, rules)
-    if len(body) >= LARGE_PAGE:
+    markup = PageBytes(slim(bytes(body)).markup)
+    del body  # the slim page, or the page itself, is held by `markup` alone
+    extraction = _read(markup, url, content_type, rules)
+    if large:
         give_back_freed_memory()
     return extraction
 
 
-def _read(body: bytes, url: str, content_type: str | None, rules: ExtractionRules) -> Extraction:
+def _read(
+    markup: PageBytes, url: str, content_type: str | None, rules: ExtractionRules
+) -> Extraction:
     try:
-        encoding, text, problems = decode(body, content_type)
+        encoding, utf8, problems = markup_of(markup.take(), content_type)
     except Exception as error:  # noqa: BLE001 - a page must never stop the pipeline
         return _empty("utf-8", [f"page could not be decoded: {error}"])
-    if not text.strip():
+    if utf8 is None:
         return _empty(encoding, problems + ["page is empty"])
-    root = parse(text)
-    del text  # the tree holds the page now
+    root = parse(utf8)
+    del utf8  # the tree holds the page now
     if root is None:
         return _empty(encoding, problems + ["page could not be parsed as HTML"])
     try:
@@ -202,7 +214,7 @@ class ExtractionPipeline:
         profile = self.crawler.spider.profile_for(item.site)  # type: ignore[union-attr]
         work = partial(
             extract_article,
-            item.body,
+            PageBytes(item.body),  # its only holder once item.body is emptied
             item.final_url,
             content_type=item.content_type,
             rules=profile.extraction,

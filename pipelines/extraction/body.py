@@ -107,11 +107,73 @@ def drop_boilerplate_lines(lines: list[str], labels: LabelRules) -> list[str]:
 
 def body_html_of(page: Page, body: etree._Element, in_place: bool = False) -> str | None:
     """The body's HTML: scripts and the like dropped, links made absolute, in a copy of the
-    body or, `in_place`, in the page itself (its last reading: no copy of a 50 MB body)."""
+    body or, `in_place`, in the page itself (its last reading: no copy of a 50 MB body, and
+    its huge texts are lifted out of the tree before it is serialised: lifted_out)."""
     fragment = body if in_place else copy.deepcopy(body)
     fragment.tail = None
     for node in list(fragment.iter(*_HTML_DROP)):
         if node is not fragment:
             node.drop_tree()  # keeps the tail, which is text outside the removed element
     fragment.make_links_absolute(page.base, resolve_base_href=False, handle_failures="ignore")
-    return etree.tostring(fragment, encoding="unicode", method="html").strip() or None
+    lifted = _lift_huge_texts(fragment) if in_place else []
+    html = etree.tostring(fragment, encoding="unicode", method="html")
+    if lifted:
+        try:
+            html = _put_back(html, lifted)
+        except ValueError:  # the page's own text holds a marker: serialised in the tree
+            for node, attribute, _mark, text in lifted:
+                setattr(node, attribute, text)
+            del lifted
+            html = etree.tostring(fragment, encoding="unicode", method="html")
+    return html.strip() or None
+
+
+HUGE_TEXT = 1024 * 1024
+"""Characters of a text node that is lifted out of the tree to be serialised on its own."""
+_MARK = "\ue000chalco-lifted-{}\ue001"  # private-use characters around it
+
+
+Lifted = tuple[etree._Element, str, str, str]
+"""A text lifted out of the tree: its element, "text" or "tail", the marker, the text."""
+
+
+def _lift_huge_texts(fragment: etree._Element) -> list[Lifted]:
+    """Each text or tail of HUGE_TEXT characters or more under `fragment` (itself excluded,
+    whose tail is gone) replaced by a marker. libxml2 serialises a
+    tree into a buffer of its own before lxml decodes it, so a 50 MB paragraph left in the
+    tree would be there three times over (the tree's, the buffer's, the result's)."""
+    lifted: list[Lifted] = []
+    for node in fragment.iter():
+        for attribute in ("text", "tail"):
+            if attribute == "tail" and node is fragment:
+                continue
+            value = getattr(node, attribute)
+            if value is not None and len(value) >= HUGE_TEXT:
+                mark = _MARK.format(len(lifted))
+                setattr(node, attribute, mark)  # the tree lets go of its copy
+                lifted.append((node, attribute, mark, value))
+    return lifted
+
+
+def _put_back(html: str, lifted: list[Lifted]) -> str:
+    """The serialised fragment with each marker replaced by its text, escaped as the
+    serialiser would have (by lxml itself, a slice at a time); ValueError when a marker is
+    found other than once (the page's own text holds one)."""
+    pieces: list[str] = []
+    rest = html
+    for _node, _attribute, mark, text in lifted:
+        before, found, after = rest.partition(mark)
+        if not found or mark in after:
+            raise ValueError("a lifted text's marker is in the page")
+        pieces.append(before)
+        pieces += (_escaped(text[at : at + HUGE_TEXT]) for at in range(0, len(text), HUGE_TEXT))
+        rest = after
+    pieces.append(rest)
+    return "".join(pieces)
+
+
+def _escaped(text: str) -> str:
+    """`text` as lxml serialises a text node in HTML."""
+    holder = etree.Element("p")
+    holder.text = text
+    return etree.tostring(holder, encoding="unicode", method="html")[len("<p>") : -len("</p>")]

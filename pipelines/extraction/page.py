@@ -95,12 +95,48 @@ def _label_rules(rules: ExtractionRules) -> LabelRules:
     )
 
 
+class PageBytes:
+    """A page's bytes handed over to extraction, which lets go of them once it has parsed
+    them: a caller that holds its bytes only through this keeps no 50 MB page alive beside
+    the page's tree."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def take(self) -> bytes:
+        """The bytes, once: the holder lets go of them."""
+        data, self._data = self._data, b""
+        return data
+
+
 def decode(body: bytes, content_type: str | None) -> tuple[str, str, list[str]]:
     """Decode like a browser, but check a declared charset against the bytes (charset.py)."""
     encoding, text, problems = decode_page(body, content_type)
     if _CONTROLS.search(text) is not None:  # else no copy of a page that may be 50 MB
         text = _CONTROLS.sub("", text)
     return encoding, text, problems
+
+
+def markup_of(body: bytes, content_type: str | None) -> tuple[str, bytes | None, list[str]]:
+    """The codec a page is read in, the UTF-8 markup to parse (None: the page is empty) and
+    the problems found. A page in valid UTF-8 with no control character is parsed from its
+    own bytes, not from a copy of them made from its text; any other is decoded as decode
+    does and encoded again, and its bytes let go of (the caller may have handed its only
+    reference over: PageBytes)."""
+    encoding, text, problems = decode_page(body, content_type)
+    clean = _CONTROLS.search(text) is None
+    if not clean:
+        text = _CONTROLS.sub("", text)
+    if not text.strip():
+        return encoding, None, problems
+    if encoding == "utf-8" and not problems and clean:
+        # decode_page read it strictly (a replacement would be a problem): the same text.
+        return encoding, body, problems
+    del body
+    return encoding, text.encode("utf-8", "replace"), problems
 
 
 # huge_tree: without it libxml2 drops a text node or attribute over 10,000,000 bytes and
@@ -110,10 +146,13 @@ _PARSER = lxml_html.HTMLParser(
 )
 
 
-def parse(text: str) -> etree._Element | None:
+def parse(markup: str | bytes) -> etree._Element | None:
+    """The page's tree; `markup` as text, or as UTF-8 (markup_of)."""
+    if isinstance(markup, str):
+        markup = markup.encode("utf-8", "replace")
     try:
         # Bytes with an explicit encoding: lxml refuses str input that declares its own encoding.
-        return etree.fromstring(text.encode("utf-8", "replace"), _PARSER)
+        return etree.fromstring(markup, _PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
 
@@ -130,6 +169,22 @@ def _malloc_trim() -> Callable[[int], int] | None:
         )
     except (OSError, AttributeError):  # not glibc: nothing to give back this way
         return None
+
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
+
+
+@lru_cache(maxsize=1)
+def bound_large_allocations() -> None:
+    """Have glibc map every allocation of LARGE_PAGE or more on its own and unmap it when
+    freed (once per process). By default glibc raises that threshold each time it frees a
+    large block, up to 32 MiB, after which a huge page's copies (its text, its UTF-8 form,
+    the tree's text) come from the heap and stay there, fragmented, once freed."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "").mallopt
+    except (OSError, AttributeError):  # not glibc: its own allocator's ways
+        return
+    mallopt(_M_MMAP_THRESHOLD, LARGE_PAGE)
 
 
 def give_back_freed_memory() -> None:

@@ -77,6 +77,7 @@ class FaultServer(
     1 s needs a minute or more for the whole site; a crawl test may lower it.
     huge_page_size: bytes of the huge part of each 超大页面 page (huge_pages.py: an inline
     script, a data: URI image, a text node); None leaves that section out.
+    text_node_size: bytes of the 超大页面 paragraph at most (huge_pages.TEXT_NODE_SIZE).
     transfer_faults: the cases of transfers.py (an endless attachment, a hang-up mid-headers
     and one without an answer), listed in 公司要闻; off by default.
     robots_size: robots.txt padded to this many bytes (transfers.py); None: a small one.
@@ -97,6 +98,7 @@ class FaultServer(
         slow_seconds: float = 120.0,
         crawl_delay: float | None = 1,
         huge_page_size: int | None = None,
+        text_node_size: int | None = None,
         transfer_faults: bool = False,
         robots_size: int | None = None,
         fan_out: int | None = None,
@@ -112,6 +114,7 @@ class FaultServer(
             crawl_delay=crawl_delay,
         )
         self.huge_page_size = huge_page_size
+        self.text_node_size = text_node_size
         self.transfer_faults = transfer_faults
         self.robots_size = robots_size
         self.fan_out = fan_out

@@ -55,7 +55,7 @@ def _query(words: Sequence[str], *, in_title: bool, all_versions: bool) -> Any:
         version.title,
         version.source,
         version.published,
-        version.body,
+        version.stored_body.label("body"),  # PostgreSQL keeps every text in its row
     ).join(Article, Article.id == version.article_id)
     if not all_versions:
         query = query.where(version.is_latest)
@@ -64,7 +64,7 @@ def _query(words: Sequence[str], *, in_title: bool, all_versions: bool) -> Any:
         return query.where(title_has_all)
     for word in words:
         indexed = _word_query(word)
-        exact = or_(_contains(version.title, word), _contains(version.body, word))
+        exact = or_(_contains(version.title, word), _contains(version.stored_body, word))
         query = query.where(exact if indexed is None else and_(indexed, exact))
     return query.where(not_(title_has_all))
 

@@ -36,8 +36,12 @@ from archive.store.search_index import (
     VERSION_MASK,
     index_rowid,
 )
+from archive.store.version_texts import whole_text_sql
 
 log = logging.getLogger(__name__)
+
+V_BODY = whole_text_sql("body", "v")
+"""A version's whole body, in its row or beside it (version_texts.py)."""
 
 RANK_FUNCTION = "bm25(10.0, 1.0)"
 """BM25 weights per indexed column: title, body."""
@@ -151,7 +155,7 @@ def _in_title_sql(plan: QueryPlan) -> str:
 
 def _matches_sql(plan: QueryPlan) -> str:
     return " AND ".join(
-        f"(instr(coalesce(v.title, ''), :w{i}) > 0 OR instr(coalesce(v.body, ''), :w{i}) > 0)"
+        f"(instr(coalesce(v.title, ''), :w{i}) > 0 OR instr(coalesce({V_BODY}, ''), :w{i}) > 0)"
         for i in range(len(plan.sql_words))
     )
 
@@ -190,7 +194,7 @@ _COLUMNS = "v.id, v.number, a.url, a.site, v.title, v.source, v.published"
 
 def _occurrences_sql(plan: QueryPlan) -> str:
     """How many times the SQL words occur in a version's title and body."""
-    text = "coalesce(v.title, '') || ' ' || coalesce(v.body, '')"
+    text = f"coalesce(v.title, '') || ' ' || coalesce({V_BODY}, '')"
     return " + ".join(
         f"(length({text}) - length(replace({text}, :w{i}, '')))"
         f" / max(length(:w{i}), 1)"  # length() of text stops at a NUL
@@ -213,7 +217,7 @@ def _fts_rows(
     Rows are read as they are consumed; the statement is closed when the caller stops."""
     table = TITLE_TABLE if title_only else INDEX_TABLE
     exact = _in_title_sql(plan) if title_only else _matches_sql(plan)
-    body = ", v.body" if plan.extra_words else ""
+    body = f", {V_BODY}" if plan.extra_words else ""
     rowids, rowid_params = _rowid_sql(filters, table)
     if newest_first:
         # BM25 would cost a pass over every candidate to weigh the words: count instead.
@@ -249,7 +253,7 @@ def _scan_rows(
     connection: sqlite3.Connection, plan: QueryPlan, filters: _Filters
 ) -> list[Sequence[Any]]:
     """Every version matching the SQL words, without the index, scored by occurrences."""
-    body = ", v.body" if plan.extra_words else ""
+    body = f", {V_BODY}" if plan.extra_words else ""
     sql = (
         f"SELECT {_COLUMNS}, {_occurrences_sql(plan)}{body}"
         " FROM article_versions AS v CROSS JOIN articles AS a ON a.id = v.article_id"
@@ -358,8 +362,9 @@ def _snippet_texts(
             "SELECT id, part_from, substr(body, part_from + 1, :length) FROM ("
             f" SELECT id, body, CASE WHEN hit_at >= {none} THEN 0"
             f" ELSE max(0, hit_at - 1 - {SNIPPET_LENGTH}) END AS part_from FROM ("
-            f"  SELECT id, body, {first} AS hit_at FROM article_versions"
-            f"  WHERE id IN ({', '.join(':' + name for name in ids)})))",
+            f"  SELECT id, body, {first} AS hit_at FROM ("
+            f"   SELECT id, {whole_text_sql('body')} AS body FROM article_versions"
+            f"   WHERE id IN ({', '.join(':' + name for name in ids)}))))",
             {**params, **ids},
         )
         for version_id, offset, part in rows:

@@ -4,8 +4,7 @@ entries and its search entry, written again when a distributed crawl's workers c
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -17,6 +16,7 @@ from archive.store.home import ArchiveHome
 from archive.store.ledger import named_files_row
 from archive.store.search_index import index_new_versions
 from archive.store.tables import VERSION_CAPTURES, VERSION_FILES, VERSIONS
+from archive.store.version_texts import HUGE_COLUMNS, is_huge, write_beside
 from archive.store.writer.durability import WriterOptions
 from archive.store.writer.files import FileWriter
 from archive.store.writer.values import ArticleContent, NamedFile
@@ -66,23 +66,8 @@ def version_values(content: ArticleContent, capture_id: int, cause: str) -> dict
     }
 
 
-HUGE_COLUMNS = ("body", "body_html")
-HUGE_TEXT = 1024 * 1024
-"""Characters of a version's text past which SQLite is handed it a slice at a time."""
-TEXT_SLICE = 1024 * 1024
-
-
-def _is_huge(value: object) -> bool:
-    return isinstance(value, str) and len(value) > HUGE_TEXT
-
-
 def _without_huge(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: None if _is_huge(value) else value for key, value in row.items()}
-
-
-def _utf8_slices(text: str) -> Iterator[bytes]:
-    for start in range(0, len(text), TEXT_SLICE):
-        yield text[start : start + TEXT_SLICE].encode("utf-8")
+    return {key: None if is_huge(value) else value for key, value in row.items()}
 
 
 class VersionWriter(FileWriter):
@@ -111,27 +96,6 @@ class VersionWriter(FileWriter):
             seen.add((file.id, link.role))
             named.append(NamedFile(file.id, link.role, link.name, self._bytes_capture(file)))
         return named
-
-    def _write_huge_texts(self, version_id: int, row: dict[str, Any]) -> None:
-        """Write a version's huge texts into its row on SQLite: room made for them at once,
-        then filled a slice at a time through SQLite's incremental I/O. Bound as one value,
-        a 50 MB paragraph cost its UTF-8 form four times over (the driver's copy, SQLite's,
-        the record, the text's cached UTF-8) on top of the text itself."""
-        huge = [column for column in HUGE_COLUMNS if _is_huge(row[column])]
-        if not huge:
-            return
-        sizes = {column: sum(map(len, _utf8_slices(row[column]))) for column in huge}
-        assignments = ", ".join(f"{column} = CAST(zeroblob(?) AS TEXT)" for column in huge)
-        self.connection.exec_driver_sql(
-            f"UPDATE article_versions SET {assignments} WHERE id = ?",
-            (*sizes.values(), version_id),
-        )
-        database = self.connection.connection.driver_connection
-        assert isinstance(database, sqlite3.Connection)
-        for column in huge:
-            with database.blobopen("article_versions", column, version_id) as blob:
-                for piece in _utf8_slices(row[column]):
-                    blob.write(piece)
 
     def _retrying(self, write: Callable[[], T]) -> T:
         """Run `write`, which reads an article's latest version and writes on it.
@@ -202,9 +166,9 @@ class VersionWriter(FileWriter):
         ]
         for row in rows:
             del row["id"]
-        # SQLite: a huge text is written after its row, a slice at a time (_write_huge_texts).
+        # SQLite: a huge text is kept beside its row, written a slice at a time.
         huge = self.connection.dialect.name == "sqlite" and any(
-            _is_huge(row[column]) for row in rows for column in HUGE_COLUMNS
+            is_huge(row[column]) for row in rows for column in HUGE_COLUMNS
         )
         params = [_without_huge(row) for row in rows] if huge else rows
         inserted = self.connection.execute(
@@ -214,7 +178,7 @@ class VersionWriter(FileWriter):
         del params
         if huge:
             for version_id, row in zip(ids, rows, strict=True):
-                self._write_huge_texts(version_id, row)
+                write_beside(self.connection, version_id, row)
         named_rows: list[tuple[Any, ...]] = []
         for version_id, row, version in zip(ids, rows, batch, strict=True):
             self._ledger.add("version", version_id, row)
