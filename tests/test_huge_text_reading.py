@@ -105,3 +105,11 @@ def test_the_extraction_of_a_huge_text_equals_the_trees_own_serialisation():
     assert extraction.body_html is not None
     assert extraction.body_html.count("&lt;低碳&gt; &amp; ") == 80_000
     assert extraction.body_html == read_body(markup, in_place=False)
+
+
+def test_a_page_opening_with_two_byte_order_marks_reads_as_from_its_text():
+    markup = b"\xef\xbb\xbf\xef\xbb\xbf" + page("<p>正文。</p>")
+    _encoding, utf8, _problems = markup_of(markup, "text/html; charset=utf-8")
+    assert utf8 is not markup
+    root = parse(utf8 or b"")
+    assert root is not None and not (root.find("body").text or "").startswith("\ufeff")

@@ -161,3 +161,41 @@ def test_migrate_db_puts_the_huge_text_into_its_row_on_postgresql(home, tmp_path
         code, out, err, _peak = cli(copy, "--db", url, "search", "结尾的检索词", "--format=jsonl")
         assert code == 0, err
         assert [json.loads(line)["url"] for line in out.splitlines()] == [URL]
+
+
+def test_a_version_made_because_a_file_changed_keeps_the_huge_body(tmp_path):
+    from tests.test_file_versions import Site
+
+    root = tmp_path / "home"
+    writer = ArchiveWriter(ArchiveHome.at(root))
+    writer.start_run("chalco", "http://h/", "full")
+    site = Site(writer)
+    attachment = "http://h/files/report.pdf"
+    site.fetch_file(attachment, b"%PDF-1.4 first")
+    assert site.page(URL, HUGE_BODY, [(attachment, "attachment")]) == "new"
+    assert site.refetch(attachment, b"%PDF-1.4 second") == 1  # a version with cause file
+    writer.finish_run("ok", 0, {"new": 1, "updated": 0, "unchanged": 0, "gone": 0, "failed": 0})
+    writer.close()
+    with database(root) as db:
+        versions = db.execute(
+            "SELECT v.number, v.cause, CAST(t.body AS TEXT) FROM article_versions v"
+            " JOIN version_texts t ON t.version_id = v.id ORDER BY v.number"
+        ).fetchall()
+    assert versions == [(1, "crawl", HUGE_BODY), (2, "file", HUGE_BODY)]
+    code, out, err, _peak = cli(root, "verify")
+    assert code == 0, out + err
+
+
+def test_the_read_verbs_read_an_archive_from_before_the_table(home, tmp_path):
+    """Readers never migrate: an archive last written before migration 0019 is read as it
+    is, every text in its row."""
+    copy = tmp_path / "old"
+    shutil.copytree(home, copy)
+    with database(copy) as db:
+        db.execute("DROP VIEW latest_articles")
+        db.execute("DROP TABLE version_texts")
+        db.execute("UPDATE alembic_version SET version_num = '0018'")
+    for verb in (("show", SMALL_URL, "--format", "json"), ("search", "一段正文"), ("export",)):
+        code, out, err, _peak = cli(copy, *verb)
+        assert code == 0, (verb, err)
+        assert "一段正文" in out, verb

@@ -31,7 +31,7 @@ from archive.store.models import (
     WarcFile,
 )
 from archive.store.search_index import fill_pairs, without_gin_indexes
-from archive.store.version_texts import HUGE_COLUMNS, whole_text_column
+from archive.store.version_texts import whole_version_columns
 from archive.store.writer.durability import HomeLock
 
 # Parents before children, so foreign keys hold at every insert.
@@ -59,12 +59,7 @@ BATCH = 1000
 def _columns_read(table: Table) -> list[Any]:
     """The table's columns as copied: a version's huge text kept beside its row (SQLite's
     version_texts) read from there, into the row as PostgreSQL keeps it."""
-    if table.name != "article_versions":
-        return list(table.columns)
-    return [
-        whole_text_column(column.name) if column.name in HUGE_COLUMNS else column
-        for column in table.columns
-    ]
+    return whole_version_columns() if table.name == "article_versions" else list(table.columns)
 
 
 class TargetNotEmpty(ArchiveError):

@@ -332,9 +332,11 @@ class ArticleVersion(Base):
         String(64), doc="the extraction that read these fields (pipelines.content); null: unknown"
     )
     # The whole texts, in the row or beside it (read-only: the writer writes with Core).
-    body: Mapped[str | None] = column_property(_whole_text(stored_body, VersionText.body, id))
+    body: Mapped[str | None] = column_property(
+        _whole_text(stored_body, VersionText.body, id).label("body")
+    )
     body_html: Mapped[str | None] = column_property(
-        _whole_text(stored_body_html, VersionText.body_html, id)
+        _whole_text(stored_body_html, VersionText.body_html, id).label("body_html")
     )
 
     article: Mapped[Article] = relationship(back_populates="versions")

@@ -26,4 +26,19 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     # The driver's own transaction handling never begins one for a SELECT, so each query
     # would see a newer state of a database that a crawl is writing; readers begin them.
     connection.isolation_level = None
+    _stand_in_for_version_texts(connection)
     return connection
+
+
+def _stand_in_for_version_texts(connection: sqlite3.Connection) -> None:
+    """On an archive from before migration 0019 (readers never migrate), an empty temporary
+    `version_texts`, so that the readers' SQL, which takes a version's text wherever it is
+    (archive/store/version_texts.py), finds every text in its row, as it is there."""
+    found = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'version_texts'"
+    ).fetchone()
+    if found is None:
+        connection.execute(
+            "CREATE TEMP TABLE version_texts"
+            " (version_id INTEGER PRIMARY KEY, body_html BLOB, body BLOB)"
+        )

@@ -120,3 +120,13 @@ def equals_beside(connection: Connection, version_id: int, column: str, text: st
             if blob.read(len(piece)) != piece:
                 return False
         return blob.tell() == len(blob)
+
+
+def whole_version_columns() -> list[Any]:
+    """Every column of article_versions, its texts read wherever they are kept."""
+    from archive.store.tables import VERSIONS
+
+    return [
+        whole_text_column(column.name) if column.name in HUGE_COLUMNS else column
+        for column in VERSIONS.columns
+    ]

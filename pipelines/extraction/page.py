@@ -16,6 +16,7 @@ from cssselect import HTMLTranslator
 from cssselect.parser import SelectorError
 from lxml import etree
 from lxml import html as lxml_html
+from w3lib.encoding import read_bom
 
 from chalco_crawler.profile import ExtractionRules
 from pipelines.extraction.charset import decode_page
@@ -132,8 +133,10 @@ def markup_of(body: bytes, content_type: str | None) -> tuple[str, bytes | None,
         text = _CONTROLS.sub("", text)
     if not text.strip():
         return encoding, None, problems
-    if encoding == "utf-8" and not problems and clean:
+    if encoding == "utf-8" and not problems and clean and read_bom(body)[0] is None:
         # decode_page read it strictly (a replacement would be a problem): the same text.
+        # (A page opening with byte order marks is read from its text: libxml2 would skip
+        # one of them only where the text has them all taken out.)
         return encoding, body, problems
     del body
     return encoding, text.encode("utf-8", "replace"), problems

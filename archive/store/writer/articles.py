@@ -19,6 +19,7 @@ from archive.store.tables import (
     VERSION_FILES,
     VERSIONS,
 )
+from archive.store.version_texts import whole_version_columns
 from archive.store.writer.durability import guarded
 from archive.store.writer.values import ArticleContent, NamedFile, Reading, SaveOutcome
 from archive.store.writer.versions import NextVersion, VersionWriter, version_values
@@ -192,7 +193,9 @@ class ArticleWriter(VersionWriter):
         """The article's latest version again, naming the file's bytes of `capture_id`
         (None: the file's own), if it named other bytes; 1 if it made a version, else 0."""
         latest = self.connection.execute(
-            select(VERSIONS).where(VERSIONS.c.article_id == article_id, VERSIONS.c.is_latest)
+            select(*whole_version_columns()).where(
+                VERSIONS.c.article_id == article_id, VERSIONS.c.is_latest
+            )
         ).one()
         rows = self.connection.execute(
             select(VERSION_FILES, func.coalesce(CAPTURES.c.content_sha256, FILES.c.sha256))
