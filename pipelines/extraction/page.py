@@ -113,20 +113,13 @@ class PageBytes:
         return data
 
 
-def decode(body: bytes, content_type: str | None) -> tuple[str, str, list[str]]:
-    """Decode like a browser, but check a declared charset against the bytes (charset.py)."""
-    encoding, text, problems = decode_page(body, content_type)
-    if _CONTROLS.search(text) is not None:  # else no copy of a page that may be 50 MB
-        text = _CONTROLS.sub("", text)
-    return encoding, text, problems
-
-
 def markup_of(body: bytes, content_type: str | None) -> tuple[str, bytes | None, list[str]]:
     """The codec a page is read in, the UTF-8 markup to parse (None: the page is empty) and
-    the problems found. A page in valid UTF-8 with no control character is parsed from its
-    own bytes, not from a copy of them made from its text; any other is decoded as decode
-    does and encoded again, and its bytes let go of (the caller may have handed its only
-    reference over: PageBytes)."""
+    the problems found. Decoded like a browser, but a declared charset checked against the
+    bytes (charset.py), and control characters taken out. A page in valid UTF-8 with no
+    control character is parsed from its own bytes, not from a copy of them made from its
+    text; any other is encoded again from its text, and its bytes let go of (the caller may
+    have handed its only reference over: PageBytes)."""
     encoding, text, problems = decode_page(body, content_type)
     clean = _CONTROLS.search(text) is None
     if not clean:
