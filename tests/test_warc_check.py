@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import threading
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -211,6 +212,27 @@ def test_a_record_that_decompresses_to_much_is_read_in_pieces(tmp_path):
         sha256_hex(b" " * (96 << 20))
     ]
     assert peak < 32 << 20
+
+
+def test_a_member_ending_where_zlib_held_input_back_ends_the_pass(tmp_path):
+    """A record of 8 MiB of spaces comes out of zlib in pieces, and its member ends inside
+    the input zlib held back: the pass goes on to the next record (it once looped there
+    forever, on the page with a 50 MB paragraph)."""
+    store = WarcStore(tmp_path, "chalco-test")
+    payloads = [b" " * (8 << 20), b"<p>next</p>", b" " * (8 << 20), b"<p>last</p>"]
+    for number, payload in enumerate(payloads, 1):
+        store.write_exchange(exchange(number, payload, []), sha256_hex(payload), None)
+    store.close()
+    (path,) = tmp_path.glob("*.warc.gz")
+    scans: list = []
+    thread = threading.Thread(target=lambda: scans.append(scan_warc(path, False)), daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert scans, "the pass did not end"
+    assert scans[0] is not None
+    assert [r.payload_sha256 for r in scans[0].records.values() if r.payload_sha256] == [
+        sha256_hex(payload) for payload in payloads
+    ]
 
 
 def test_a_record_without_its_target_uri_is_named_not_a_traceback(written, tmp_path):

@@ -283,7 +283,10 @@ def scan_members(
                 member = _Member()
             feed = view[:FEED_SIZE]
             member.feed(decompressor.decompress(feed, OUTPUT_SIZE))
-            while decompressor.unconsumed_tail:  # highly compressed bytes
+            # Highly compressed bytes, given out OUTPUT_SIZE at a time. At a member's end
+            # zlib leaves unconsumed_tail as it was (the leftover is in unused_data too), so
+            # the loop must stop there: fed again, it gives nothing, forever.
+            while decompressor.unconsumed_tail and not decompressor.eof:
                 tail = decompressor.unconsumed_tail
                 member.feed(decompressor.decompress(tail, OUTPUT_SIZE))
             if not decompressor.eof:
@@ -319,7 +322,7 @@ def member_record(path: Path, offset: int, length: int) -> StoredRecord | None:
                     member.feed(
                         decompressor.decompress(chunk[start : start + FEED_SIZE], OUTPUT_SIZE)
                     )
-                    while decompressor.unconsumed_tail:
+                    while decompressor.unconsumed_tail and not decompressor.eof:
                         tail = decompressor.unconsumed_tail
                         member.feed(decompressor.decompress(tail, OUTPUT_SIZE))
         if not decompressor.eof or decompressor.unused_data:
