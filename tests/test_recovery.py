@@ -106,6 +106,11 @@ def test_sigkill_mid_crawl_then_rerun_gives_a_complete_archive(tmp_path, slow_re
     # Whole records written for rows that never committed were set aside with the rest.
     verified = CliRunner().invoke(cli_main, ["verify", "--home", str(home)])
     assert verified.exit_code == 0, verified.output
+    # The killed run's file, closed by the rerun's recovery, is sealed as the rerun's own are
+    # (archive.evidence.warc_seal), and verify takes both seals.
+    unsealed = database.execute("select count(*) from warc_files where index_sha256 is null")
+    assert unsealed.fetchone() == (0,)
+    assert "2 WARC file(s)" in verified.output and "2 by their seals" in verified.output
 
 
 def page(number: int) -> HttpExchange:

@@ -48,6 +48,11 @@ TSA_CA_OPTION = click.option(
     metavar="SIZE:ROOT",
     help="A tree head held elsewhere (published, or from a package): the ledger must match it.",
 )
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Read every record again, sealed files too (slower; finds the same tampering).",
+)
 @TSA_CA_OPTION
 @one_line_errors
 def verify(
@@ -56,17 +61,20 @@ def verify(
     ledger_head: bool,
     jobs: int,
     known_heads: tuple[str, ...],
+    deep: bool,
     tsa_ca: Path | None,
 ) -> None:
     """Audit the archive: WARC digests and framing, rows against records, every record
     indexed, the ledger's hash chain and Merkle tree against every tree head and its
-    timestamp token. Exits 1 on any problem.
+    timestamp token. Exits 1 on any problem. A file sealed when it was closed is checked
+    by its SHA-256 and its seal; `--deep` reads its records again all the same.
 
     \b
     Example:
       chalco-archive verify
       chalco-archive verify --since 2026-11-01
       chalco-archive verify --jobs 4
+      chalco-archive verify --deep
       chalco-archive verify --ledger-head
       chalco-archive verify --tsa-ca tsa-ca.pem --known-head 10364:5f0c…
     """
@@ -101,14 +109,18 @@ def verify(
                 jobs,
                 known_heads=heads,
                 ca_bundle=tsa_ca,
+                deep=deep,
             )
     for problem in report.problems:
         echo(f"PROBLEM {problem.line()}")
     for note in report.notes:
         echo(f"note: {note}", err=True)
     verdict = "ok" if report.ok else f"{len(report.problems)} problem(s)"
+    sealed = report.files_checked_by_seal
+    by_seal = f", {sealed} by its seal" if sealed == 1 else f", {sealed} by their seals"
     click.echo(
-        f"{verdict}: {report.files} WARC file(s) ({report.bytes_read / 1e6:.1f} MB), "
+        f"{verdict}: {report.files} WARC file(s) ({report.bytes_read / 1e6:.1f} MB"
+        f"{by_seal if sealed else ''}), "
         f"{report.records} records, {report.captures} captures, "
         f"{report.ledger_entries} ledger entries; ledger head {report.ledger_head};"
         f" tree size {report.tree_size} root {report.tree_root}, {report.tree_heads} tree"

@@ -41,6 +41,9 @@ class VerifyReport:
     """Things worth knowing that are not damage (bytes set aside after a killed crawl)."""
     files_read_by_warcio: int = 0
     """Files the fast pass did not vouch for (damaged, or not of the writer's shape)."""
+    files_checked_by_seal: int = 0
+    """Files whose SHA-256 and capture rows matched their seal: their records not read again
+    (archive.evidence.warc_seal; `verify --deep` reads them)."""
     tree_size: int = 0
     """Entries under the ledger's Merkle tree, rebuilt from them."""
     tree_root: str = ""

@@ -36,6 +36,7 @@ TABLES = {
     "capture": "captures",
     "version": "article_versions",
     "warc_file": "warc_files",
+    "warc_seal": "warc_files",
     "file": "files",
     "article": "articles",
     "tree_head": "ledger_heads",
@@ -48,12 +49,16 @@ LABELS = {
     "version_cause": "the cause and extractor of version",
     "tree_head": "tree head",
     "capture_loss": "the acknowledged loss",
+    "warc_seal": "the seal of WARC file",
 }
 # Kinds whose entries are checked where they exist, but that no row must have: written
 # before migration 0012, whose `named_files` cover the same rows.
 SUPERSEDED = frozenset({"version_files"})
 # Rows whose entry comes later: a WARC file still open, a file whose bytes are not archived.
-ENTRY_LATER = {"warc_file": "sha256", "file": "sha256"}
+ENTRY_LATER = {"warc_file": "sha256", "file": "sha256", "warc_seal": "index_sha256"}
+# Kinds whose columns a migration added to an existing table: an archive from before it,
+# read as it is, has no such rows.
+ADDED_BY_MIGRATION = {"warc_seal": ("warc_files", "index_sha256")}
 
 
 class _Counter:
@@ -123,6 +128,9 @@ def _row_digests(
     digests: dict[str, dict[int, bytes]] = {}
     later: dict[str, set[int]] = {}
     for kind, table in TABLES.items():
+        if kind in ADDED_BY_MIGRATION and not raw.has_column(*ADDED_BY_MIGRATION[kind]):
+            digests[kind], later[kind] = {}, set()
+            continue
         selected, digest = row_hasher(kind)
         # A version's cause is its own kind, hashed from the same read of its row: the
         # columns come after the bodies, so reading them alone reads the bodies again.
@@ -280,7 +288,7 @@ def _name_of(reader: Reader, kind: str, ref_id: int) -> str | None:
     """What names a row in a problem's line: its URL or file name, a version's article."""
     if kind in ("capture", "file", "article"):
         sql = f"SELECT url FROM {TABLES[kind]} WHERE id = :id"
-    elif kind == "warc_file":
+    elif kind in ("warc_file", "warc_seal"):
         sql = "SELECT name FROM warc_files WHERE id = :id"
     elif kind == "tree_head":
         return None

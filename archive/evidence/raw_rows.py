@@ -57,6 +57,25 @@ class RawRows:
         while batch := result.fetchmany(BATCH):
             yield from batch
 
+    def has_column(self, table: str, column: str) -> bool:
+        """Whether the table has the column: readers never migrate, and an archive last
+        written by an older release lacks what later migrations add."""
+        if self._dialect() == "sqlite":
+            sql = "SELECT 1 FROM pragma_table_info(:table) WHERE name = :column"
+        else:
+            sql = (
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = :table AND column_name = :column"
+            )
+        return self.scalar(sql, {"table": table, "column": column}) is not None
+
+    def _dialect(self) -> str:
+        if self.sqlite:
+            return "sqlite"
+        connection: Any = self.reader.connection  # SQLAlchemy's: a session or a connection
+        bind = connection.get_bind() if hasattr(connection, "get_bind") else connection
+        return str(bind.dialect.name)
+
     def scalar(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         for row in self.stream(sql, params):
             return row[0]

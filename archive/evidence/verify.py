@@ -166,12 +166,14 @@ def verify(
     *,
     known_heads: list[tuple[int, str]] | None = None,
     ca_bundle: Path | None = None,
+    deep: bool = False,
 ) -> VerifyReport:
     """Audit the archive; `since` reads only WARC files and captures written after it (the
     ledger chain and tree are always checked whole: they are cheap). `jobs` worker
     processes check the WARC files, several at a time. `known_heads`: (size, root hex) of
     tree heads held elsewhere, which the ledger must still match; `ca_bundle`: the CAs the
-    heads' timestamp tokens must chain to. `database`: a reader (archive.read.sql), or a
+    heads' timestamp tokens must chain to; `deep`: read the records of sealed files too
+    (archive.evidence.warc_seal). `database`: a reader (archive.read.sql), or a
     SQLAlchemy session or connection."""
     reader = reader_for(database)
     raw = RawRows(reader)
@@ -179,7 +181,7 @@ def verify(
     progress = progress or Progress()
     # The ledger pass reads the database while this process reads the WARC files.
     ledger = LedgerPass(home, reader, known_heads, ca_bundle)
-    contents = check_files(reader, home, since, report, progress, jobs)
+    contents = check_files(reader, home, since, report, progress, jobs, deep)
     _check_captures(raw, home, contents, since, report)
     ledger.result(report, progress)
     _check_file_rows(raw, report)

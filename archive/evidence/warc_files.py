@@ -15,8 +15,10 @@ from typing import Any, BinaryIO
 
 from archive.errors import readable_reason
 from archive.evidence.findings import Problem, Progress, VerifyReport
+from archive.evidence.raw_rows import RawRows
 from archive.evidence.warc_check import StoredRecord, scan_warc
 from archive.evidence.warc_halves import scan_in_halves
+from archive.evidence.warc_seal import entered_seals, indexes_of_rows, seal_holds
 from archive.read.sql import Reader
 from archive.store.home import ArchiveHome
 from archive.store.times import read_time
@@ -41,6 +43,16 @@ class _Prefix(io.RawIOBase):
         return count
 
 
+def _file_sha256(path: Path, on_read: Callable[[int], None] | None) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            if on_read is not None:
+                on_read(len(chunk))
+    return digest.hexdigest()
+
+
 def _stream_sha256(stream: BinaryIO) -> str:
     """SHA-256 of a record's payload as stored (never content-decoded), read a slice at a
     time: an attachment may be hundreds of megabytes."""
@@ -61,6 +73,8 @@ class FileCheck:
     size: int = 0
     read_by_warcio: bool = False
     """The fast pass did not vouch for the file: warcio read it and named what is wrong."""
+    sealed_records: int | None = None
+    """The file is its seal's, byte for byte: this many records, not read one by one."""
 
 
 def check_warc_file(
@@ -69,11 +83,19 @@ def check_warc_file(
     being_written: bool,
     on_read: Callable[[int], None] | None = None,
     halves: bool = False,
+    sealed_records: int | None = None,
 ) -> FileCheck:
     """Check one WARC file: against its `closed` (size, SHA-256) when it has them, its
     framing and every record's digests. One fast pass (archive.evidence.warc_check) for a file
     of the writer's shape; for any other, or anything irregular, the careful reading with warcio.
-    `halves`: a large closed file's fast pass in two processes (archive.evidence.warc_halves)."""
+    `halves`: a large closed file's fast pass in two processes (archive.evidence.warc_halves).
+    `sealed_records`: the file has a seal its capture rows match (archive.evidence.warc_seal),
+    of this many records; its SHA-256 alone is checked, and its records are read only where
+    that differs."""
+    if sealed_records is not None and closed is not None:
+        size = path.stat().st_size
+        if size == closed[0] and _file_sha256(path, on_read) == closed[1]:
+            return FileCheck(path.name, {}, size=size, sealed_records=sealed_records)
     if halves and not being_written:
         scan = scan_in_halves(path, on_read)
     else:
@@ -152,8 +174,21 @@ def check_files(
     report: VerifyReport,
     progress: Progress,
     jobs: int,
+    deep: bool = False,
 ) -> dict[str, dict[int, StoredRecord]]:
-    rows = reader.rows("SELECT name, size, sha256, closed_at FROM warc_files ORDER BY id")
+    """Check every WARC file (those closed after `since`, if given); the records read, by
+    file and offset, for the capture rows to be matched against. A sealed file whose rows
+    match its seal is checked by its SHA-256 alone and gives no records (nothing is left to
+    match); `deep` reads every file's records all the same."""
+    raw = RawRows(reader)
+    sealing = raw.has_column("warc_files", "index_sha256")
+    seal_columns = ", record_count, index_sha256" if sealing else ""
+    rows = reader.rows(
+        f"SELECT id, name, size, sha256, closed_at{seal_columns} FROM warc_files ORDER BY id"
+    )
+    seals_read = sealing and not deep
+    rows_index = indexes_of_rows(raw) if seals_read else {}
+    entered = entered_seals(raw) if seals_read else {}
     for row in rows:
         row["closed_at"] = read_time(row["closed_at"]) if row["closed_at"] else None
     known = {row["name"] for row in rows}
@@ -170,7 +205,7 @@ def check_files(
         else:
             report.problems.append(Problem("WARC file not in the database", path.name))
     missing: set[str] = set()
-    work: list[tuple[Path, tuple[int | None, str] | None, bool]] = []
+    work: list[tuple[Path, tuple[int | None, str] | None, bool, int | None]] = []
     for row in rows:
         path = home.warc_dir / row["name"]
         if since is not None and row["closed_at"] is not None and row["closed_at"] < since:
@@ -179,8 +214,10 @@ def check_files(
             missing.add(row["name"])
             continue
         closed = (row["size"], row["sha256"]) if row["sha256"] is not None else None
-        work.append((path, closed, row["closed_at"] is None))
-    total = sum(_size(path) for path, _, _ in work)
+        sealed = seals_read and seal_holds(row, entered, rows_index)
+        sealed_records = row["record_count"] if sealed else None
+        work.append((path, closed, row["closed_at"] is None, sealed_records))
+    total = sum(_size(path) for path, *_ in work)
     done = read = 0
     progress.files(done, total)
 
@@ -194,7 +231,10 @@ def check_files(
         results = _in_workers(work, jobs)
     else:
         # One file at a time here: a large one is read in two halves at once instead.
-        results = (check_warc_file(*item, on_read=reading, halves=True) for item in work)
+        results = (
+            check_warc_file(path, closed, being_written, reading, True, sealed_records)
+            for path, closed, being_written, sealed_records in work
+        )
     for check in results:
         checks[check.name] = check
         done, read = done + check.size, 0
@@ -208,12 +248,16 @@ def check_files(
             continue
         check = checks[name]
         report.files += 1
-        report.records += len(check.records)
+        if check.sealed_records is None:
+            report.records += len(check.records)
+            contents[name] = check.records
+        else:
+            report.records += check.sealed_records
+            report.files_checked_by_seal += 1
         report.bytes_read += check.size
         report.files_read_by_warcio += check.read_by_warcio
         report.problems.extend(check.problems)
         report.notes.extend(check.notes)
-        contents[name] = check.records
     return contents
 
 
@@ -225,13 +269,16 @@ def _size(path: Path) -> int:
 
 
 def _in_workers(
-    work: list[tuple[Path, tuple[int | None, str] | None, bool]], jobs: int
+    work: list[tuple[Path, tuple[int | None, str] | None, bool, int | None]], jobs: int
 ) -> Iterator[FileCheck]:
     """The files' checks in worker processes (they are CPU-bound), as each one finishes."""
     # Imported here: multiprocessing would add to the start-up of every command.
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as executor:
-        futures = [executor.submit(check_warc_file, *item) for item in work]
+        futures = [
+            executor.submit(check_warc_file, path, closed, written, None, False, sealed)
+            for path, closed, written, sealed in work
+        ]
         for future in as_completed(futures):
             yield future.result()

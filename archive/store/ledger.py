@@ -68,6 +68,9 @@ COVERED_COLUMNS: dict[str, tuple[str, ...]] = {
         "first_seen_at",
     ),
     "warc_file": ("id", "name", "size", "sha256"),
+    # A closed WARC file's seal (migration 0020, archive.evidence.warc_seal): its own kind,
+    # keyed by the file's id, so that the `warc_file` entries written before stay valid.
+    "warc_seal": ("id", "record_count", "index_sha256"),
     # Before migration 0012: the files of a version that names bytes other than the files'
     # own (an attachment replaced at its URL). Still checked where written; no longer written.
     "version_files": ("version_id", "files"),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, insert, select, text, update
 
+from archive.evidence.warc_seal import close_file
 from archive.store.home import ArchiveHome
 from archive.store.models import utc_now
 from archive.store.tables import CAPTURES, RUNS, WARC_FILES
@@ -147,7 +148,7 @@ def recover(
             report.set_aside.append(
                 _set_aside_tail(path, valid_end, home.warc_dir / QUARANTINE_DIR)
             )
-        values = {"size": path.stat().st_size, "sha256": file_sha256(path), "closed_at": utc_now()}
+        values = {**close_file(path)._asdict(), "closed_at": utc_now()}
         if path.name in known:
             connection.execute(
                 update(WARC_FILES).where(WARC_FILES.c.name == path.name).values(**values)

@@ -12,10 +12,10 @@ from sqlalchemy import bindparam, exists, func, select, update
 
 from archive.errors import ContentOversize, ContentUndecodable
 from archive.evidence.warc_check import record_whole
+from archive.evidence.warc_seal import close_file
 from archive.store.decoding import DEFAULT_MAX_DECODED, decoded_digest, is_encoded
 from archive.store.home import ArchiveHome
 from archive.store.models import utc_now
-from archive.store.recovery import file_sha256
 from archive.store.tables import CAPTURE_LOSSES, CAPTURES, WARC_FILES
 from archive.store.warcstore import (
     HttpExchange,
@@ -298,6 +298,6 @@ class CaptureWriter(DurableWriter):
             self.connection.execute(
                 update(WARC_FILES)
                 .where(WARC_FILES.c.id == self._warc_ids[name], WARC_FILES.c.closed_at.is_(None))
-                .values(size=path.stat().st_size, sha256=file_sha256(path), closed_at=utc_now())
+                .values(**close_file(path)._asdict(), closed_at=utc_now())
             )
             self._ledger.add_warc_file(name)

@@ -43,8 +43,12 @@ class LedgerBatch:
         self.add(kind, row_id, dict(row._mapping))
 
     def add_warc_file(self, name: str) -> None:
+        """The entries of a WARC file just closed: its size and SHA-256, and its seal where
+        it has one (archive.evidence.warc_seal)."""
         row = self.connection.execute(select(WARC_FILES).where(WARC_FILES.c.name == name)).one()
         self.add("warc_file", row.id, dict(row._mapping))
+        if row.index_sha256 is not None:
+            self.add("warc_seal", row.id, dict(row._mapping))
 
     def discard(self, keep: int = 0) -> None:
         """Drop the entries after the first `keep` (their rows were rolled back)."""
