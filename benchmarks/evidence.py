@@ -5,10 +5,11 @@
   built with benchmarks/search.py's generator (`--build N ... --into DIR`), this tree's pass
   and the chain-only pass of the release before (`--before DIR`, its source tree from
   `git archive`), each in a child process of its own, in alternating rounds.
-- `--verify N`: the replica of N articles crawled by the release before; `zcat FILE |
-  sha256sum` of its WARC file, `chalco-archive verify` of that release on it, and this
-  release's on a copy brought to this schema (migration 0018 builds its tree; a head is
-  recorded), in alternating rounds, wall and CPU.
+- `--verify N`: the replica of N articles crawled by the release before and by this one;
+  `zcat FILE | sha256sum` of the WARC file, `chalco-archive verify` of that release on its
+  crawl, this release's on a copy of that crawl brought to this schema (its files closed
+  before seals), with `--deep` and as it runs on its own crawl (sealed files), in alternating
+  rounds, wall and CPU, each tree's modules compiled to bytecode first.
 - `--proofs N`: a tree of N leaves (default 1,000,000) in an SQLite file; inclusion and
   consistency proofs read from it through archive.store.ledger_tree, timed one by one.
 - `--package N`: the replica of N articles crawled with a local RFC 3161 authority
@@ -151,38 +152,50 @@ def crawl(home: Path, articles: int, source: Path | None, *settings: str) -> Non
         )  # fmt: skip
 
 
+def compiled(*trees: Path) -> None:
+    """Each tree's modules compiled to bytecode, as a user's install has them after its first
+    run: under PYTHONDONTWRITEBYTECODE (set on the project's machines) every start-up would
+    compile them again, some 35 ms of a small archive's `verify`."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    for tree in trees:
+        folders = [str(tree / name) for name in ("archive", "chalco_crawler", "pipelines")]
+        subprocess.run([sys.executable, "-m", "compileall", "-q", *folders], check=True, env=env)
+
+
 def verify_benchmark(articles: int, before: Path, rounds: int) -> None:
     from archive.store.writer import ArchiveWriter
 
     work = Path(tempfile.mkdtemp(prefix="chalco-evidence-"))
-    old, new = work / "before", work / "now"
+    old, migrated, new = work / "before", work / "migrated", work / "now"
     print(f"crawling {articles} articles with the release before into {old}", flush=True)
     crawl(old, articles, before)
-    shutil.copytree(old, new)
-    writer = ArchiveWriter(ArchiveHome.at(new))  # migration 0018, as the next crawl would
+    shutil.copytree(old, migrated)
+    writer = ArchiveWriter(ArchiveHome.at(migrated))  # its migrations, as the next crawl's
     writer.record_tree_head()
     writer.close()
-    files = sorted((old / "warc").glob("*.warc.gz"))
+    print(f"crawling the same {articles} articles with this release into {new}", flush=True)
+    crawl(new, articles, None)
+    compiled(before, ROOT)
+    files = sorted((new / "warc").glob("*.warc.gz"))
     size = sum(path.stat().st_size for path in files)
     print(f"{len(files)} WARC file(s), {size / 1e6:.1f} MB", flush=True)
+
+    def verify(home: Path, source: Path | None, *extra: str) -> Callable[[], object]:
+        command = [sys.executable, "-m", "archive.cli", "verify", "--home", str(home), *extra]
+        return lambda: subprocess.run(
+            command, check=True, stdout=subprocess.DEVNULL, env=environment(source),
+            cwd=source or ROOT,
+        )  # fmt: skip
+
     candidates = {
         "zcat | sha256sum": lambda: subprocess.run(
             ["bash", "-c", 'zcat "$@" | sha256sum > /dev/null', "zcat", *map(str, files)],
             check=True,
         ),
-        "verify before": lambda: subprocess.run(
-            [sys.executable, "-m", "archive.cli", "verify", "--home", str(old)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            env=environment(before),
-            cwd=before,
-        ),  # fmt: skip
-        "verify now": lambda: subprocess.run(
-            [sys.executable, "-m", "archive.cli", "verify", "--home", str(new)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            cwd=ROOT,
-        ),  # fmt: skip
+        "verify before": verify(old, before),
+        "verify now, files closed before (no seal)": verify(migrated, None),
+        "verify now --deep": verify(new, None, "--deep"),
+        "verify now (sealed files)": verify(new, None),
     }
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in candidates}
     for round_number in range(1, rounds + 1):
@@ -194,13 +207,14 @@ def verify_benchmark(articles: int, before: Path, rounds: int) -> None:
         print(f"round {round_number}: " + " · ".join(line), flush=True)
     reference = statistics.median(wall for wall, _ in times["zcat | sha256sum"])
     reference_cpu = statistics.median(cpu for _, cpu in times["zcat | sha256sum"])
-    print("median wall (× zcat | sha256sum's), median CPU (× its):")
+    print("median wall (× zcat | sha256sum's; min–max), median CPU (× its):")
     for name, values in times.items():
         wall = statistics.median(w for w, _ in values)
         cpu = statistics.median(c for _, c in values)
+        low, high = min(w for w, _ in values), max(w for w, _ in values)
         print(
-            f"  {name}: {wall:.3f} s ({wall / reference:.2f}×), CPU {cpu:.3f} s"
-            f" ({cpu / reference_cpu:.2f}×)"
+            f"  {name}: {wall:.3f} s ({wall / reference:.2f}×; {low:.3f}–{high:.3f}),"
+            f" CPU {cpu:.3f} s ({cpu / reference_cpu:.2f}×)"
         )
 
 

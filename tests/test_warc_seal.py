@@ -203,3 +203,54 @@ def test_a_file_the_fast_pass_does_not_vouch_for_is_closed_unsealed(home):
     damaged = warc_seal.close_file(path)
     assert damaged.size == closed.size and damaged.sha256 != closed.sha256
     assert (damaged.record_count, damaged.index_sha256) == (None, None)
+
+
+def unsealed_archive(root: Path, monkeypatch, runs: int = 1) -> ArchiveHome:
+    """An archive whose files were closed as a release before seals closed them."""
+    home = ArchiveHome.at(root)
+    unsealed = warc_seal.close_file
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            "archive.store.writer.captures.close_file",
+            lambda path: unsealed(path)._replace(record_count=None, index_sha256=None),
+        )
+        for run in range(runs):
+            writer = ArchiveWriter(home)
+            writer.start_run("chalco", "http://127.0.0.1:8000/", "full")
+            for number in (1, 2, 3):
+                writer.record_exchange(exchange(3 * run + number))
+            writer.finish_run("ok", 0, {})
+            writer.close()
+    return home
+
+
+def seal(home: ArchiveHome) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["seal", "--home", str(home.root)])
+    return result.exit_code, result.stdout
+
+
+def test_seal_seals_the_files_an_older_release_closed(tmp_path, monkeypatch):
+    home = unsealed_archive(tmp_path / "home", monkeypatch)
+    assert report(home.root).files_checked_by_seal == 0
+    code, out = seal(home)
+    assert code == 0, out
+    assert out.splitlines()[-1] == "ok: 1 file(s) sealed, 0 not"
+    after = report(home.root)
+    assert after.ok, after.problems
+    assert after.files_checked_by_seal == 1 and after.records == 7
+    assert seal(home) == (0, "ok: 0 file(s) sealed, 0 not\n")  # nothing left to read
+
+
+def test_seal_leaves_a_damaged_file_unsealed_and_names_it(tmp_path, monkeypatch):
+    home = unsealed_archive(tmp_path / "home", monkeypatch, runs=2)
+    first, second = sorted(home.warc_dir.glob("*.warc.gz"))
+    data = bytearray(first.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    first.write_bytes(bytes(data))
+    code, out = seal(home)
+    assert code == 1
+    assert f"PROBLEM not sealed: {first.name}: its bytes differ" in out
+    assert out.splitlines()[-1] == "not all sealed: 1 file(s) sealed, 1 not"
+    after = report(home.root)
+    assert after.files_checked_by_seal == 1  # the whole one
+    assert any("SHA-256 differs" in p.what and p.file == first.name for p in after.problems)

@@ -107,6 +107,12 @@ VERBS: dict[str, Verb] = {
     "runs": Verb(
         "archive.cli.listings", "runs", "List crawl runs: mode, times, counts and exit status."
     ),
+    "seal": Verb(
+        "archive.cli.evidence",
+        "seal",
+        "Seal the WARC files closed before seals existed, so that verify checks them by their"
+        " SHA-256 instead of reading every record.",
+    ),
     "search": Verb(
         "archive.cli.search",
         "search_command",

@@ -18,9 +18,10 @@ from archive.store.writer.durability import WriterOptions, guarded
 from archive.store.writer.fleet import FleetWriter
 from archive.store.writer.heads import HeadWriter
 from archive.store.writer.listings import ListingWriter
+from archive.store.writer.seals import SealWriter
 
 
-class RunWriter(CaptureWriter, ListingWriter, FleetWriter, HeadWriter):
+class RunWriter(CaptureWriter, ListingWriter, FleetWriter, HeadWriter, SealWriter):
     """Starts and finishes the run whose captures the writer records."""
 
     def __init__(self, home: ArchiveHome, options: WriterOptions):
