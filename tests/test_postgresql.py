@@ -93,6 +93,7 @@ def test_snapshot_versions_and_verify_work_on_postgresql(pg_home, replica, repli
     code, out = cli("verify", "--home", str(pg_home))
     assert code == 0, out
     assert out.startswith("ok:")
+    assert "by its seal" in out or "by their seals" in out  # the crawl sealed its files
 
 
 def test_migrate_db_copies_an_sqlite_archive_that_then_verifies(crawled, tmp_path):
@@ -105,6 +106,7 @@ def test_migrate_db_copies_an_sqlite_archive_that_then_verifies(crawled, tmp_pat
         assert out.startswith("copied ")
         code, out = cli("--db", url, "verify", "--home", str(home))
         assert code == 0, out
+        assert "by its seal" in out or "by their seals" in out  # the seals were copied
         code, head_after = cli("--db", url, "verify", "--home", str(home), "--ledger-head")
         code, head_before = cli("--db", sqlite_url, "verify", "--home", str(home), "--ledger-head")
         assert head_after == head_before
