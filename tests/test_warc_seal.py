@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import insert, select
 
 from archive.cli import main
 from archive.evidence import warc_seal
@@ -18,6 +19,8 @@ from archive.evidence.findings import Progress
 from archive.evidence.verify import verify as run_verify
 from archive.read.sql import open_sql_reader
 from archive.store.home import ArchiveHome
+from archive.store.tables import CAPTURES
+from archive.store.warc_names import file_sha256
 from archive.store.warcstore import HttpExchange
 from archive.store.writer import ArchiveWriter
 from tests.conftest import run_crawl
@@ -254,3 +257,85 @@ def test_seal_leaves_a_damaged_file_unsealed_and_names_it(tmp_path, monkeypatch)
     after = report(home.root)
     assert after.files_checked_by_seal == 1  # the whole one
     assert any("SHA-256 differs" in p.what and p.file == first.name for p in after.problems)
+
+
+def test_a_forged_row_of_another_record_type_is_found_as_deep_finds_it(home):
+    """A capture row the index does not stand for (a `resource` pointing at nothing), its
+    ledger entry appended as a writer appends one: the file is read record by record."""
+    writer = ArchiveWriter(ArchiveHome.at(home))
+    row = dict(
+        writer.connection.execute(
+            select(CAPTURES).where(CAPTURES.c.record_type == "response").limit(1)
+        )
+        .one()
+        ._mapping
+    )
+    row.pop("id")
+    row.update(record_type="resource", record_id="<urn:uuid:0>", offset=row["offset"] + 7)
+    forged = writer.connection.execute(insert(CAPTURES).values(**row)).inserted_primary_key[0]
+    writer._ledger.add_row("capture", CAPTURES, forged)
+    writer.commit()
+    writer.close()
+    problems = damaged_alike(home)
+    assert any(f"capture {forged} points at no record" in line for line in problems), problems
+
+
+def test_a_file_digest_rewritten_to_match_damaged_bytes_is_not_taken(home):
+    """The SHA-256 a sealed file is checked against must be the one the ledger holds: with
+    the row rewritten to the damaged file's, the record is still named (and `repair` finds
+    its capture)."""
+    with database(home) as db:
+        capture_id, name, offset, length = db.execute(
+            'SELECT c.id, w.name, c."offset", c.length FROM captures c'
+            " JOIN warc_files w ON w.id = c.warc_file_id"
+            " WHERE c.record_type = 'response' ORDER BY c.length DESC LIMIT 1"
+        ).fetchone()
+        path = home / "warc" / name
+        data = bytearray(path.read_bytes())
+        data[offset + length // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+        db.execute("UPDATE warc_files SET sha256 = ? WHERE name = ?", (file_sha256(path), name))
+    problems = damaged_alike(home)
+    assert any(line.startswith(f"PROBLEM capture {capture_id}: ") for line in problems), problems
+    assert any("warc_file 1 was edited" in line for line in problems)
+
+
+def test_readers_of_the_orm_read_an_archive_from_before_seals(home, tmp_path):
+    """package reads WARC files' rows through the ORM: on an archive last written before
+    migration 0020 it must not ask for the seal's columns."""
+    with database(home) as db:
+        (url,) = db.execute("SELECT url FROM articles ORDER BY id LIMIT 1").fetchone()
+        db.execute("ALTER TABLE warc_files DROP COLUMN index_sha256")
+        db.execute("ALTER TABLE warc_files DROP COLUMN record_count")
+        db.execute("UPDATE alembic_version SET version_num = '0019'")
+    output = tmp_path / "one.wacz"
+    result = CliRunner().invoke(
+        main, ["package", "--home", str(home), "--url", url, "-o", str(output)]
+    )
+    assert result.exit_code == 0, result.output
+    assert output.stat().st_size > 0
+
+
+def test_seal_notes_a_file_damaged_only_where_repair_put_its_loss_on_record(tmp_path, monkeypatch):
+    home = unsealed_archive(tmp_path / "home", monkeypatch)
+    with database(home.root) as db:
+        capture_id, record_id, name, offset, length = db.execute(
+            'SELECT c.id, c.record_id, w.name, c."offset", c.length FROM captures c'
+            " JOIN warc_files w ON w.id = c.warc_file_id WHERE c.record_type = 'response'"
+            " ORDER BY c.id LIMIT 1 OFFSET 1"
+        ).fetchone()
+    path = home.warc_dir / name
+    data = bytearray(path.read_bytes())
+    data[offset + length // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    writer = ArchiveWriter(home)  # what `repair` does: the page again, its loss on record
+    writer.start_run("chalco", "http://127.0.0.1:8000/", "repair")
+    replacement = writer.record_exchange(exchange(2), whole=True)
+    writer.record_loss(capture_id, record_id, "damaged", replacement.id)
+    writer.finish_run("ok", 0, {})
+    writer.close()
+    assert report(home.root).ok
+    result = CliRunner().invoke(main, ["seal", "--home", str(home.root)])
+    assert result.exit_code == 0, result.output
+    assert f"note: not sealed: {name}: damaged where `repair` put its losses" in result.stderr
+    assert "PROBLEM" not in result.stdout

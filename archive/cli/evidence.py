@@ -51,7 +51,8 @@ TSA_CA_OPTION = click.option(
 @click.option(
     "--deep",
     is_flag=True,
-    help="Read every record again, sealed files too (slower; finds the same tampering).",
+    help="Read every record again, sealed files too: slower, and checks how each record was"
+    " made, not only that it is unchanged since.",
 )
 @TSA_CA_OPTION
 @one_line_errors
@@ -296,7 +297,8 @@ def seal(home: Path | None) -> None:
     Each file is read once, as a crawl reads a file it closes, and sealed only when its
     bytes are still those recorded when it was closed and every record in it checks out; a
     file that is not is named and left as it is (verify reads it record by record). Safe to
-    run again: sealed files are not read. Exits 1 when a file could not be sealed.
+    run again: sealed files are not read. Exits 1 when a file is missing or damaged beyond
+    the losses `repair` put on record.
 
     \b
     Example:
@@ -309,8 +311,10 @@ def seal(home: Path | None) -> None:
     require_archive(archive_home)
 
     def told(outcome: Any) -> None:
-        if outcome.unsealed_because is not None:
+        if outcome.damaged:
             echo(f"PROBLEM not sealed: {outcome.name}: {outcome.unsealed_because}")
+        elif outcome.unsealed_because is not None:
+            echo(f"note: not sealed: {outcome.name}: {outcome.unsealed_because}", err=True)
         else:
             echo(f"sealed {outcome.name} ({outcome.size / 1e6:.1f} MB)", err=True)
 
@@ -322,9 +326,10 @@ def seal(home: Path | None) -> None:
     finally:
         writer.close()
     sealed = sum(outcome.unsealed_because is None for outcome in outcomes)
+    damaged = sum(outcome.damaged for outcome in outcomes)
     left = len(outcomes) - sealed
-    click.echo(f"{'ok' if not left else 'not all sealed'}: {sealed} file(s) sealed, {left} not")
-    if left:
+    click.echo(f"{'ok' if not damaged else 'not all sealed'}: {sealed} file(s) sealed, {left} not")
+    if damaged:
         sys.exit(1)
 
 

@@ -130,6 +130,11 @@ def _capture_damage(
         return None
     if stored is None or stored.record_id != capture.record_id:
         return f"capture {capture.id} points at no record"
+    if stored.record_type != capture.record_type:
+        return (
+            f"capture {capture.id} points at a {stored.record_type} record, not the"
+            f" {capture.record_type} its row says"
+        )
     if stored.payload_sha256 is not None and stored.payload_sha256 != capture.payload_sha256:
         return f"capture {capture.id}: payload does not match its SHA-256"
     return None

@@ -36,16 +36,18 @@ class ClosedFile(NamedTuple):
     index_sha256: str | None
 
 
+def _line(offset: int, record_id: Any, record_type: Any, payload_sha256: Any) -> bytes:
+    payload = payload_sha256 if record_type == "response" else ""
+    return f"{offset} {record_id} {record_type} {payload}\n".encode()
+
+
 def index_digest(index: Iterable[tuple[int, Any, Any, Any]]) -> str:
     """SHA-256 of a file's record index: (offset, record id, type, payload SHA-256) of each
-    response and revisit record, the payload digest a response's alone (a revisit's payload
-    is its referent's). The same whether made from the records or from the capture rows."""
+    response and revisit record in the order of their offsets, the payload digest a
+    response's alone (a revisit's payload is its referent's)."""
     digest = hashlib.sha256()
-    for offset, record_id, record_type, payload_sha256 in sorted(index, key=lambda e: e[0]):
-        if record_type not in INDEXED_TYPES:
-            continue
-        payload = payload_sha256 if record_type == "response" else ""
-        digest.update(f"{offset} {record_id} {record_type} {payload}\n".encode())
+    for entry in sorted(index, key=lambda e: e[0]):
+        digest.update(_line(*entry))
     return digest.hexdigest()
 
 
@@ -54,9 +56,12 @@ EMPTY_INDEX = index_digest(())
 
 
 def records_index(records: dict[int, StoredRecord]) -> str:
+    """The index of a file's records: its response and revisit records, those a capture row
+    must stand for (warcinfo and request records have none)."""
     return index_digest(
         (offset, record.record_id, record.record_type, record.payload_sha256)
         for offset, record in records.items()
+        if record.record_type in INDEXED_TYPES
     )
 
 
@@ -70,34 +75,62 @@ def close_file(path: Path) -> ClosedFile:
 
 
 INDEX_OF_ROWS = (
-    'SELECT w.name, c."offset", c.record_id, c.record_type, c.payload_sha256'
+    'SELECT c.warc_file_id, c."offset", c.record_id, c.record_type, c.payload_sha256'
     " FROM captures c JOIN warc_files w ON w.id = c.warc_file_id"
-    " WHERE w.index_sha256 IS NOT NULL"
+    ' WHERE w.index_sha256 IS NOT NULL{since} ORDER BY c.warc_file_id, c."offset", c.id'
 )
 
 
-def indexes_of_rows(raw: Any) -> dict[str, str]:
-    """The index digest of every sealed file, made from the capture rows that point into it.
-    `raw`: an archive.evidence.raw_rows.RawRows."""
-    by_file: dict[str, list[tuple[int, Any, Any, Any]]] = {}
-    for name, *entry in raw.stream(INDEX_OF_ROWS):
-        by_file.setdefault(name, []).append(tuple(entry))  # type: ignore[arg-type]
-    return {name: index_digest(index) for name, index in by_file.items()}
+def indexes_of_rows(raw: Any, since: str | None = None) -> dict[int, str | None]:
+    """The index of each sealed file (closed at or after `since`, a stored time, if given)
+    made from the capture rows that point into it, by the file's id; None for a file a row
+    of another type points into (no record of the file's index stands for it). Streamed, a
+    file's digest made as its rows come: an archive holds millions. `raw`: a RawRows."""
+    sql = INDEX_OF_ROWS.format(since="" if since is None else " AND w.closed_at >= :since")
+    indexes: dict[int, str | None] = {}
+    current: int | None = None
+    digest: Any = None
+    for file_id, offset, record_id, record_type, payload_sha256 in raw.stream(
+        sql, None if since is None else {"since": since}
+    ):
+        if file_id != current:
+            if current is not None:
+                indexes[current] = None if digest is None else digest.hexdigest()
+            current, digest = file_id, hashlib.sha256()
+        if record_type not in INDEXED_TYPES:
+            digest = None  # the file is read record by record, which names the row
+        if digest is not None:
+            digest.update(_line(offset, record_id, record_type, payload_sha256))
+    if current is not None:
+        indexes[current] = None if digest is None else digest.hexdigest()
+    return indexes
 
 
-def entered_seals(raw: Any) -> dict[int, str]:
-    """The digest the ledger holds for each file's seal, by the file's id."""
-    sql = "SELECT ref_id, digest FROM ledger WHERE kind = 'warc_seal' ORDER BY id"
-    return {file_id: digest for file_id, digest in raw.stream(sql)}
+def entered_digests(raw: Any) -> dict[tuple[str, int], str]:
+    """The digest the ledger holds for each WARC file's row and seal, by (kind, file id):
+    the latest entry of each."""
+    sql = (
+        "SELECT kind, ref_id, digest FROM ledger WHERE kind IN ('warc_file', 'warc_seal')"
+        " ORDER BY id"
+    )
+    return {(kind, file_id): digest for kind, file_id, digest in raw.stream(sql)}
 
 
-def seal_holds(row: dict[str, Any], entered: dict[int, str], rows_index: dict[str, str]) -> bool:
-    """Whether a file's records need not be read again: it has a seal, the ledger holds that
-    seal as it stands (a seal rewritten to match edited rows is not taken), and the capture
-    rows that point into the file give its index."""
+def seal_holds(
+    row: dict[str, Any],
+    entered: dict[tuple[str, int], str],
+    rows_index: dict[int, str | None],
+) -> bool:
+    """Whether a file's records need not be read again: it has a seal, the ledger holds the
+    file's row (its size and SHA-256) and its seal as they stand (a seal rewritten to match
+    edited rows, or a SHA-256 rewritten to match edited bytes, is not taken), and the
+    capture rows that point into the file give its index."""
     if row.get("index_sha256") is None:
         return False
+    file_row = {key: row[key] for key in ("id", "name", "size", "sha256")}
     seal = {key: row[key] for key in ("id", "record_count", "index_sha256")}
-    return entered.get(row["id"]) == row_digest("warc_seal", seal) and (
-        rows_index.get(row["name"], EMPTY_INDEX) == row["index_sha256"]
+    return (
+        entered.get(("warc_file", row["id"])) == row_digest("warc_file", file_row)
+        and entered.get(("warc_seal", row["id"])) == row_digest("warc_seal", seal)
+        and rows_index.get(row["id"], EMPTY_INDEX) == row["index_sha256"]
     )

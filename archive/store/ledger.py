@@ -1,6 +1,6 @@
 """The ledger's hash chain: canonical forms of the rows it covers and how entries chain.
 
-Each capture, article version, closed WARC file, archived attachment or image and
+Each capture, article version, closed WARC file (and its seal), archived attachment or image and
 acknowledged loss of a capture (`repair`) gets an entry, and so do the files each version
 names (with their link texts), each version's cause and extractor, and each article's URL
 and status, again whenever the status changes (live, gone). An entry's `digest` is the

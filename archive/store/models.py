@@ -151,11 +151,15 @@ class WarcFile(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     size: Mapped[int | None] = mapped_column(Integer, doc="bytes, set when closed")
     sha256: Mapped[str | None] = mapped_column(String(64), doc="of the whole file, when closed")
+    # Deferred: the ORM's readers (package, show …) never migrate, and an archive written
+    # before migration 0020 has no such columns; verify and the writer read them by name.
     record_count: Mapped[int | None] = mapped_column(
-        Integer, doc="records in the file, when sealed (archive.evidence.warc_seal)"
+        Integer, deferred=True, doc="records in the file, when sealed (archive.evidence.warc_seal)"
     )
     index_sha256: Mapped[str | None] = mapped_column(
-        String(64), doc="of the file's record index, when sealed: what its capture rows match"
+        String(64),
+        deferred=True,
+        doc="of the file's record index, when sealed: what its capture rows match",
     )
 
 

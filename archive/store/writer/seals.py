@@ -10,7 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import select, update
 
 from archive.evidence.warc_seal import close_file
-from archive.store.tables import WARC_FILES
+from archive.store.tables import CAPTURE_LOSSES, CAPTURES, WARC_FILES
 from archive.store.writer.durability import DurableWriter, guarded
 
 
@@ -19,6 +19,8 @@ class SealOutcome(NamedTuple):
     size: int
     unsealed_because: str | None
     """None: sealed."""
+    damaged: bool = False
+    """Left unsealed for damage no acknowledged loss accounts for: `verify` names it."""
 
 
 class SealWriter(DurableWriter):
@@ -31,8 +33,8 @@ class SealWriter(DurableWriter):
         comes: a file of 1 GB takes some seconds)."""
         outcomes: list[SealOutcome] = []
 
-        def outcome(name: str, size: int, why: str | None) -> None:
-            outcomes.append(SealOutcome(name, size, why))
+        def outcome(name: str, size: int, why: str | None, damaged: bool = False) -> None:
+            outcomes.append(SealOutcome(name, size, why, damaged))
             told(outcomes[-1])
 
         unsealed = self.connection.execute(
@@ -43,12 +45,16 @@ class SealWriter(DurableWriter):
         for file_id, name, size, sha256 in unsealed:
             path = self.home.warc_dir / name
             if not path.exists():
-                outcome(name, 0, "the file is missing (run `chalco-archive verify`)")
+                outcome(name, 0, "the file is missing (run `chalco-archive verify`)", True)
                 continue
             closed = close_file(path)
             if (closed.size, closed.sha256) != (size, sha256):
-                why = "its bytes differ from those recorded when it was closed (run `verify`)"
-                outcome(name, closed.size, why)
+                if self._has_acknowledged_losses(file_id):
+                    why = "damaged where `repair` put its losses on record: verify reads it whole"
+                    outcome(name, closed.size, why)
+                else:
+                    why = "its bytes differ from those recorded when it was closed (run `verify`)"
+                    outcome(name, closed.size, why, True)
                 continue
             if closed.index_sha256 is None:
                 why = "the check does not vouch for every record in it: verify reads it whole"
@@ -63,3 +69,12 @@ class SealWriter(DurableWriter):
             self.commit()
             outcome(name, closed.size, None)
         return outcomes
+
+    def _has_acknowledged_losses(self, file_id: int) -> bool:
+        lost_here = (
+            select(CAPTURE_LOSSES.c.id)
+            .join(CAPTURES, CAPTURES.c.id == CAPTURE_LOSSES.c.capture_id)
+            .where(CAPTURES.c.warc_file_id == file_id)
+            .limit(1)
+        )
+        return self.connection.execute(lost_here).first() is not None

@@ -27,5 +27,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The columns stay: their ledger entries name them, and older code never reads them.
+    # The columns stay: the `warc_seal` ledger entries cover them (older code, which knows
+    # no such kind, reports each of those entries; a later upgrade finds them valid again).
     pass
