@@ -92,10 +92,11 @@ def damaged_alike(home: Path) -> list[str]:
     return problems
 
 
-def test_a_flipped_byte_in_a_sealed_file_is_named_as_a_deep_reading_names_it(home):
+def flip_a_byte_of_the_largest_response(home: Path) -> tuple[int, Path, int]:
+    """(its capture's id, its file, its offset), a byte in the middle of its record flipped."""
     with database(home) as db:
-        name, offset, length = db.execute(
-            'SELECT w.name, c."offset", c.length FROM captures c'
+        capture_id, name, offset, length = db.execute(
+            'SELECT c.id, w.name, c."offset", c.length FROM captures c'
             " JOIN warc_files w ON w.id = c.warc_file_id"
             " WHERE c.record_type = 'response' ORDER BY c.length DESC LIMIT 1"
         ).fetchone()
@@ -103,6 +104,11 @@ def test_a_flipped_byte_in_a_sealed_file_is_named_as_a_deep_reading_names_it(hom
     data = bytearray(path.read_bytes())
     data[offset + length // 2] ^= 0x01
     path.write_bytes(bytes(data))
+    return capture_id, path, offset
+
+
+def test_a_flipped_byte_in_a_sealed_file_is_named_as_a_deep_reading_names_it(home):
+    _capture_id, _path, offset = flip_a_byte_of_the_largest_response(home)
     problems = damaged_alike(home)
     assert any("SHA-256 differs from the record" in line for line in problems)
     assert any(f"@ {offset}]" in line for line in problems), problems  # the record named
@@ -284,17 +290,11 @@ def test_a_file_digest_rewritten_to_match_damaged_bytes_is_not_taken(home):
     """The SHA-256 a sealed file is checked against must be the one the ledger holds: with
     the row rewritten to the damaged file's, the record is still named (and `repair` finds
     its capture)."""
+    capture_id, path, _offset = flip_a_byte_of_the_largest_response(home)
     with database(home) as db:
-        capture_id, name, offset, length = db.execute(
-            'SELECT c.id, w.name, c."offset", c.length FROM captures c'
-            " JOIN warc_files w ON w.id = c.warc_file_id"
-            " WHERE c.record_type = 'response' ORDER BY c.length DESC LIMIT 1"
-        ).fetchone()
-        path = home / "warc" / name
-        data = bytearray(path.read_bytes())
-        data[offset + length // 2] ^= 0x01
-        path.write_bytes(bytes(data))
-        db.execute("UPDATE warc_files SET sha256 = ? WHERE name = ?", (file_sha256(path), name))
+        db.execute(
+            "UPDATE warc_files SET sha256 = ? WHERE name = ?", (file_sha256(path), path.name)
+        )
     problems = damaged_alike(home)
     assert any(line.startswith(f"PROBLEM capture {capture_id}: ") for line in problems), problems
     assert any("warc_file 1 was edited" in line for line in problems)
