@@ -13,11 +13,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from archive.store.warcstore import HttpExchange
 from archive.store.writer.values import ArticleContent, FileLink
 from replica.server import ReplicaServer
 from replica.site import ReplicaSite
@@ -120,6 +122,20 @@ def run_crawl(home: Path, base_url: str, *extra: str, timeout: float = 300) -> C
     if stdout.strip().startswith("{"):
         summary = json.loads(stdout)
     return CrawlResult(code, summary, stdout, stderr, peak)
+
+
+def page_exchange(number: int) -> HttpExchange:
+    """A small news page's exchange, the `number`th, as a writer records it in tests."""
+    return HttpExchange(
+        url=f"http://127.0.0.1:8000/xwdt/gsyw/202602/t2026020{number}_1.html",
+        method="GET",
+        request_headers=[("User-Agent", "test")],
+        status=200,
+        protocol="HTTP/1.1",
+        response_headers=[("Content-Type", "text/html")],
+        payload=f"<html>page {number}</html>".encode(),
+        fetched_at=datetime(2026, 2, 4, 1, 2, number, tzinfo=UTC),
+    )
 
 
 def article_content(

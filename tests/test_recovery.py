@@ -25,7 +25,7 @@ from archive.store.warcstore import HttpExchange, complete_prefix, read_record, 
 from archive.store.writer import ArchiveWriter
 from replica.server import ReplicaServer
 from replica.site.build import build_site
-from tests.conftest import FAST, article_content, crawl_command, run_crawl
+from tests.conftest import FAST, article_content, crawl_command, page_exchange, run_crawl
 
 
 @pytest.fixture
@@ -113,30 +113,17 @@ def test_sigkill_mid_crawl_then_rerun_gives_a_complete_archive(tmp_path, slow_re
     assert "2 WARC file(s)" in verified.output and "2 by their seals" in verified.output
 
 
-def page(number: int) -> HttpExchange:
-    return HttpExchange(
-        url=f"http://127.0.0.1:8000/xwdt/gsyw/202602/t2026020{number}_1.html",
-        method="GET",
-        request_headers=[("User-Agent", "test")],
-        status=200,
-        protocol="HTTP/1.1",
-        response_headers=[("Content-Type", "text/html")],
-        payload=f"<html>page {number}</html>".encode(),
-        fetched_at=datetime(2026, 2, 4, 1, 2, number, tzinfo=UTC),
-    )
-
-
 def test_whole_records_whose_rows_never_committed_are_set_aside(tmp_path):
     """Killed after writing whole records but before their rows committed: the records go
     to quarantine with the cut-off bytes, so that every record left is indexed."""
     home = ArchiveHome.at(tmp_path / "home")
     killed = ArchiveWriter(home, commit_every=1000, commit_seconds=1000)
     killed.start_run("chalco", "http://127.0.0.1:8000/", "full")
-    killed.record_exchange(page(1))
+    killed.record_exchange(page_exchange(1))
     killed.commit()
     assert killed.warc is not None
     committed_size = (home.warc_dir / str(killed.warc.current_name)).stat().st_size
-    killed.record_exchange(page(2))  # written and flushed, its row never committed
+    killed.record_exchange(page_exchange(2))  # written and flushed, its row never committed
     killed.warc.sync()
     # What SIGKILL leaves: an uncommitted transaction, the lock released by the OS.
     killed.connection.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,9 +20,8 @@ from archive.read.sql import open_sql_reader
 from archive.store.home import ArchiveHome
 from archive.store.tables import CAPTURES
 from archive.store.warc_names import file_sha256
-from archive.store.warcstore import HttpExchange
 from archive.store.writer import ArchiveWriter
-from tests.conftest import run_crawl
+from tests.conftest import page_exchange, run_crawl
 
 
 @pytest.fixture(scope="module")
@@ -161,19 +159,6 @@ def test_a_seal_made_to_match_edited_rows_is_found_by_the_ledger(home):
     assert any(f"capture {capture_id}: payload does not match" in line for line in problems)
 
 
-def exchange(number: int) -> HttpExchange:
-    return HttpExchange(
-        url=f"http://127.0.0.1:8000/xwdt/gsyw/202602/t2026020{number}_1.html",
-        method="GET",
-        request_headers=[("User-Agent", "test")],
-        status=200,
-        protocol="HTTP/1.1",
-        response_headers=[("Content-Type", "text/html")],
-        payload=f"<html>page {number}</html>".encode(),
-        fetched_at=datetime(2026, 2, 4, 1, 2, number, tzinfo=UTC),
-    )
-
-
 def test_an_archive_from_before_seals_is_read_record_by_record(tmp_path, monkeypatch):
     """Readers never migrate: files closed by an older release have no seal, and an archive
     last written before migration 0020 has not even the columns; both are read whole."""
@@ -187,7 +172,7 @@ def test_an_archive_from_before_seals_is_read_record_by_record(tmp_path, monkeyp
     writer = ArchiveWriter(home)
     writer.start_run("chalco", "http://127.0.0.1:8000/", "full")
     for number in (1, 2, 3):
-        writer.record_exchange(exchange(number))
+        writer.record_exchange(page_exchange(number))
     writer.finish_run("ok", 0, {})
     writer.close()
     found = report(home.root)
@@ -227,7 +212,7 @@ def unsealed_archive(root: Path, monkeypatch, runs: int = 1) -> ArchiveHome:
             writer = ArchiveWriter(home)
             writer.start_run("chalco", "http://127.0.0.1:8000/", "full")
             for number in (1, 2, 3):
-                writer.record_exchange(exchange(3 * run + number))
+                writer.record_exchange(page_exchange(3 * run + number))
             writer.finish_run("ok", 0, {})
             writer.close()
     return home
@@ -330,7 +315,7 @@ def test_seal_notes_a_file_damaged_only_where_repair_put_its_loss_on_record(tmp_
     path.write_bytes(bytes(data))
     writer = ArchiveWriter(home)  # what `repair` does: the page again, its loss on record
     writer.start_run("chalco", "http://127.0.0.1:8000/", "repair")
-    replacement = writer.record_exchange(exchange(2), whole=True)
+    replacement = writer.record_exchange(page_exchange(2), whole=True)
     writer.record_loss(capture_id, record_id, "damaged", replacement.id)
     writer.finish_run("ok", 0, {})
     writer.close()
