@@ -94,3 +94,30 @@ def test_a_child_killed_leaves_the_pass_to_the_process(tmp_path, monkeypatch):
     report, _ = ledger_pass(root, beside=True)
     assert any(re.match(r"version \d+ was edited", p.line()) for p in report.problems)
     assert report.ledger_entries > 0
+
+
+def test_each_share_finds_its_own_and_no_finding_twice(tmp_path):
+    """The pass runs in two shares (the versions; the rest with the chain): a row edited in
+    each is found, and an entry of a kind no share checks is named once, not by both."""
+    root = build_small_archive(tmp_path / "home").home
+    connection = sqlite3.connect(root / "archive.sqlite3")
+    connection.execute("update captures set url = url || '?x' where id = 1")
+    connection.execute(
+        "update article_versions set title = title || '（改）'"
+        " where id = (select min(id) from article_versions)"
+    )
+    last = connection.execute(
+        "select entry_hash, position from ledger order by id desc limit 1"
+    ).fetchone()
+    connection.execute(
+        "insert into ledger (kind, ref_id, digest, entry_hash, created_at, position)"
+        " values ('mystery', 1, :digest, :digest, '2026-12-07T00:00:00+00:00', :position)",
+        {"digest": "0" * 64, "position": last[1] + 1},
+    )
+    connection.commit()
+    connection.close()
+    for beside in (True, False):
+        lines = [problem.line() for problem in ledger_pass(root, beside=beside)[0].problems]
+        assert sum(bool(re.match(r"capture 1 was edited", line)) for line in lines) == 1
+        assert sum(bool(re.match(r"version \d+ was edited", line)) for line in lines) == 1
+        assert sum("of unknown kind" in line for line in lines) == 1, lines

@@ -1,11 +1,15 @@
-"""verify's ledger pass in a process of its own, beside the WARC pass: the two read different
+"""verify's ledger pass in processes of their own, beside the WARC pass: they read different
 things (the database; the WARC files) and are CPU-bound, so on two cores the audit takes
-about as long as the longer of them, not their sum.
+about as long as the longest of them, not their sum. The pass is cut in two shares
+(archive.evidence.ledger_check.HALVES: the versions' rows; the other rows, the chain and the
+tree), a child each: where the WARC files are sealed, the parent has little to read, and
+the ledger is what the audit waits for.
 
-The child (archive.evidence.forked) opens its own reader: each pass reads one consistent
-snapshot of its own, as a pass run after the other would. Its progress over rows reaches
-the parent's bars when the parent's own pass is done. Where the platform cannot fork, or the
-child dies, the pass runs in the parent as before.
+Each child (archive.evidence.forked) opens its own reader, and each share compares rows
+with their entries within that one snapshot: a crawl committing meanwhile cannot make a row
+seem to lack its entry. Their progress over rows reaches the parent's bars when the parent's
+own pass is done. Where the platform cannot fork, or a child dies, its share runs in the
+parent, and the findings are the same.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 from archive.evidence.findings import Progress, VerifyReport
 from archive.evidence.forked import CAN_FORK, Forked
-from archive.evidence.ledger_check import check_ledger
+from archive.evidence.ledger_check import HALVES, Share, check_ledger
 from archive.evidence.tree_check import TreeCheck
 from archive.read.sql import Reader, open_sql_reader
 from archive.store.home import ArchiveHome
@@ -35,17 +39,41 @@ RESULT_FIELDS = (
 
 
 class _ToldProgress(Progress):
-    """The child's progress over rows, told to the parent."""
+    """A child's progress over rows, told to the parent once a percent (a pipe holds that
+    much while the parent reads the other child's: the child never waits on it)."""
 
     def __init__(self, tell: Callable[[Any], None]):
         self.tell = tell
+        self.percent = -1
 
     def rows(self, done: int, total: int) -> None:
-        self.tell((done, total))
+        percent = done * 100 // max(total, 1)
+        if percent != self.percent or done == total:
+            self.percent = percent
+            self.tell((done, total))
+
+
+class _Summed:
+    """The shares' progress as one bar."""
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.latest: dict[int, tuple[int, int]] = {}
+
+    def part(self, number: int) -> Progress:
+        summed = self
+
+        class _Part(Progress):
+            def rows(self, done: int, total: int) -> None:
+                summed.latest[number] = (done, total)
+                summed.progress.rows(*map(sum, zip(*summed.latest.values(), strict=True)))
+
+        return _Part()
 
 
 def _run_ledger_pass(
     home: ArchiveHome,
+    share: Share,
     progress: Progress,
     known_heads: list[tuple[int, str]] | None,
     ca_bundle: Path | None,
@@ -55,7 +83,8 @@ def _run_ledger_pass(
     own = reader is None
     reader = reader or open_sql_reader(home)
     try:
-        check_ledger(reader, report, progress, TreeCheck(reader, known_heads, ca_bundle))
+        tree = TreeCheck(reader, known_heads, ca_bundle) if share.chain else None
+        check_ledger(reader, report, progress, tree, share)
     finally:
         if own:
             reader.close()
@@ -63,8 +92,8 @@ def _run_ledger_pass(
 
 
 class LedgerPass:
-    """The ledger pass, started now in a child (`beside`, where the platform forks);
-    `result()` waits for it."""
+    """The ledger pass in two shares (archive.evidence.ledger_check.HALVES), each started now
+    in a child of its own (`beside`, where the platform forks); `result()` waits for them."""
 
     def __init__(
         self,
@@ -77,22 +106,31 @@ class LedgerPass:
     ):
         self.home, self.reader = home, reader
         self.known_heads, self.ca_bundle = known_heads, ca_bundle
-        self.child: Forked | None = None
+        self.children: list[Forked | None] = [None] * len(HALVES)
         if beside:
-            self.child = Forked(
-                lambda tell: _run_ledger_pass(home, _ToldProgress(tell), known_heads, ca_bundle)
-            )
+            self.children = [self._start(share) for share in HALVES]
+
+    def _start(self, share: Share) -> Forked:
+        home, heads, bundle = self.home, self.known_heads, self.ca_bundle
+        return Forked(
+            lambda tell: _run_ledger_pass(home, share, _ToldProgress(tell), heads, bundle)
+        )
 
     def result(self, report: VerifyReport, progress: Progress) -> None:
-        """Wait for the pass and put what it found into `report` (run here if no child)."""
-        found = None
-        if self.child is not None:
-            found = self.child.result(lambda rows: progress.rows(*rows))
-        if found is None:
-            found = _run_ledger_pass(
-                self.home, progress, self.known_heads, self.ca_bundle, self.reader
-            )
-        report.problems.extend(found.problems)
-        report.notes.extend(found.notes)
-        for name in RESULT_FIELDS:
-            setattr(report, name, getattr(found, name))
+        """Wait for the pass and put what it found into `report` (a share whose child died,
+        or that had none, is run here)."""
+        summed = _Summed(progress)
+        for number, (share, child) in enumerate(zip(HALVES, self.children, strict=True)):
+            part = summed.part(number)
+            found = None
+            if child is not None:
+                found = child.result(lambda rows: part.rows(*rows))  # noqa: B023 - used at once
+            if found is None:
+                found = _run_ledger_pass(
+                    self.home, share, part, self.known_heads, self.ca_bundle, self.reader
+                )
+            report.problems.extend(found.problems)
+            report.notes.extend(found.notes)
+            if share.chain:
+                for name in RESULT_FIELDS:
+                    setattr(report, name, getattr(found, name))

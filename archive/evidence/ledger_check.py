@@ -13,7 +13,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from archive.evidence.canonical_bytes import row_hasher
 from archive.evidence.findings import Problem, Progress, VerifyReport
@@ -59,19 +59,36 @@ ENTRY_LATER = {"warc_file": "sha256", "file": "sha256", "warc_seal": "index_sha2
 # Kinds whose columns a migration added to an existing table: an archive from before it,
 # read as it is, has no such rows.
 ADDED_BY_MIGRATION = {"warc_seal": ("warc_files", "index_sha256")}
+# A version's own kinds: its row, its cause, the files it names (two rules for those).
+VERSION_KINDS = frozenset({"version", "version_cause", "named_files", "version_files"})
+ALL_KINDS = frozenset(TABLES) | VERSION_KINDS
+
+
+class Share(NamedTuple):
+    """A part of the ledger pass, for a process of its own: the rows of `kinds` against their
+    entries, and with `chain` the hash chain and the Merkle tree over every entry."""
+
+    kinds: frozenset[str]
+    chain: bool
+
+
+WHOLE = Share(ALL_KINDS, chain=True)
+# Two parts of about the same work in a news archive: the versions (their bodies are most of
+# the bytes hashed again), and every other row with the chain and the tree.
+HALVES = (Share(ALL_KINDS - VERSION_KINDS, chain=True), Share(VERSION_KINDS, chain=False))
 
 
 class _Counter:
     """Rows and entries checked, told to the progress every thousand."""
 
-    def __init__(self, raw: RawRows, progress: Progress):
+    def __init__(self, raw: RawRows, progress: Progress, kinds: frozenset[str]):
         self.progress = progress
         self.done = 0
         # About what the pass reads: each covered row, then each ledger entry. The highest
         # id of each table for its count: count(*) would read the versions' bodies.
+        tables = {table for kind, table in TABLES.items() if kind in kinds}
         self.total = sum(
-            raw.scalar(f"SELECT max(id) FROM {table}") or 0
-            for table in (*TABLES.values(), "ledger")
+            raw.scalar(f"SELECT max(id) FROM {table}") or 0 for table in (*sorted(tables), "ledger")
         )
         progress.rows(0, self.total)
 
@@ -85,16 +102,22 @@ class _Counter:
         self.progress.rows(self.total, self.total)
 
 
-ENTRIES = "SELECT id, kind, ref_id, digest, entry_hash, position FROM ledger ORDER BY id"
+ENTRIES = "SELECT id, kind, ref_id, digest, entry_hash, position FROM ledger"
 
 
-def _entries(raw: RawRows) -> Iterator[Sequence[Any]]:
-    """(id, kind, ref_id, digest, entry_hash, position) of every entry in order, the text
-    columns as ASCII bytes (undecoded on SQLite, encoded here on PostgreSQL)."""
+def _entries(raw: RawRows, share: Share) -> Iterator[Sequence[Any]]:
+    """(id, kind, ref_id, digest, entry_hash, position) of every entry in order (without the
+    chain: of the share's kinds only), the text columns as ASCII bytes (undecoded on SQLite,
+    encoded here on PostgreSQL)."""
+    sql = ENTRIES
+    if not share.chain:
+        kinds = ", ".join(f"'{kind}'" for kind in sorted(share.kinds))  # constants, not input
+        sql += f" WHERE kind IN ({kinds})"
+    sql += " ORDER BY id"
     if raw.undecoding:
-        yield from raw.stream(ENTRIES)
+        yield from raw.stream(sql)
         return
-    for entry_id, kind, ref_id, digest, entry_hash, position in raw.stream(ENTRIES):
+    for entry_id, kind, ref_id, digest, entry_hash, position in raw.stream(sql):
         yield entry_id, kind.encode(), ref_id, digest.encode(), entry_hash.encode(), position
 
 
@@ -121,13 +144,16 @@ def _with_whole_texts(columns: str) -> str:
 
 
 def _row_digests(
-    raw: RawRows, counter: _Counter
+    raw: RawRows, counter: _Counter, kinds: frozenset[str]
 ) -> tuple[dict[str, dict[int, bytes]], dict[str, set[int]]]:
-    """The digest of every row of a table the ledger covers, by kind and id, and the ids of
-    rows whose entry comes later. Only the digests are kept (32 bytes a row)."""
+    """The digest of every row of a table the ledger covers, of the kinds asked for, by kind
+    and id, and the ids of rows whose entry comes later. Only the digests are kept (32 bytes
+    a row)."""
     digests: dict[str, dict[int, bytes]] = {}
     later: dict[str, set[int]] = {}
     for kind, table in TABLES.items():
+        if kind not in kinds:
+            continue
         if kind in ADDED_BY_MIGRATION and not raw.has_column(*ADDED_BY_MIGRATION[kind]):
             digests[kind], later[kind] = {}, set()
             continue
@@ -183,19 +209,24 @@ def check_ledger(
     report: VerifyReport,
     progress: Progress,
     tree: TreeCheck | None = None,
+    share: Share = WHOLE,
 ) -> None:
-    """The chain, the rows against their entries, and the Merkle tree against its heads.
-    `database`: a reader (archive.read.sql), or a SQLAlchemy session or connection."""
+    """The chain, the rows against their entries, and the Merkle tree against its heads; or
+    the part of that `share` names (the report's ledger and tree fields are set by the share
+    with the chain). `database`: a reader (archive.read.sql), or a SQLAlchemy session or
+    connection."""
     reader = reader_for(database)
     raw = RawRows(reader)
-    counter = _Counter(raw, progress)
-    tree = tree or TreeCheck(reader)
+    counter = _Counter(raw, progress, share.kinds)
+    tree = (tree or TreeCheck(reader)) if share.chain else None
     mismatched: list[tuple[str, int, bool, bytes]] = []
     with raw.undecoded():
-        rows, later = _row_digests(raw, counter)
-    rows.update(_files_digests(raw, rows["version"]))  # their names: str, for json
+        rows, later = _row_digests(raw, counter, share.kinds)
+    if "version" in rows:
+        rows.update(_files_digests(raw, rows["version"]))  # their names: str, for json
     with raw.undecoded():
         by_kind = {kind.encode("ascii"): (kind, by_id) for kind, by_id in rows.items()}
+        elsewhere = {kind.encode("ascii") for kind in ALL_KINDS - share.kinds}
         history = {kind.encode("ascii") for kind in HISTORY_KINDS}
         covered: dict[str, set[int]] = {kind: set() for kind in rows}
         # A row whose kind keeps a history answers to its latest entry only.
@@ -204,31 +235,34 @@ def check_ledger(
         sha256, hexlify, unhexlify = hashlib.sha256, binascii.hexlify, binascii.unhexlify
         frontier = merkle.Frontier()
         blocks = frontier.blocks  # the tree's perfect blocks, appended to here (see below)
-        heads_at = tree.sizes()
+        heads_at = tree.sizes() if tree is not None else set()
         count = 0
-        for entry_id, kind, ref_id, digest, entry_hash, position in _entries(raw):
-            computed = hexlify(sha256(head + digest).digest())
-            if computed != entry_hash:
-                report.problems.append(
-                    Problem(f"ledger broken at entry {entry_id}: an entry was edited or removed")
-                )
-            head = entry_hash
-            if position != count:
-                tree.misplaced(entry_id, position, count)
+        for entry_id, kind, ref_id, digest, entry_hash, position in _entries(raw, share):
+            if tree is not None:
+                computed = hexlify(sha256(head + digest).digest())
+                if computed != entry_hash:
+                    what = f"ledger broken at entry {entry_id}: an entry was edited or removed"
+                    report.problems.append(Problem(what))
+                head = entry_hash
+                if position != count:
+                    tree.misplaced(entry_id, position, count)
+                # merkle.Frontier.append_leaf_only, inlined: a call per entry cost a tenth of
+                # the pass.
+                level, current = 0, sha256(b"\x00" + kind + b" %d " % ref_id + digest).digest()
+                while blocks and blocks[-1][0] == level:
+                    current = sha256(b"\x01" + blocks.pop()[1] + current).digest()
+                    level += 1
+                blocks.append((level, current))
+                if count + 1 in heads_at:
+                    frontier.size = count + 1
+                    tree.at_size(count + 1, frontier.root())
             count += 1
-            # merkle.Frontier.append_leaf_only, inlined: a call per entry cost a tenth of
-            # the pass.
-            level, current = 0, sha256(b"\x00" + kind + b" %d " % ref_id + digest).digest()
-            while blocks and blocks[-1][0] == level:
-                current = sha256(b"\x01" + blocks.pop()[1] + current).digest()
-                level += 1
-            blocks.append((level, current))
-            if count in heads_at:
-                frontier.size = count
-                tree.at_size(count, frontier.root())
+            if count % 1000 == 0:
+                counter.step(1000)
             known = by_kind.get(kind)
             if known is None:
-                report.problems.append(Problem(f"ledger entry {entry_id} of unknown kind"))
+                if kind not in elsewhere:  # another share checks those
+                    report.problems.append(Problem(f"ledger entry {entry_id} of unknown kind"))
                 continue
             name, by_id = known
             if kind in history:
@@ -236,9 +270,6 @@ def check_ledger(
             elif by_id.get(ref_id) != unhexlify(digest):
                 mismatched.append((name, ref_id, ref_id in by_id, digest))
             covered[name].add(ref_id)
-            if count % 1000 == 0:
-                counter.step(1000)
-    report.ledger_entries = frontier.size = count
     for (kind, ref_id), digest in latest.items():
         name, by_id = by_kind[kind]
         if by_id.get(ref_id) != unhexlify(digest):
@@ -255,8 +286,10 @@ def check_ledger(
             report.problems.append(
                 Problem(f"{LABELS.get(kind, kind)} {row_id} is not in the ledger")
             )
-    report.ledger_head = head.decode("ascii")
-    tree.finish(frontier, report)
+    if tree is not None:
+        report.ledger_entries = frontier.size = count
+        report.ledger_head = head.decode("ascii")
+        tree.finish(frontier, report)
     counter.finish()
 
 

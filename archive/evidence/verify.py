@@ -10,21 +10,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from archive.errors import SnapshotCorrupt
 from archive.evidence.findings import Problem, Progress, VerifyReport
 from archive.evidence.ledger_beside import LedgerPass
-from archive.evidence.losses import acknowledge_losses
 from archive.evidence.raw_rows import RawRows
-from archive.evidence.warc_check import StoredRecord
-from archive.evidence.warc_files import check_files
 from archive.read.sql import Reader, reader_for
 from archive.store.home import ArchiveHome
 from archive.store.ledger import GENESIS
 from archive.store.times import stored_time
 from archive.store.warc_names import QUARANTINE_DIR
-from archive.store.warc_records import read_record
+
+if TYPE_CHECKING:
+    from archive.evidence.warc_check import StoredRecord
 
 CAPTURES = (
     'SELECT c.id, c.url, c.record_id, c."offset", c."length", c.payload_sha256, c.record_type,'
@@ -123,6 +122,8 @@ def _capture_damage(
         path = home.warc_dir / name
         if path.stat().st_size < capture.offset + capture.length:
             return f"capture {capture.id} points at no record"  # cut off with the file
+        from archive.store.warc_records import read_record  # where a file is damaged only
+
         try:
             read_record(path, capture.offset, capture.length)
         except SnapshotCorrupt as error:
@@ -184,8 +185,13 @@ def verify(
     raw = RawRows(reader)
     report = VerifyReport()
     progress = progress or Progress()
-    # The ledger pass reads the database while this process reads the WARC files.
+    # The ledger pass reads the database while this process reads the WARC files. The WARC
+    # pass's modules are loaded once it has started: on a small archive of sealed files,
+    # loading them is a good part of this process's share of the time.
     ledger = LedgerPass(home, reader, known_heads, ca_bundle)
+    from archive.evidence.losses import acknowledge_losses
+    from archive.evidence.warc_files import check_files
+
     contents = check_files(reader, home, since, report, progress, jobs, deep)
     _check_captures(raw, home, contents, since, report)
     ledger.result(report, progress)
