@@ -6,10 +6,11 @@
   and the chain-only pass of the release before (`--before DIR`, its source tree from
   `git archive`), each in a child process of its own, in alternating rounds.
 - `--verify N`: the replica of N articles crawled by the release before and by this one;
-  `zcat FILE | sha256sum` of the WARC file, `chalco-archive verify` of that release on its
-  crawl, this release's on a copy of that crawl brought to this schema (its files closed
-  before seals), with `--deep` and as it runs on its own crawl (sealed files), in alternating
-  rounds, wall and CPU, each tree's modules compiled to bytecode first.
+  `zcat FILE | sha256sum` of the WARC file, the interpreter alone and with the modules a
+  `verify` loads (its floor), `chalco-archive verify` of that release on its crawl, this
+  release's on a copy of that crawl brought to this schema (a release before seals: its files
+  closed unsealed), with `--deep` and as it runs on its own crawl (sealed files), in
+  alternating rounds, wall and CPU, each tree's modules compiled to bytecode first.
 - `--proofs N`: a tree of N leaves (default 1,000,000) in an SQLite file; inclusion and
   consistency proofs read from it through archive.store.ledger_tree, timed one by one.
 - `--package N`: the replica of N articles crawled with a local RFC 3161 authority
@@ -73,6 +74,13 @@ started = time.process_time()
 check_ledger(database, report, Progress())
 print(time.process_time() - started, report.ledger_entries)
 """
+
+# What `chalco-archive verify` imports on SQLite with sealed files (tests/test_evidence.py
+# keeps SQLAlchemy, rich and warcio out of it).
+VERIFY_MODULES = (
+    "import archive.cli, archive.cli.evidence, archive.evidence.verify,"
+    " archive.evidence.warc_files, archive.evidence.losses"
+)
 
 
 def cpu_seconds() -> float:
@@ -187,13 +195,21 @@ def verify_benchmark(articles: int, before: Path, rounds: int) -> None:
             cwd=source or ROOT,
         )  # fmt: skip
 
+    def python(code: str) -> Callable[[], object]:
+        command = [sys.executable, "-c", code]
+        return lambda: subprocess.run(command, check=True, cwd=ROOT)
+
     candidates = {
         "zcat | sha256sum": lambda: subprocess.run(
             ["bash", "-c", 'zcat "$@" | sha256sum > /dev/null', "zcat", *map(str, files)],
             check=True,
         ),
+        # The floor under any `verify` of this tree: the interpreter, then the modules a
+        # `verify` of sealed files loads, imported and nothing run.
+        "python -c pass": python("pass"),
+        "verify's modules, imported only": python(VERIFY_MODULES),
         "verify before": verify(old, before),
-        "verify now, files closed before (no seal)": verify(migrated, None),
+        "verify now, on the release before's crawl": verify(migrated, None),
         "verify now --deep": verify(new, None, "--deep"),
         "verify now (sealed files)": verify(new, None),
     }
