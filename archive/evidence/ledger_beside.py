@@ -54,21 +54,25 @@ class _ToldProgress(Progress):
 
 
 class _Summed:
-    """The shares' progress as one bar."""
+    """The shares' progress as one bar: the latest count of each, added up."""
 
     def __init__(self, progress: Progress):
         self.progress = progress
         self.latest: dict[int, tuple[int, int]] = {}
 
-    def part(self, number: int) -> Progress:
-        summed = self
+    def told(self, share_number: int, done: int, total: int) -> None:
+        self.latest[share_number] = (done, total)
+        self.progress.rows(*map(sum, zip(*self.latest.values(), strict=True)))
 
-        class _Part(Progress):
-            def rows(self, done: int, total: int) -> None:
-                summed.latest[number] = (done, total)
-                summed.progress.rows(*map(sum, zip(*summed.latest.values(), strict=True)))
 
-        return _Part()
+class _ShareProgress(Progress):
+    """One share's progress, into the bar of all of them."""
+
+    def __init__(self, summed: _Summed, share_number: int):
+        self.summed, self.share_number = summed, share_number
+
+    def rows(self, done: int, total: int) -> None:
+        self.summed.told(self.share_number, done, total)
 
 
 def _run_ledger_pass(
@@ -121,7 +125,7 @@ class LedgerPass:
         or that had none, is run here)."""
         summed = _Summed(progress)
         for number, (share, child) in enumerate(zip(HALVES, self.children, strict=True)):
-            part = summed.part(number)
+            part = _ShareProgress(summed, number)
             found = None
             if child is not None:
                 found = child.result(lambda rows: part.rows(*rows))  # noqa: B023 - used at once
